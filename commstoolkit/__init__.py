@@ -1,0 +1,89 @@
+"""commstoolkit — Twilio Communications API Sender Pools, in a notebook.
+
+Load every sender and pool of an account into pandas DataFrames, assemble pools,
+run guarded test sends and chart them. Without credentials everything runs
+against the embedded sandbox::
+
+    import commstoolkit as ct
+    client = ct.connect()
+    senders = ct.load_senders(client)
+
+Heavy modules (the sandbox, plotly, ipywidgets, nbformat) load on first use, so
+``import commstoolkit`` stays fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from .client import CommsClient, RetryPolicy
+from .connect import connect
+from .errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    CommsConnectionError,
+    CommsError,
+    CommsTimeoutError,
+    ConfigurationError,
+    InvalidInputError,
+    NotFoundError,
+    OperationError,
+    OperationTimeoutError,
+    RateLimitError,
+    ServerError,
+    ServiceUnavailableError,
+)
+from .frames import load_pool_members, load_pools, load_senders
+from .models import Operation, Sender, SenderPool
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CommsClient",
+    "CommsConnectionError",
+    "CommsError",
+    "CommsTimeoutError",
+    "ConfigurationError",
+    "InvalidInputError",
+    "NotFoundError",
+    "Operation",
+    "OperationError",
+    "OperationTimeoutError",
+    "RateLimitError",
+    "RetryPolicy",
+    "Sandbox",
+    "Sender",
+    "SenderPool",
+    "ServerError",
+    "ServiceUnavailableError",
+    "connect",
+    "load_pool_members",
+    "load_pools",
+    "load_senders",
+]
+
+# name -> (module, attribute); resolved on first access (PEP 562).
+_LAZY = {
+    "Sandbox": (".sandbox", "Sandbox"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        value = getattr(import_module(module, __name__), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'commstoolkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,63 @@
+"""The public surface of ``commstoolkit`` is exactly what we mean to offer."""
+
+from __future__ import annotations
+
+import pytest
+
+import commstoolkit as ct
+
+PUBLIC = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CommsClient",
+    "CommsConnectionError",
+    "CommsError",
+    "CommsTimeoutError",
+    "ConfigurationError",
+    "InvalidInputError",
+    "NotFoundError",
+    "Operation",
+    "OperationError",
+    "OperationTimeoutError",
+    "RateLimitError",
+    "RetryPolicy",
+    "Sandbox",
+    "Sender",
+    "SenderPool",
+    "ServerError",
+    "ServiceUnavailableError",
+    "connect",
+    "load_pool_members",
+    "load_pools",
+    "load_senders",
+]
+
+# design.md §2 names that the foundation provides; the pools, test-send and charts
+# issues add select_senders, plan_pool, create_pool, test_send, the widgets and charts.
+DESIGN_NAMES = ["connect", "load_senders", "load_pools", "load_pool_members", "Sandbox"]
+
+
+def test_all_is_the_curated_sorted_surface():
+    assert ct.__all__ == PUBLIC
+    assert sorted(ct.__all__) == ct.__all__
+
+
+def test_every_public_name_resolves():
+    for name in ct.__all__:
+        assert getattr(ct, name) is not None, name
+
+
+def test_design_names_are_public():
+    assert set(DESIGN_NAMES) <= set(ct.__all__)
+
+
+def test_errors_form_one_tree():
+    errors = [getattr(ct, name) for name in PUBLIC if name.endswith("Error")]
+    assert all(issubclass(error, ct.CommsError) for error in errors)
+    assert issubclass(ct.InvalidInputError, ValueError)
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        ct.no_such_thing  # noqa: B018
