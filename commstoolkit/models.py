@@ -1,0 +1,365 @@
+"""API objects as frozen dataclasses: the one camelCase <-> snake_case boundary.
+
+``Model.from_api(data)`` reads the API's JSON (camelCase, unknown fields ignored, timestamps
+as tz-aware UTC ``datetime``); the request shapes the client sends have ``to_api()``.
+Nothing outside this module spells a camelCase field name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Generic, TypeVar
+
+__all__ = [
+    "FINAL_OPERATION_STATUSES",
+    "MESSAGE_OPERATION_STATUSES",
+    "OPERATION_KINDS",
+    "POOL_OPERATION_STATUSES",
+    "RECIPIENT_CHANNELS",
+    "SENDER_CHANNELS",
+    "SENDER_STATUSES",
+    "Accepted",
+    "Operation",
+    "Page",
+    "Recipient",
+    "ResolveRequest",
+    "Route",
+    "Sender",
+    "SenderPool",
+    "SenderPoolCreate",
+    "SenderPoolUpdate",
+    "SenderSearch",
+    "format_timestamp",
+    "member_refs",
+    "paging",
+    "parse_timestamp",
+    "query_params",
+]
+
+SENDER_CHANNELS = ("SMS", "RCS", "EMAIL", "WHATSAPP", "PUSH")
+SENDER_STATUSES = ("ACTIVATED", "DEACTIVATED")
+POOL_OPERATION_STATUSES = ("PROCESSING", "COMPLETED", "CANCELED")
+MESSAGE_OPERATION_STATUSES = ("SCHEDULED", "PROCESSING", "COMPLETED", "CANCELED")
+FINAL_OPERATION_STATUSES = ("COMPLETED", "CANCELED")
+RECIPIENT_CHANNELS = ("EMAIL", "PHONE", "WHATSAPP", "PUSH")
+OPERATION_KINDS = ("sender_pool", "message")
+
+# Message statuses that no longer change: a message operation's progress counts these.
+_FINAL_MESSAGE_STATS = ("delivered", "read", "undelivered", "failed", "canceled")
+
+T = TypeVar("T")
+
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?P<frac>\.\d+)?"
+    r"(?P<offset>[Zz]|[+-]\d{2}:?\d{2})?"
+)
+
+
+def parse_timestamp(value: str | datetime) -> datetime:
+    """Parse an RFC 3339 timestamp ("Z" or an offset, any fraction) into an aware UTC datetime.
+
+    A timestamp without an offset is taken as UTC. Raises ValueError when unreadable.
+    """
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return aware.astimezone(timezone.utc)
+    match = _RFC3339.fullmatch(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"not an RFC 3339 timestamp: {value!r}")
+    frac = (match["frac"] or ".0")[1:7].ljust(6, "0")
+    offset = match["offset"] or "Z"
+    if offset in ("Z", "z"):
+        offset = "+00:00"
+    elif ":" not in offset:
+        offset = f"{offset[:3]}:{offset[3:]}"
+    parsed = datetime.fromisoformat(f"{match['date']}T{match['time']}.{frac}{offset}")
+    return parsed.astimezone(timezone.utc)
+
+
+def format_timestamp(value: datetime | date) -> str:
+    """Format a datetime (naive = UTC) or a date (midnight UTC) as RFC 3339 UTC with "Z"."""
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return parse_timestamp(value).replace(tzinfo=None).isoformat() + "Z"
+
+
+def _optional_timestamp(value: Any) -> datetime | None:
+    return None if value is None else parse_timestamp(value)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _tags(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (value or {}).items()}
+
+
+def query_params(**params: Any) -> dict[str, Any]:
+    """API query parameters from snake_case keywords: camelCased, None dropped, dates formatted."""
+    return {
+        _camel(key): format_timestamp(value) if isinstance(value, date) else value
+        for key, value in params.items()
+        if value is not None
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """A sender: one phone number, short code, RCS agent, WhatsApp, e-mail or push identity."""
+
+    id: str
+    display_name: str | None
+    address: str
+    channel: str
+    status: str
+    tags: dict[str, str] = field(hash=False)
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> Sender:
+        """Read a ``Sender`` JSON object."""
+        return cls(
+            id=data["id"],
+            display_name=data.get("displayName"),
+            address=data["address"],
+            channel=data["channel"],
+            status=data["status"],
+            tags=_tags(data.get("tags")),
+            created_at=parse_timestamp(data["createdAt"]),
+            updated_at=parse_timestamp(data["updatedAt"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SenderPool:
+    """A named group of senders (its members are listed separately)."""
+
+    id: str
+    name: str | None
+    tags: dict[str, str] = field(hash=False)
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> SenderPool:
+        """Read a ``SenderPool`` JSON object."""
+        return cls(
+            id=data["id"],
+            name=data.get("name"),
+            tags=_tags(data.get("tags")),
+            created_at=parse_timestamp(data["createdAt"]),
+            updated_at=parse_timestamp(data["updatedAt"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """An asynchronous write: a sender-pool operation or a message (send) operation.
+
+    ``kind`` is "sender_pool" or "message" (it decides where the operation is polled).
+    ``status`` is None for an operation just accepted (202) and not fetched yet.
+    ``stats`` has snake_case keys: total, queued, created, failed for pool operations;
+    total, recipients, attempts, unaddressable, scheduled, queued, sent, delivered, read,
+    undelivered, failed, canceled for message operations.
+    """
+
+    id: str
+    kind: str
+    status: str | None = None
+    stats: dict[str, int] = field(default_factory=dict, hash=False)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    location: str | None = None
+
+    @property
+    def done(self) -> bool:
+        """True once the operation is COMPLETED or CANCELED."""
+        return self.status in FINAL_OPERATION_STATUSES
+
+    @property
+    def total(self) -> int | None:
+        """Number of items the operation handles (``stats.total``), None before it is known."""
+        return self.stats.get("total")
+
+    @property
+    def processed(self) -> int:
+        """Items already settled: members created or failed, or messages in a final status."""
+        keys = ("created", "failed") if self.kind == "sender_pool" else _FINAL_MESSAGE_STATS
+        return sum(self.stats.get(key, 0) for key in keys)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any], kind: str) -> Operation:
+        """Read a ``SenderPoolOperation`` or ``MessageOperation`` JSON object."""
+        stats = data.get("stats") or {}
+        return cls(
+            id=data["id"],
+            kind=kind,
+            status=data.get("status"),
+            stats={_snake(key): int(value) for key, value in stats.items()},
+            created_at=_optional_timestamp(data.get("createdAt")),
+            updated_at=_optional_timestamp(data.get("updatedAt")),
+        )
+
+    @classmethod
+    def from_accepted(cls, data: Mapping[str, Any], kind: str) -> Operation:
+        """Read a 202 ``{operationId, operationLocation}`` body."""
+        return cls(id=data["operationId"], kind=kind, location=data.get("operationLocation"))
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A 202 answer to an update or delete: the resource it applies to and its location."""
+
+    resource_id: str
+    location: str | None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> Accepted:
+        """Read a 202 ``{resourceId, resourceLocation}`` body."""
+        return cls(resource_id=data["resourceId"], location=data.get("resourceLocation"))
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One ranked sender -> recipient pairing from ``POST /Senders/Resolve`` (lower = preferred)."""
+
+    sender_id: str
+    display_name: str | None
+    sender_address: str | None
+    sender_channel: str
+    to_address: str
+    to_channel: str
+    priority: int
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> Route:
+        """Read one entry of the Resolve answer's ``results``."""
+        sender, to = data["from"], data["to"]
+        return cls(
+            sender_id=sender["senderId"],
+            display_name=sender.get("displayName"),
+            sender_address=sender.get("address"),
+            sender_channel=sender["channel"],
+            to_address=to["address"],
+            to_channel=to["channel"],
+            priority=int(data["priority"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list answer: its items and the ``pagination.next`` cursor (token or URL)."""
+
+    items: list[T]
+    next: str | None
+
+    @classmethod
+    def from_api(
+        cls, data: Mapping[str, Any], items: str, parse: Callable[[Mapping[str, Any]], T]
+    ) -> Page[T]:
+        """Read a list body; ``items`` is the snake_case name of its list ("sender_pools")."""
+        pagination = data.get("pagination") or {}
+        return cls(
+            items=[parse(item) for item in data.get(_camel(items)) or []],
+            next=pagination.get("next") or None,
+        )
+
+
+def paging(page_size: int | None, page_token: str | None) -> dict[str, Any]:
+    """The paging fields of a request (query or body)."""
+    return query_params(page_size=page_size, page_token=page_token)
+
+
+def member_refs(sender_ids: Iterable[str]) -> list[dict[str, str]]:
+    """The ``[{"senderId": …}, …]`` list used by create-pool and add-members bodies."""
+    return [{"senderId": sender_id} for sender_id in sender_ids]
+
+
+@dataclass(frozen=True, slots=True)
+class SenderPoolCreate:
+    """Body of ``POST /SenderPools``."""
+
+    name: str | None = None
+    sender_ids: tuple[str, ...] = ()
+    tags: dict[str, str] | None = field(default=None, hash=False)
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON body; empty parts are left out."""
+        body: dict[str, Any] = {}
+        if self.name is not None:
+            body["name"] = self.name
+        if self.sender_ids:
+            body["senders"] = member_refs(self.sender_ids)
+        if self.tags is not None:
+            body["tags"] = dict(self.tags)
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class SenderPoolUpdate:
+    """Body of ``PATCH /SenderPools/{id}`` (tags, when given, replace the whole map)."""
+
+    name: str | None = None
+    tags: dict[str, str] | None = field(default=None, hash=False)
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON body with the fields that change."""
+        return SenderPoolCreate(name=self.name, tags=self.tags).to_api()
+
+
+@dataclass(frozen=True, slots=True)
+class SenderSearch:
+    """Body of ``POST /Senders/Search`` (without paging)."""
+
+    address: str
+    channel: str
+    status: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON body."""
+        return query_params(address=self.address, channel=self.channel, status=self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A recipient address for Resolve: channel is one of ``RECIPIENT_CHANNELS``."""
+
+    address: str
+    channel: str
+
+    def to_api(self) -> dict[str, str]:
+        """The JSON object."""
+        return {"address": self.address, "channel": self.channel}
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveRequest:
+    """Body of ``POST /Senders/Resolve``: which senders would reach these recipients."""
+
+    recipients: tuple[Recipient, ...]
+    sender_pool_id: str | None = None
+    channels: tuple[str, ...] | None = None
+    priority: dict[str, int] | None = field(default=None, hash=False)
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON body."""
+        body: dict[str, Any] = query_params(sender_pool_id=self.sender_pool_id)
+        body["recipientAddresses"] = [r.to_api() for r in self.recipients]
+        control: dict[str, Any] = {}
+        if self.channels is not None:
+            control["filterIn"] = list(self.channels)
+        if self.priority is not None:
+            control["priority"] = [{"channel": c, "priority": p} for c, p in self.priority.items()]
+        if control:
+            body["channels"] = control
+        return body
