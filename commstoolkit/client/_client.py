@@ -1,0 +1,126 @@
+"""``CommsClient``: one object per account, with a resource attribute per API area."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+import httpx
+
+from commstoolkit.client._http import Credentials, HttpCore, check_base_url
+from commstoolkit.client.retry import RetryPolicy
+from commstoolkit.client.sender_pools import SenderPools
+from commstoolkit.client.senders import Senders
+from commstoolkit.client.waiting import OperationPoller
+from commstoolkit.errors import ConfigurationError
+from commstoolkit.models import Operation
+
+DEFAULT_BASE_URL = "https://comms.twilio.com/v1"
+PREVIEW_BASE_URL = "https://comms.twilio.com/preview"
+
+
+class CommsClient:
+    """A synchronous client for the Communications API (Senders, SenderPools, Operations).
+
+    Authenticates with ``account_sid`` + ``auth_token`` or ``api_key`` + ``api_secret``
+    (``ConfigurationError`` without either pair). ``base_url`` must be https (plain http
+    only to a loopback host). ``transport`` replaces the network (tests, the sandbox);
+    ``retry`` tunes retries; ``timeout`` is per request, in seconds. ``sleep`` and ``clock``
+    replace ``time.sleep`` and ``time.monotonic`` (tests, simulated time).
+
+    Resources: ``client.senders``, ``client.sender_pools`` (with ``.members`` and
+    ``.operations``); ``client.wait(op)`` polls an operation to its end. Use it as a
+    context manager, or call ``close()``.
+    """
+
+    def __init__(
+        self,
+        *,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        live: bool = True,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ConfigurationError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+        credentials = Credentials(
+            account_sid=account_sid, auth_token=auth_token, api_key=api_key, api_secret=api_secret
+        )
+        url = check_base_url(base_url)
+        self.base_url = str(url)
+        self.live = live
+        self.sandbox: Any = None
+        self._sleep = sleep
+        self._clock = clock
+        self._http = HttpCore(
+            base_url=url,
+            credentials=credentials,
+            transport=transport,
+            timeout=timeout,
+            retry=retry or RetryPolicy(),
+            sleep=sleep,
+        )
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy in use."""
+        return self._http.retry
+
+    @cached_property
+    def senders(self) -> Senders:
+        """The account's senders: ``list``, ``get``, ``search``, ``resolve``."""
+        return Senders(self._http)
+
+    @cached_property
+    def sender_pools(self) -> SenderPools:
+        """Sender pools: ``create``, ``list``, ``get``, ``update``, ``delete``, ``find_created``,
+        ``.members`` and ``.operations``."""
+        return SenderPools(self._http)
+
+    @cached_property
+    def _operations(self) -> OperationPoller:
+        return OperationPoller(self._http, sleep=self._sleep, clock=self._clock)
+
+    def wait(
+        self,
+        operation: Operation | str,
+        *,
+        timeout: float = 120.0,
+        poll_interval: float = 0.5,
+        progress: bool = False,
+        kind: str | None = None,
+    ) -> Operation:
+        """Poll an operation until it is COMPLETED or CANCELED and return its final state.
+
+        ``operation`` is an ``Operation`` (its ``kind`` says where to poll) or an id, with
+        ``kind`` "sender_pool" (default for ids) or "message". ``progress=True`` shows a
+        tqdm bar (total from ``stats.total``). Raises ``OperationTimeoutError`` (holding the
+        last state as ``.operation``) if it is still running after ``timeout`` seconds.
+        A CANCELED operation is returned, not raised: check ``.status``.
+        """
+        return self._operations.wait(
+            operation, timeout=timeout, poll_interval=poll_interval, progress=progress, kind=kind
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._http.close()
+
+    def __enter__(self) -> CommsClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "live" if self.live else "sandbox"
+        return f"CommsClient({mode}, base_url={self.base_url!r})"

@@ -1,0 +1,256 @@
+"""The HTTP layer: credentials, base URL, one request with retries, errors.
+
+One job per function: ``check_base_url`` and ``Credentials`` validate configuration,
+``HttpCore.request`` runs the retry loop over ``_send_once``, ``_transport_error`` and
+``error_from_response`` map failures to the exception tree. Nothing here knows a resource.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from commstoolkit.client.retry import RetryPolicy, decide, request_sent
+from commstoolkit.errors import (
+    CommsConnectionError,
+    CommsError,
+    CommsTimeoutError,
+    ConfigurationError,
+    TransportError,
+    UnexpectedResponseError,
+    error_from_response,
+    safe_url,
+)
+
+logger = logging.getLogger("commstoolkit.client")
+
+USER_AGENT = "commstoolkit/0.1"
+
+
+def check_base_url(base_url: str) -> httpx.URL:
+    """The parsed base URL, if it is https, or http to a loopback host; else ConfigurationError.
+
+    The message never repeats a URL that carries credentials.
+    """
+    try:
+        url = httpx.URL(base_url.rstrip("/"))
+    except (httpx.InvalidURL, TypeError, AttributeError):
+        raise ConfigurationError("base_url is not a valid URL") from None
+    if url.userinfo:
+        raise ConfigurationError("base_url must not contain credentials (user:password@)")
+    if url.scheme not in ("https", "http") or not url.host:
+        raise ConfigurationError(f"base_url must be an https:// URL, got {str(url)!r}")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise ConfigurationError(
+            f"base_url {str(url)!r} uses plain http to a non-loopback host; credentials would "
+            "travel unencrypted. Use https://, or http:// only to localhost / 127.0.0.1 / ::1"
+        )
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Credentials:
+    """A Basic-auth identity (account SID + auth token, or API key + secret).
+
+    The secret is kept only inside the ``httpx.BasicAuth`` it builds; ``repr`` shows the
+    username alone, and ``redact`` scrubs the secret from any text.
+    """
+
+    __slots__ = ("_auth", "_hidden", "username")
+
+    def __init__(
+        self,
+        *,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+    ) -> None:
+        if api_key is not None or api_secret is not None:
+            username, secret = _pair(api_key, api_secret, "api_key", "api_secret")
+        elif account_sid is not None or auth_token is not None:
+            username, secret = _pair(account_sid, auth_token, "account_sid", "auth_token")
+        else:
+            raise ConfigurationError(
+                "no credentials: pass account_sid and auth_token, or api_key and api_secret"
+            )
+        self.username = username
+        self._auth = httpx.BasicAuth(username, secret)
+        encoded = base64.b64encode(f"{username}:{secret}".encode()).decode()
+        self._hidden = (secret, encoded)
+
+    @property
+    def auth(self) -> httpx.Auth:
+        """The httpx auth object that adds the Authorization header."""
+        return self._auth
+
+    def redact(self, text: str) -> str:
+        """``text`` with the secret (raw or base64-encoded) replaced by ``***``."""
+        for hidden in self._hidden:
+            text = text.replace(hidden, "***")
+        return text
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r})"
+
+
+def _pair(
+    user: str | None, secret: str | None, user_name: str, secret_name: str
+) -> tuple[str, str]:
+    for value, name in ((user, user_name), (secret, secret_name)):
+        if value is None or not isinstance(value, str) or not value.strip():
+            raise ConfigurationError(f"{name} is missing: pass both {user_name} and {secret_name}")
+        if any(ch.isspace() or not ch.isprintable() for ch in value.strip()) or (
+            name == user_name and ":" in value
+        ):
+            raise ConfigurationError(f"{name} contains characters that cannot be sent")
+    return user.strip(), secret.strip()
+
+
+class HttpCore:
+    """Sends API requests: auth, retries, error mapping, JSON decoding.
+
+    ``sleep`` and ``rng`` are injectable so tests run without waiting.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: httpx.URL,
+        credentials: Credentials,
+        transport: httpx.BaseTransport | None,
+        timeout: float,
+        retry: RetryPolicy,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.retry = retry
+        self._credentials = credentials
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._client = httpx.Client(
+            base_url=base_url,
+            auth=credentials.auth,
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def same_origin(self, url: str) -> bool:
+        """Whether ``url`` has the base URL's scheme, host and port (credentials go there)."""
+        other = httpx.URL(url)
+        base = self.base_url
+        return (other.scheme, other.host, other.port) == (base.scheme, base.host, base.port)
+
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send with retries and return the decoded JSON body of the 2xx answer."""
+        response = self.request(
+            method, path, params=params, json_body=json_body, idempotent=idempotent
+        )
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise UnexpectedResponseError(
+                f"{response.status_code} answer is not JSON",
+                method=method,
+                url=safe_url(response.request.url),
+            ) from None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send ``method path`` (relative to the base URL, or an absolute same-origin URL).
+
+        Retries as ``RetryPolicy`` allows; returns the 2xx response, raises ``APIError`` for
+        an error status and ``TransportError`` when no answer came. ``idempotent`` marks a
+        POST that only reads (search, resolve) as safe to repeat.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            request = self._client.build_request(method, path, params=params, json=json_body)
+            outcome = self._send_once(request)
+            if isinstance(outcome, httpx.Response) and outcome.is_success:
+                logger.debug("%s %s -> %s", method, safe_url(request.url), outcome.status_code)
+                return outcome
+            decision = decide(
+                request, outcome, attempt, self.retry, self._rng, idempotent=idempotent
+            )
+            logger.debug(
+                "%s %s -> %s",
+                decision.method,
+                decision.url,
+                self._credentials.redact(decision.reason),
+            )
+            if not decision.retry:
+                raise self._failure(request, outcome, attempt)
+            if self.retry.on_retry is not None:
+                self.retry.on_retry(decision)
+            self._sleep(decision.delay)
+
+    def _send_once(self, request: httpx.Request) -> httpx.Response | httpx.RequestError:
+        try:
+            return self._client.send(request)
+        except httpx.RequestError as exc:
+            return exc
+
+    def _failure(
+        self, request: httpx.Request, outcome: httpx.Response | Exception, attempts: int
+    ) -> CommsError:
+        if isinstance(outcome, httpx.Response):
+            return error_from_response(outcome)
+        return self._transport_error(request, outcome, attempts)
+
+    def _transport_error(
+        self, request: httpx.Request, error: Exception, attempts: int
+    ) -> TransportError:
+        sent = request_sent(error)
+        timed_out = isinstance(error, httpx.TimeoutException)
+        cls = CommsTimeoutError if timed_out else CommsConnectionError
+        detail = self._credentials.redact(str(error) or type(error).__name__)
+        text = f"{request.method} {request.url.path}: {type(error).__name__}: {detail}"
+        if sent:
+            text += (
+                " — the request was sent but no answer came back; the server may have "
+                "applied it. Check its effect before sending it again"
+            )
+        elif sent is False:
+            text += f" — the request was not sent (host {request.url.host})"
+        if attempts > 1:
+            text += f" (gave up after {attempts} attempts)"
+        return cls(text, method=request.method, url=safe_url(request.url), request_sent=sent)

@@ -1,0 +1,112 @@
+"""``Pager``: iterate every item of a list endpoint; callers never see a cursor.
+
+The API answers ``{"<items>": [...], "pagination": {"next": ..., "self": ...}}``. ``next``
+is an opaque token (sent back as ``pageToken``) or, from some servers, a full URL to GET;
+``null`` ends the listing. ``POST /Senders/Search`` takes its paging in the body instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
+
+from commstoolkit.client._http import HttpCore
+from commstoolkit.client._resource import parse_payload
+from commstoolkit.errors import UnexpectedResponseError
+from commstoolkit.models import Page, paging
+
+__all__ = ["Pager"]
+
+T = TypeVar("T")
+
+
+class Pager(Generic[T]):
+    """All items of a listing, fetched page by page as you iterate.
+
+    ``for item in pager`` yields every item; ``pager.pages()`` yields one list per HTTP page.
+    Nothing is requested until iteration starts, and each iteration starts from the first page.
+    """
+
+    def __init__(
+        self,
+        http: HttpCore,
+        method: str,
+        path: str,
+        *,
+        items: str,
+        parse: Callable[[Mapping[str, Any]], T],
+        page_size: int,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._http = http
+        self._method = method
+        self._path = path
+        self._items = items
+        self._parse = parse
+        self._page_size = page_size
+        self._params = dict(params or {})
+        self._body = None if body is None else dict(body)
+
+    def __iter__(self) -> Iterator[T]:
+        for page in self.pages():
+            yield from page
+
+    def pages(self) -> Iterator[list[T]]:
+        """Yield the items one HTTP page at a time (a list per page)."""
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = self._fetch(cursor)
+            yield page.items
+            if page.next is None:
+                return
+            if page.next in seen:
+                raise self._unexpected(
+                    "the server returned a pagination cursor it had already returned; "
+                    "stopping to avoid an endless listing"
+                )
+            seen.add(page.next)
+            cursor = page.next
+
+    def _fetch(self, cursor: str | None) -> Page[T]:
+        if cursor is not None and _is_url(cursor):
+            data = self._fetch_url(cursor)
+        elif self._body is not None:
+            # A listing only reads, so a POST that carries its paging is safe to repeat.
+            body = {**self._body, **paging(self._page_size, cursor)}
+            data = self._http.request_json(
+                self._method, self._path, json_body=body, idempotent=True
+            )
+        else:
+            params = {**self._params, **paging(self._page_size, cursor)}
+            data = self._http.request_json(self._method, self._path, params=params)
+        return parse_payload(
+            lambda d: Page.from_api(d, self._items, self._parse),
+            data,
+            f"page of {self._items}",
+            self._method,
+            f"{self._http.base_url}{self._path}",
+        )
+
+    def _fetch_url(self, url: str) -> Any:
+        if not self._http.same_origin(url):
+            raise self._unexpected(
+                "pagination.next points to another host; not following it with your credentials"
+            )
+        if self._body is not None:
+            raise self._unexpected(
+                "pagination.next is a URL, but this listing pages in the request body"
+            )
+        return self._http.request_json("GET", url)
+
+    def _unexpected(self, message: str) -> UnexpectedResponseError:
+        url = f"{self._http.base_url}{self._path}"
+        return UnexpectedResponseError(message, method=self._method, url=url)
+
+    def __repr__(self) -> str:
+        return f"Pager({self._method} {self._path}, items={self._items!r})"
+
+
+def _is_url(cursor: str) -> bool:
+    return cursor.startswith(("https://", "http://"))
