@@ -1,0 +1,68 @@
+"""How a ``PoolPlan`` reads: as text (``str``) and as a compact notebook view (HTML)."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .plan import PoolPlan
+
+_ROWS = 5
+_REQUESTS = 12
+
+
+def _requests(plan: PoolPlan) -> list[str]:
+    """The plan's requests; a long run of removals is cut to its first lines."""
+    lines = plan.requests
+    if len(lines) <= _REQUESTS:
+        return lines
+    return [*lines[: _REQUESTS - 1], f"… and {len(lines) - _REQUESTS + 1:,} more"]
+
+
+def _counts(plan: PoolPlan) -> list[tuple[str, int]]:
+    return [
+        ("to add", len(plan.to_add)),
+        ("to remove", len(plan.to_remove)),
+        ("unchanged", plan.unchanged),
+        ("size after", plan.size),
+    ]
+
+
+def plan_text(plan: PoolPlan) -> str:
+    """The plan as a few readable lines: counts, requests, warnings."""
+    counts = " · ".join(f"{label} {count:,}" for label, count in _counts(plan))
+    lines = [f"Plan: {plan.title()}", f"  {counts}", f"  requests ({len(plan.requests)}):"]
+    lines += [f"    {line}" for line in _requests(plan)]
+    if plan.warnings:
+        lines.append("  warnings:")
+        lines += [f"    - {warning}" for warning in plan.warnings]
+    return "\n".join(lines)
+
+
+def plan_html(plan: PoolPlan) -> str:
+    """The plan for a notebook: counts, warnings, requests, first rows of adds and removes."""
+    cells = "".join(
+        f"<th style='text-align:left'>{label}</th><td>{count:,}</td>"
+        for label, count in _counts(plan)
+    )
+    parts = [
+        "<div class='commstoolkit-pool-plan'>",
+        f"<p><strong>Plan: {html.escape(plan.title())}</strong></p>",
+        f"<table><tr>{cells}</tr></table>",
+    ]
+    if plan.warnings:
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in plan.warnings)
+        parts.append(f"<p>⚠ Warnings:</p><ul>{items}</ul>")
+    requests = "".join(f"<li>{html.escape(line)}</li>" for line in _requests(plan))
+    parts.append(
+        f"<details><summary>Requests ({len(plan.requests):,})</summary>"
+        f"<ul>{requests}</ul></details>"
+    )
+    for label, frame in (("To add", plan.to_add), ("To remove", plan.to_remove)):
+        if len(frame):
+            shown = f"first {_ROWS} of {len(frame):,}" if len(frame) > _ROWS else f"{len(frame)}"
+            table = frame.head(_ROWS).to_html(index=False, na_rep="", border=0)
+            parts.append(f"<details open><summary>{label} ({shown})</summary>{table}</details>")
+    parts.append("</div>")
+    return "".join(parts)

@@ -1,0 +1,253 @@
+"""Apply a ``PoolPlan`` step by step, wait for every operation, then verify the members.
+
+Applying is re-entrant: once the pool exists, each ``apply()`` lists its current members
+and makes only the calls still needed (adds missing, removals still present, PATCH if the
+name or tags differ). A second apply makes no write; an apply after a failure finishes
+the job. An operation whose stats report failed senders (or that ends CANCELED) stops the
+apply with ``PoolApplyError``: a half-filled pool is never reported as done.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..errors import CommsError, InvalidInputError, OperationError, TransportError
+from ..models import Accepted, Operation, SenderPool
+from ._checks import checked_pool_id
+from .plan import plan_pool
+from .steps import Step, plan_steps
+
+if TYPE_CHECKING:
+    from ..client import CommsClient
+    from .plan import PoolPlan
+
+__all__ = ["PoolApplyError", "PoolPlanWarning", "apply_plan", "create_pool", "delete_pool"]
+
+_LISTED = 5
+
+
+class PoolPlanWarning(UserWarning):
+    """A warning of a pool plan, shown by ``create_pool`` (which applies without a preview)."""
+
+
+class PoolApplyError(CommsError):
+    """Applying a pool plan stopped before the pool matched the plan.
+
+    ``applied`` / ``pending``: the requests (as in ``PoolPlan.requests``) that were made
+    and those that were not (the first pending one is the step that failed); ``pool_id``:
+    the pool (None if it was never created); ``cause``: the underlying error (None when
+    every step ran but the members differ from the plan: see ``missing`` / ``unexpected``).
+    Calling ``plan.apply()`` again continues from the pool's current members.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        applied: list[str],
+        pending: list[str],
+        pool_id: str | None,
+        cause: BaseException | None,
+        missing: frozenset[str] = frozenset(),
+        unexpected: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__(message)
+        self.applied = applied
+        self.pending = pending
+        self.pool_id = pool_id
+        self.cause = cause
+        self.missing = missing
+        self.unexpected = unexpected
+
+
+def apply_plan(plan: PoolPlan, *, progress: bool = True) -> SenderPool:
+    """Make the plan's calls, wait for each operation, verify; return the pool.
+
+    A new pool is created with its first 10,000 senders and its id resolved from the
+    operation; the other senders are added in chunks of 10,000, removals are one DELETE
+    each, a changed name or tags is one PATCH. ``progress`` shows a bar (tqdm) counting
+    the senders added and removed.
+
+    Raises ``PoolApplyError`` (``applied``, ``pending``, ``pool_id``, ``cause``) when a
+    request fails, an operation reports failed senders or ends CANCELED, or the pool's
+    members differ from the plan afterwards.
+    """
+    client = plan.client
+    try:
+        steps = plan.steps() if plan.pool_id is None else _remaining_steps(plan)
+    except CommsError as err:
+        raise _stopped(plan, [], plan.requests, err) from err
+    with _progress(progress, sum(step.senders for step in steps)) as advance:
+        for index, step in enumerate(steps):
+            try:
+                _run(client, plan, step)
+            except CommsError as err:
+                raise _stopped(plan, steps[:index], steps[index:], err) from err
+            advance(step.senders)
+    _verify(plan, steps)
+    return client.sender_pools.get(plan.pool_id)
+
+
+def create_pool(
+    client: CommsClient,
+    name: str,
+    senders: pd.DataFrame | Iterable[str],
+    tags: Mapping[str, str] | None = None,
+    *,
+    progress: bool = True,
+) -> SenderPool:
+    """Create a pool holding ``senders`` and return it: ``plan_pool(...).apply()``.
+
+    The plan's warnings are issued as ``PoolPlanWarning`` (use ``plan_pool`` to read them
+    before anything changes). Raises what ``plan_pool`` and ``PoolPlan.apply`` raise.
+    """
+    plan = plan_pool(client, senders, name=name, tags=tags)
+    for warning in plan.warnings:
+        warnings.warn(warning, PoolPlanWarning, stacklevel=2)
+    return plan.apply(progress=progress)
+
+
+def delete_pool(
+    client: CommsClient, pool_id: str | SenderPool, *, confirm: bool = False
+) -> Accepted:
+    """Delete a pool and its memberships (the senders stay); needs ``confirm=True``.
+
+    Raises ``InvalidInputError`` without ``confirm=True`` (nothing is sent),
+    ``NotFoundError`` when the pool does not exist.
+    """
+    pool = checked_pool_id(pool_id)
+    if confirm is not True:
+        raise InvalidInputError(
+            f"delete_pool deletes sender pool {pool} and its memberships for good; "
+            f"call delete_pool(client, {pool!r}, confirm=True) to go ahead",
+            field="confirm",
+            allowed=(True,),
+        )
+    return client.sender_pools.delete(pool)
+
+
+def _remaining_steps(plan: PoolPlan) -> list[Step]:
+    """The calls still needed to bring the existing pool to the plan."""
+    client = plan.client
+    pool = client.sender_pools.get(plan.pool_id)
+    members = {sender.id for sender in client.sender_pools.members.list(plan.pool_id)}
+    update = {}
+    if plan.name is not None and plan.name != pool.name:
+        update["name"] = plan.name
+    if plan.tags is not None and plan.tags != pool.tags:
+        update["tags"] = plan.tags
+    return plan_steps(
+        new=False,
+        name=plan.name,
+        tags=plan.tags,
+        add_ids=[i for i in plan.to_add["sender_id"] if i not in members],
+        remove_ids=[i for i in plan.to_remove["sender_id"] if i in members],
+        update=update,
+    )
+
+
+def _run(client: CommsClient, plan: PoolPlan, step: Step) -> None:
+    pools = client.sender_pools
+    if step.kind == "create":
+        done = client.wait(pools.create(name=step.name, sender_ids=step.sender_ids, tags=step.tags))
+        plan._created(pools.find_created(done).id)
+        _check_operation(done, step)
+    elif step.kind == "add":
+        _check_operation(client.wait(pools.members.add(plan.pool_id, step.sender_ids)), step)
+    elif step.kind == "remove":
+        pools.members.remove(plan.pool_id, step.sender_ids[0])
+    else:
+        pools.update(plan.pool_id, name=step.name, tags=step.tags)
+
+
+def _check_operation(operation: Operation, step: Step) -> None:
+    failed = operation.stats.get("failed", 0)
+    if failed or operation.status != "COMPLETED":
+        raise OperationError(
+            f"operation {operation.id} ended {operation.status} with {failed:,} of "
+            f"{operation.total if operation.total is not None else step.senders:,} "
+            "senders failed",
+            operation=operation,
+        )
+
+
+def _verify(plan: PoolPlan, steps: list[Step]) -> None:
+    members = {s.id for s in plan.client.sender_pools.members.list(plan.pool_id)}
+    target = plan.target_ids
+    missing, unexpected = target - members, members - target
+    if not missing and not unexpected:
+        return
+    problems = []
+    if missing:
+        problems.append(f"{len(missing):,} planned senders are missing ({_some(missing)})")
+    if unexpected:
+        problems.append(f"{len(unexpected):,} members are not in the plan ({_some(unexpected)})")
+    raise PoolApplyError(
+        f"{_pool_label(plan)}: every request was made but the members differ from the plan: "
+        f"{'; '.join(problems)}. Re-plan with plan_pool(..., pool_id={plan.pool_id!r}) to "
+        "see the difference.",
+        applied=[step.describe(plan.pool_id) for step in steps],
+        pending=[],
+        pool_id=plan.pool_id,
+        cause=None,
+        missing=frozenset(missing),
+        unexpected=frozenset(unexpected),
+    )
+
+
+def _stopped(
+    plan: PoolPlan, done: list[Step] | list[str], pending: list[Step] | list[str], err: Exception
+) -> PoolApplyError:
+    applied = [s if isinstance(s, str) else s.describe(plan.pool_id) for s in done]
+    not_applied = [s if isinstance(s, str) else s.describe(plan.pool_id) for s in pending]
+    lines = [
+        f"{_pool_label(plan)}: applying the plan stopped at "
+        f"{not_applied[0] if not_applied else 'the start'}: {err}",
+        f"Applied ({len(applied)}): {_some(applied, sep='; ') if applied else 'nothing'}.",
+        f"Not applied ({len(not_applied)}): {_some(not_applied, sep='; ')}.",
+    ]
+    if isinstance(err, TransportError) and err.request_sent is not False:
+        lines.append(
+            "The failed request may still have reached the API"
+            + (
+                ": a pool may have been created; check ct.load_pools(client) before re-running."
+                if plan.pool_id is None
+                else "."
+            )
+        )
+    if plan.pool_id is not None:
+        lines.append("Run plan.apply() again to finish: it continues from the current members.")
+    return PoolApplyError(
+        "\n".join(lines), applied=applied, pending=not_applied, pool_id=plan.pool_id, cause=err
+    )
+
+
+def _pool_label(plan: PoolPlan) -> str:
+    name = repr(plan.name) if plan.name is not None else "(unnamed)"
+    return f"Pool {name} ({plan.pool_id or 'not created'})"
+
+
+def _some(items: Iterable[str], sep: str = ", ") -> str:
+    items = sorted(items) if isinstance(items, (set, frozenset)) else list(items)
+    more = f"{sep}… and {len(items) - _LISTED:,} more" if len(items) > _LISTED else ""
+    return sep.join(items[:_LISTED]) + more
+
+
+@contextmanager
+def _progress(show: bool, total: int) -> Iterator[Any]:
+    """Yield ``advance(n)``; with ``show``, a tqdm bar counts the senders handled."""
+    if not show or not total:
+        yield lambda n: None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc="Applying plan", unit=" senders")
+    try:
+        yield bar.update
+    finally:
+        bar.close()

@@ -1,0 +1,377 @@
+"""Plan a pool change: what to add, what to remove, what to warn about, which calls to make.
+
+``plan_pool`` only reads (the account's senders, the pool and its members); nothing
+changes until ``PoolPlan.apply()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..errors import InvalidInputError, NotFoundError
+from ..frames import load_senders, senders_frame
+from ..models import SenderPool
+from ._checks import checked_name, checked_pool_id, checked_sender_ids, checked_tags
+from ._render import plan_html, plan_text
+from .steps import MAX_SENDERS_PER_REQUEST, Step, plan_steps
+
+if TYPE_CHECKING:
+    from ..client import CommsClient
+
+__all__ = ["MANY_REMOVALS", "PoolPlan", "plan_pool"]
+
+# Removing is one DELETE per sender; from this many on, the plan warns that it takes a while.
+MANY_REMOVALS = 100
+_LISTED = 5
+
+
+class PoolPlan:
+    """What applying a pool change would do; read-only, built by ``plan_pool``.
+
+    - ``name``, ``tags``: the pool's name and tags once applied;
+    - ``pool_id``: the pool changed (None for a new pool until ``apply()`` creates it);
+    - ``to_add``, ``to_remove``: senders frames (columns as ``load_senders``) of the
+      senders to add (input order) and to remove (the pool's listing order);
+    - ``unchanged``: how many current members stay; ``size``: members once applied;
+    - ``warnings``: plain sentences about anything worth a second look;
+    - ``requests``: the write calls ``apply()`` makes, in order, as readable lines
+      (reads such as polling operations and listing members are not listed);
+    - ``apply(progress=True)``: make the change, wait, verify; returns the ``SenderPool``.
+    """
+
+    def __init__(
+        self,
+        client: CommsClient,
+        *,
+        pool: SenderPool | None,
+        name: str | None,
+        tags: dict[str, str] | None,
+        to_add: pd.DataFrame,
+        to_remove: pd.DataFrame,
+        kept_ids: frozenset[str],
+        update: dict[str, Any],
+        warnings: list[str],
+    ) -> None:
+        self._client = client
+        self._is_new = pool is None
+        self._pool_id = pool.id if pool else None
+        self._name = name
+        self._tags = tags
+        self._to_add = to_add
+        self._to_remove = to_remove
+        self._kept_ids = kept_ids
+        self._update = update
+        self._warnings = tuple(warnings)
+
+    @property
+    def client(self) -> CommsClient:
+        """The client the plan reads from and applies with."""
+        return self._client
+
+    @property
+    def name(self) -> str | None:
+        """The pool's name once applied."""
+        return self._name
+
+    @property
+    def pool_id(self) -> str | None:
+        """The pool's id; None for a new pool that ``apply()`` has not created yet."""
+        return self._pool_id
+
+    @property
+    def is_new(self) -> bool:
+        """True when the plan creates the pool (still True after ``apply()`` created it)."""
+        return self._is_new
+
+    @property
+    def to_add(self) -> pd.DataFrame:
+        """Senders to add (senders frame columns), in input order."""
+        return self._to_add
+
+    @property
+    def to_remove(self) -> pd.DataFrame:
+        """Members to remove (senders frame columns), in the pool's listing order."""
+        return self._to_remove
+
+    @property
+    def unchanged(self) -> int:
+        """How many current members stay in the pool."""
+        return len(self._kept_ids)
+
+    @property
+    def tags(self) -> dict[str, str] | None:
+        """The pool's tags once applied (None: a new pool without tags)."""
+        return None if self._tags is None else dict(self._tags)
+
+    @property
+    def size(self) -> int:
+        """The pool's number of members once applied."""
+        return len(self._kept_ids) + len(self._to_add)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Plain sentences about anything worth a second look before applying."""
+        return list(self._warnings)
+
+    @property
+    def update(self) -> dict[str, Any]:
+        """What an existing pool gets by PATCH: ``name`` and/or ``tags`` (empty: nothing)."""
+        return dict(self._update)
+
+    @property
+    def target_ids(self) -> frozenset[str]:
+        """The sender ids the pool holds once the plan is applied."""
+        return self._kept_ids | frozenset(self._to_add["sender_id"])
+
+    @property
+    def requests(self) -> list[str]:
+        """The write calls ``apply()`` makes, in order, as readable lines."""
+        return [step.describe(self._pool_id) for step in self.steps()]
+
+    def steps(self) -> list[Step]:
+        """The write steps of the plan: create, adds, removes, update."""
+        return plan_steps(
+            new=self._is_new,
+            name=self._name,
+            tags=self._tags,
+            add_ids=list(self._to_add["sender_id"]),
+            remove_ids=list(self._to_remove["sender_id"]),
+            update=self._update,
+        )
+
+    def apply(self, progress: bool = True) -> SenderPool:
+        """Apply the plan, wait for every operation, check the members; return the pool.
+
+        Safe to call again: each call starts from the pool's current members, so a
+        second call makes no change and a call after a failure finishes the job.
+        Raises ``PoolApplyError`` (what was and was not applied) when a step fails,
+        an operation reports failed senders, or the members differ from the plan.
+        """
+        from .apply import apply_plan
+
+        return apply_plan(self, progress=progress)
+
+    def _created(self, pool_id: str) -> None:
+        # apply() created the pool: later applies edit that pool instead of creating another.
+        self._pool_id = pool_id
+
+    def title(self) -> str:
+        """``create pool 'x'`` or ``update pool 'x' (comms_senderpool_…)``."""
+        label = repr(self._name) if self._name is not None else "(unnamed)"
+        if self._pool_id is None:
+            return f"create pool {label}"
+        return f"{'created' if self._is_new else 'update'} pool {label} ({self._pool_id})"
+
+    def __repr__(self) -> str:
+        return (
+            f"<PoolPlan {self.title()}: +{len(self._to_add):,} -{len(self._to_remove):,} "
+            f"={self.unchanged:,}, {len(self.steps())} requests, {len(self._warnings)} warnings>"
+        )
+
+    def __str__(self) -> str:
+        return plan_text(self)
+
+    def _repr_html_(self) -> str:
+        return plan_html(self)
+
+
+def plan_pool(
+    client: CommsClient,
+    senders: pd.DataFrame | Iterable[str],
+    name: str | None = None,
+    pool_id: str | SenderPool | None = None,
+    tags: Mapping[str, str] | None = None,
+    *,
+    inventory: pd.DataFrame | None = None,
+) -> PoolPlan:
+    """Plan a pool holding exactly ``senders``: a new pool (``name``) or an existing one.
+
+    ``senders``: a frame with a ``sender_id`` column (e.g. from ``select_senders``) or
+    an iterable of sender ids. With ``pool_id`` (an id or a ``SenderPool``) the plan is
+    the difference from the pool's current members; ``name`` / ``tags``, when given,
+    rename it / replace its tags. ``inventory``: the account's senders frame (default:
+    ``load_senders(client)``), used to spot unknown ids, DEACTIVATED senders and
+    channels left uncovered.
+
+    Warnings (``.warnings``): DEACTIVATED senders in the pool; ids not in the account
+    (left out of the plan); duplicates in the input; RCS without an SMS fallback; no
+    activated sender for a channel the team uses (a channel on which the account has
+    ACTIVATED senders); an empty pool; sizes that need several requests.
+
+    Raises, before any request: ``InvalidInputError`` for malformed sender or pool ids,
+    an empty name, tags over the API's limits (10 pairs, key 128, value 256 characters
+    from ``a-z A-Z 0-9 . _ ~ -``), or neither ``name`` nor ``pool_id``. Then
+    ``NotFoundError`` when ``pool_id`` names no pool. Planning never changes anything.
+    """
+    ids = checked_sender_ids(senders)
+    pool_ref = checked_pool_id(pool_id)
+    name = checked_name(name)
+    tag_map = None if tags is None else checked_tags(tags)
+    if name is None and pool_ref is None:
+        raise InvalidInputError(
+            "give name= to plan a new pool, or pool_id= to change an existing one",
+            field="name",
+        )
+    pool = _existing_pool(client, pool_ref) if pool_ref else None
+    members = senders_frame(list(client.sender_pools.members.list(pool.id)) if pool else [])
+    if inventory is None:
+        inventory = load_senders(client)
+    return _build_plan(client, ids, pool, name, tag_map, members, inventory)
+
+
+def _existing_pool(client: CommsClient, pool_id: str) -> SenderPool:
+    try:
+        return client.sender_pools.get(pool_id)
+    except NotFoundError as err:
+        raise NotFoundError(
+            err.status,
+            errors=tuple(err.errors),
+            message=f"sender pool {pool_id} does not exist, so there is nothing to plan; "
+            "ct.load_pools(client) lists the pools",
+            method=err.method,
+            url=err.url,
+        ) from err
+
+
+def _build_plan(
+    client: CommsClient,
+    ids: list[str],
+    pool: SenderPool | None,
+    name: str | None,
+    tags: dict[str, str] | None,
+    members: pd.DataFrame,
+    inventory: pd.DataFrame,
+) -> PoolPlan:
+    wanted = list(dict.fromkeys(ids))
+    current = set(members["sender_id"])
+    known = set(inventory["sender_id"]) | current
+    unknown = [i for i in wanted if i not in known]
+    keep = set(wanted) - set(unknown)
+    add_ids = [i for i in wanted if i in keep and i not in current]
+    staying = members["sender_id"].isin(keep).to_numpy(dtype=bool)
+    to_add = _rows(inventory, add_ids)
+    to_remove = members.loc[~staying].reset_index(drop=True)
+    after = pd.concat([members.loc[staying, ["channel", "status"]], to_add[["channel", "status"]]])
+    found = [
+        _duplicates(ids),
+        _unknown(unknown),
+        _deactivated(after, to_add),
+        *_composition(after, inventory),
+        *_sizes(len(to_add), len(to_remove), new=pool is None),
+    ]
+    return PoolPlan(
+        client,
+        pool=pool,
+        name=name if name is not None or pool is None else pool.name,
+        tags=tags if tags is not None or pool is None else dict(pool.tags),
+        to_add=to_add,
+        to_remove=to_remove,
+        kept_ids=frozenset(members.loc[staying, "sender_id"]),
+        update=_update(pool, name, tags),
+        warnings=[warning for warning in found if warning],
+    )
+
+
+def _rows(inventory: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    """The inventory rows of ``ids``, in the order of ``ids`` (first row of each id)."""
+    table = inventory.drop_duplicates("sender_id").set_index("sender_id", drop=False)
+    return (
+        table.loc[ids].reset_index(drop=True) if ids else inventory.iloc[0:0].reset_index(drop=True)
+    )
+
+
+def _update(
+    pool: SenderPool | None, name: str | None, tags: dict[str, str] | None
+) -> dict[str, Any]:
+    if pool is None:
+        return {}
+    update: dict[str, Any] = {}
+    if name is not None and name != pool.name:
+        update["name"] = name
+    if tags is not None and tags != pool.tags:
+        update["tags"] = tags
+    return update
+
+
+def _composition(after: pd.DataFrame, inventory: pd.DataFrame) -> list[str | None]:
+    if after.empty:
+        return ["The pool would be empty: it could not send anything."]
+    active = set(after.loc[after["status"] == "ACTIVATED", "channel"].astype(str))
+    return [_no_fallback(active), _uncovered(active, inventory)]
+
+
+def _some(ids: Iterable[str]) -> str:
+    ids = list(ids)
+    more = f" and {len(ids) - _LISTED:,} more" if len(ids) > _LISTED else ""
+    return ", ".join(ids[:_LISTED]) + more
+
+
+def _duplicates(ids: list[str]) -> str | None:
+    counts = pd.Series(ids, dtype="object").value_counts()
+    repeated = list(counts[counts > 1].index)
+    if not repeated:
+        return None
+    return (
+        f"{len(repeated):,} sender id{'s appear' if len(repeated) > 1 else ' appears'} more "
+        f"than once in the input; each is planned once: {_some(repeated)}."
+    )
+
+
+def _unknown(unknown: list[str]) -> str | None:
+    if not unknown:
+        return None
+    return (
+        f"{len(unknown):,} sender id{'s are' if len(unknown) > 1 else ' is'} not among the "
+        f"account's senders and left out of the plan: {_some(unknown)}."
+    )
+
+
+def _deactivated(after: pd.DataFrame, to_add: pd.DataFrame) -> str | None:
+    total = int((after["status"] == "DEACTIVATED").sum())
+    if not total:
+        return None
+    added = int((to_add["status"] == "DEACTIVATED").sum())
+    return (
+        f"The pool would hold {total:,} DEACTIVATED sender{'s' if total > 1 else ''} "
+        f"({added:,} added by this plan): they cannot send until reactivated."
+    )
+
+
+def _no_fallback(active: set[str]) -> str | None:
+    if "RCS" in active and "SMS" not in active:
+        return (
+            "The pool would have RCS senders but no activated SMS sender: phones without "
+            "RCS would get no SMS fallback."
+        )
+    return None
+
+
+def _uncovered(active: set[str], inventory: pd.DataFrame) -> str | None:
+    used = inventory.loc[inventory["status"] == "ACTIVATED", "channel"].astype(str)
+    missing = [c for c in pd.unique(used) if c not in active]
+    if not missing:
+        return None
+    return (
+        f"The pool would have no activated sender for {', '.join(sorted(missing))}, "
+        "a channel the account has activated senders on."
+    )
+
+
+def _sizes(adds: int, removes: int, *, new: bool) -> list[str]:
+    found = []
+    if adds > MAX_SENDERS_PER_REQUEST:
+        calls = -(-adds // MAX_SENDERS_PER_REQUEST)
+        split = f"1 create + {calls - 1} adds" if new else f"{calls} adds"
+        found.append(
+            f"Adding {adds:,} senders takes {calls} requests of at most "
+            f"{MAX_SENDERS_PER_REQUEST:,} senders ({split})."
+        )
+    if removes >= MANY_REMOVALS:
+        found.append(
+            f"Removing {removes:,} senders takes {removes:,} requests: the API removes one "
+            "sender per request."
+        )
+    return found
