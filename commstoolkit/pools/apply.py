@@ -136,11 +136,7 @@ def _remaining_steps(plan: PoolPlan) -> list[Step]:
     client = plan.client
     pool = client.sender_pools.get(plan.pool_id)
     members = {sender.id for sender in client.sender_pools.members.list(plan.pool_id)}
-    update = {}
-    if plan.name is not None and plan.name != pool.name:
-        update["name"] = plan.name
-    if plan.tags is not None and plan.tags != pool.tags:
-        update["tags"] = plan.tags
+    update = {key: value for key, value in plan.fixed.items() if getattr(pool, key) != value}
     return plan_steps(
         new=False,
         name=plan.name,

@@ -52,7 +52,7 @@ class PoolPlan:
         to_add: pd.DataFrame,
         to_remove: pd.DataFrame,
         kept_ids: frozenset[str],
-        update: dict[str, Any],
+        fixed: dict[str, Any],
         warnings: list[str],
     ) -> None:
         self._client = client
@@ -63,7 +63,8 @@ class PoolPlan:
         self._to_add = to_add
         self._to_remove = to_remove
         self._kept_ids = kept_ids
-        self._update = update
+        self._fixed = fixed
+        self._update = {k: v for k, v in fixed.items() if pool and getattr(pool, k) != v}
         self._warnings = tuple(warnings)
 
     @property
@@ -120,6 +121,11 @@ class PoolPlan:
     def update(self) -> dict[str, Any]:
         """What an existing pool gets by PATCH: ``name`` and/or ``tags`` (empty: nothing)."""
         return dict(self._update)
+
+    @property
+    def fixed(self) -> dict[str, Any]:
+        """The ``name`` / ``tags`` the caller asked for (what ``apply()`` makes sure of)."""
+        return dict(self._fixed)
 
     @property
     def target_ids(self) -> frozenset[str]:
@@ -270,7 +276,7 @@ def _build_plan(
         to_add=to_add,
         to_remove=to_remove,
         kept_ids=frozenset(members.loc[staying, "sender_id"]),
-        update=_update(pool, name, tags),
+        fixed={k: v for k, v in (("name", name), ("tags", tags)) if v is not None},
         warnings=[warning for warning in found if warning],
     )
 
@@ -281,19 +287,6 @@ def _rows(inventory: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     return (
         table.loc[ids].reset_index(drop=True) if ids else inventory.iloc[0:0].reset_index(drop=True)
     )
-
-
-def _update(
-    pool: SenderPool | None, name: str | None, tags: dict[str, str] | None
-) -> dict[str, Any]:
-    if pool is None:
-        return {}
-    update: dict[str, Any] = {}
-    if name is not None and name != pool.name:
-        update["name"] = name
-    if tags is not None and tags != pool.tags:
-        update["tags"] = tags
-    return update
 
 
 def _composition(after: pd.DataFrame, inventory: pd.DataFrame) -> list[str | None]:
@@ -354,9 +347,10 @@ def _uncovered(active: set[str], inventory: pd.DataFrame) -> str | None:
     missing = [c for c in pd.unique(used) if c not in active]
     if not missing:
         return None
+    those = "those channels" if len(missing) > 1 else "that channel"
     return (
-        f"The pool would have no activated sender for {', '.join(sorted(missing))}, "
-        "a channel the account has activated senders on."
+        f"The pool would have no activated sender for {', '.join(sorted(missing))}, although "
+        f"the account has activated senders on {those}."
     )
 
 
