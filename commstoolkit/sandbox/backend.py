@@ -1,0 +1,361 @@
+"""The sandbox account's state and one method per API operation; no HTTP here (moto's models).
+
+Methods take validated Python values and return wire-shaped dicts (camelCase, RFC 3339 times),
+or raise ``ApiError`` (404 for unknown ids). Listing methods are keyset-paginated: they take the
+last id served (``after``) and a ``limit``, and return ``(items, more)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+
+from . import ids, operations
+from .clock import Clock, rfc3339
+from .exceptions import not_found
+from .store import Store
+
+CHUNK = 500
+
+
+def sender_to_wire(row: sqlite3.Row) -> dict[str, object]:
+    """The Sender JSON of a ``senders`` row."""
+    return {
+        "id": row["id"],
+        "displayName": row["display_name"],
+        "address": row["address"],
+        "channel": row["channel"],
+        "status": row["status"],
+        "tags": json.loads(row["tags"]),
+        "createdAt": rfc3339(row["created_at"]),
+        "updatedAt": rfc3339(row["updated_at"]),
+    }
+
+
+def pool_to_wire(row: sqlite3.Row) -> dict[str, object]:
+    """The SenderPool JSON of a ``pools`` row."""
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "tags": json.loads(row["tags"]),
+        "createdAt": rfc3339(row["created_at"]),
+        "updatedAt": rfc3339(row["updated_at"]),
+    }
+
+
+class Where:
+    """A growing SQL WHERE clause with its parameters."""
+
+    def __init__(self) -> None:
+        self.terms: list[str] = []
+        self.params: list[object] = []
+
+    def add(self, term: str, *params: object) -> Where:
+        self.terms.append(term)
+        self.params.extend(params)
+        return self
+
+    def keyset(
+        self,
+        key: str,
+        after: str | None,
+        *,
+        created: str | None = None,
+        prefix: str = "",
+        start: float | None = None,
+        end: float | None = None,
+    ) -> Where:
+        """Rows after ``after`` in ``key`` order and, when given, ``start <= created < end``.
+
+        Ids embed their creation time, so the date window also bounds ``key``: the database
+        walks only the matching stretch of the index, whatever the page.
+        """
+        lower = None
+        if start is not None:
+            first = math.ceil(start)
+            self.add(f"{created} >= ?", first)
+            lower = ids.time_floor(prefix, first * 1000)
+        if end is not None:
+            last = math.ceil(end)
+            self.add(f"{created} < ?", last).add(f"{key} < ?", ids.time_floor(prefix, last * 1000))
+        if after is not None and (lower is None or after >= lower):
+            self.add(f"{key} > ?", after)
+        elif lower is not None:
+            self.add(f"{key} >= ?", lower)
+        return self
+
+    def sql(self) -> str:
+        return " AND ".join(self.terms) or "1"
+
+
+class Backend:
+    """State of one sandbox account in a ``Store``, read and changed through API operations."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    # -- senders -------------------------------------------------------------------------
+
+    def list_senders(
+        self,
+        *,
+        channel: str | None = None,
+        status: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        pool_id: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict], bool]:
+        """Senders (or one pool's members) in id order, filtered by channel/status/created."""
+        key = "m.sender_id" if pool_id else "s.id"
+        where = Where()
+        if pool_id:
+            where.add("m.pool_id = ?", pool_id)
+        if channel:
+            where.add("s.channel = ?", channel)
+        if status:
+            where.add("s.status = ?", status)
+        where.keyset(key, after, created="s.created_at", prefix=ids.SENDER, start=start, end=end)
+        source = "memberships m JOIN senders s ON s.id = m.sender_id" if pool_id else "senders s"
+        with self.store.read() as conn:
+            if pool_id:
+                self._pool_row(conn, pool_id)
+            rows = conn.execute(
+                f"SELECT s.* FROM {source} WHERE {where.sql()} ORDER BY {key} LIMIT ?",
+                [*where.params, limit + 1],
+            ).fetchall()
+        return [sender_to_wire(r) for r in rows[:limit]], len(rows) > limit
+
+    def get_sender(self, sender_id: str) -> dict[str, object]:
+        """One sender; 404 when unknown."""
+        with self.store.read() as conn:
+            row = conn.execute("SELECT * FROM senders WHERE id = ?", (sender_id,)).fetchone()
+        if row is None:
+            raise not_found(f"Sender {sender_id} not found")
+        return sender_to_wire(row)
+
+    def search_senders(
+        self,
+        *,
+        address: str,
+        channel: str,
+        status: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict], bool]:
+        """Senders with exactly this address on this channel (an empty page when none)."""
+        where = Where().add("address = ?", address).add("channel = ?", channel)
+        if status:
+            where.add("status = ?", status)
+        where.keyset("id", after)
+        with self.store.read() as conn:
+            rows = conn.execute(
+                f"SELECT * FROM senders WHERE {where.sql()} ORDER BY id LIMIT ?",
+                [*where.params, limit + 1],
+            ).fetchall()
+        return [sender_to_wire(r) for r in rows[:limit]], len(rows) > limit
+
+    # -- sender pools --------------------------------------------------------------------
+
+    def create_pool(
+        self, *, name: str, tags: dict[str, str], sender_ids: list[str]
+    ) -> dict[str, object]:
+        """Accept a pool creation; the pool appears when its operation completes."""
+        with self.store.write() as conn:
+            now = self.clock.seconds()
+            op_id, created_at = self._next_id(conn, ids.OPERATION, now)
+            pool_id, _ = self._next_id(conn, ids.POOL, now)
+            failed = len(sender_ids) - self._count_known(conn, sender_ids)
+            operations.insert(
+                conn,
+                op_id,
+                "create",
+                pool_id,
+                sender_ids,
+                failed,
+                now,
+                created_at,
+                self.clock.instant,
+                {"name": name, "tags": tags},
+            )
+        return {"operationId": op_id, "poolId": pool_id}
+
+    def list_pools(
+        self,
+        *,
+        start: float | None = None,
+        end: float | None = None,
+        operation_id: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict], bool]:
+        """Pools in id order; ``operation_id`` finds the pool a create operation made."""
+        where = Where()
+        if operation_id:
+            where.add("operation_id = ?", operation_id)
+        where.keyset("id", after, created="created_at", prefix=ids.POOL, start=start, end=end)
+        with self.store.read() as conn:
+            rows = conn.execute(
+                f"SELECT * FROM pools WHERE {where.sql()} ORDER BY id LIMIT ?",
+                [*where.params, limit + 1],
+            ).fetchall()
+        return [pool_to_wire(r) for r in rows[:limit]], len(rows) > limit
+
+    def get_pool(self, pool_id: str) -> dict[str, object]:
+        """One pool; 404 when unknown."""
+        with self.store.read() as conn:
+            return pool_to_wire(self._pool_row(conn, pool_id))
+
+    def update_pool(
+        self, pool_id: str, *, name: str | None = None, tags: dict[str, str] | None = None
+    ) -> None:
+        """Rename and/or replace the whole tag map."""
+        with self.store.write() as conn:
+            self._pool_row(conn, pool_id)
+            now = int(self.clock.seconds())
+            if name is not None:
+                conn.execute("UPDATE pools SET name = ? WHERE id = ?", (name, pool_id))
+            if tags is not None:
+                conn.execute("UPDATE pools SET tags = ? WHERE id = ?", (json.dumps(tags), pool_id))
+            conn.execute("UPDATE pools SET updated_at = ? WHERE id = ?", (now, pool_id))
+
+    def delete_pool(self, pool_id: str) -> None:
+        """Delete a pool and its memberships (its running operations end CANCELED)."""
+        with self.store.write() as conn:
+            self._pool_row(conn, pool_id)
+            conn.execute("DELETE FROM memberships WHERE pool_id = ?", (pool_id,))
+            conn.execute("DELETE FROM pools WHERE id = ?", (pool_id,))
+
+    def add_pool_senders(self, pool_id: str, sender_ids: list[str]) -> dict[str, object]:
+        """Accept adding senders to a pool; membership changes when the operation completes."""
+        with self.store.write() as conn:
+            self._pool_row(conn, pool_id)
+            now = self.clock.seconds()
+            op_id, created_at = self._next_id(conn, ids.OPERATION, now)
+            failed = len(sender_ids) - self._count_known(conn, sender_ids)
+            operations.insert(
+                conn,
+                op_id,
+                "add",
+                pool_id,
+                sender_ids,
+                failed,
+                now,
+                created_at,
+                self.clock.instant,
+            )
+        return {"operationId": op_id, "poolId": pool_id}
+
+    def remove_pool_sender(self, pool_id: str, sender_id: str) -> None:
+        """Take one sender out of a pool; 404 when the pool is unknown or it is no member."""
+        with self.store.write() as conn:
+            self._pool_row(conn, pool_id)
+            gone = conn.execute(
+                "DELETE FROM memberships WHERE pool_id = ? AND sender_id = ?", (pool_id, sender_id)
+            ).rowcount
+            if not gone:
+                raise not_found(f"Sender {sender_id} is not a member of sender pool {pool_id}")
+            conn.execute(
+                "UPDATE pools SET updated_at = ? WHERE id = ?", (int(self.clock.seconds()), pool_id)
+            )
+
+    def pool_member_ids(self, pool_id: str) -> list[str]:
+        """Ids of a pool's members in id order (for tests and the state summary)."""
+        with self.store.read() as conn:
+            rows = conn.execute(
+                "SELECT sender_id FROM memberships WHERE pool_id = ? ORDER BY sender_id", (pool_id,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    # -- operations ----------------------------------------------------------------------
+
+    def list_operations(
+        self,
+        *,
+        status: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict], bool]:
+        """Sender pool operations in id order, filtered by status and created time."""
+        where = Where().add("kind = 'sender_pool'")
+        if status:
+            where.add("status = ?", status)
+        where.keyset("id", after, created="created_at", prefix=ids.OPERATION, start=start, end=end)
+        with self.store.read() as conn:
+            now = self.clock.seconds()
+            rows = conn.execute(
+                f"SELECT * FROM operations WHERE {where.sql()} ORDER BY id LIMIT ?",
+                [*where.params, limit + 1],
+            ).fetchall()
+        return [operations.to_wire(r, now) for r in rows[:limit]], len(rows) > limit
+
+    def get_operation(self, operation_id: str, pool_id: str | None = None) -> dict[str, object]:
+        """One sender pool operation (of ``pool_id`` when given); 404 when unknown."""
+        with self.store.read() as conn:
+            now = self.clock.seconds()
+            row = conn.execute(
+                "SELECT * FROM operations WHERE id = ? AND kind = 'sender_pool'", (operation_id,)
+            ).fetchone()
+        if row is None or (pool_id is not None and row["pool_id"] != pool_id):
+            raise not_found(f"Operation {operation_id} not found")
+        return operations.to_wire(row, now)
+
+    def settle(self) -> int:
+        """Complete every operation due on the sandbox clock; returns how many."""
+        with self.store.lock:
+            with self.store.read() as conn:
+                if not operations.due(conn, self.clock.seconds()):
+                    return 0
+            with self.store.write() as conn:
+                return operations.settle(conn, self.clock.seconds())
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _pool_row(self, conn: sqlite3.Connection, pool_id: str) -> sqlite3.Row:
+        row = conn.execute("SELECT * FROM pools WHERE id = ?", (pool_id,)).fetchone()
+        if row is None:
+            raise not_found(f"Sender pool {pool_id} not found")
+        return row
+
+    def _count_known(self, conn: sqlite3.Connection, sender_ids: list[str]) -> int:
+        """How many items of ``sender_ids`` (duplicates included) name existing senders."""
+        known: set[str] = set()
+        unique = sorted(set(sender_ids))
+        for i in range(0, len(unique), CHUNK):
+            chunk = unique[i : i + CHUNK]
+            marks = ",".join("?" * len(chunk))
+            known.update(
+                r[0] for r in conn.execute(f"SELECT id FROM senders WHERE id IN ({marks})", chunk)
+            )
+        return sum(1 for s in sender_ids if s in known)
+
+    def _next_id(self, conn: sqlite3.Connection, prefix: str, now: float) -> tuple[str, int]:
+        """A new id for sandbox time ``now`` and its creation time (whole seconds).
+
+        Ids made in the same millisecond count up from the previous one (ULID "monotonic"
+        mode), so ids always sort in creation order; the creation time is read back from the
+        id so that it and the id's time part never disagree.
+        """
+        get = self.store.get
+        counter = int(get("id_counter", "0") or 0) + 1
+        last_ms, last_random = (
+            int(get("id_last_ms", "0") or 0),
+            int(get("id_last_random", "0") or 0),
+        )
+        ms = int(now * 1000)
+        if ms <= last_ms:
+            ms, random_part = last_ms, (last_random + 1) % (1 << ids.RANDOM_BITS)
+        else:
+            random_part = ids.hashed_random(int(get("seed", "0") or 0), counter)
+        for key, value in (
+            ("id_counter", counter),
+            ("id_last_ms", ms),
+            ("id_last_random", random_part),
+        ):
+            self.store.set(key, value)
+        return ids.make_id(prefix, ms, random_part), ms // 1000

@@ -1,0 +1,114 @@
+"""The sandbox's own clock, kept in the database so every process sharing the file agrees.
+
+``now = base + (real_now - real_base) * speed``. Each reseed starts the clock at ``EPOCH`` (so
+the same seed gives the same data and ids); after that it runs at ``speed`` (1 = real time,
+0 = frozen) and jumps forward with ``advance``. With ``instant`` set, every scheduled
+transition (an operation finishing) is due as soon as it is scheduled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from .store import Store
+
+EPOCH = datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def to_datetime(seconds: float) -> datetime:
+    """Epoch seconds -> tz-aware UTC datetime."""
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def rfc3339(seconds: float) -> str:
+    """Epoch seconds -> ``2024-04-05T06:20:00Z`` (whole seconds, UTC), as the API writes times."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(seconds // 1)))
+
+
+class Clock:
+    """Sandbox time: ``now()``, ``advance(seconds)``, ``speed`` and ``instant``."""
+
+    def __init__(self, store: Store, real_time: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._real_time = real_time
+
+    def __repr__(self) -> str:
+        return f"Clock(now={rfc3339(self.seconds())!r}, speed={self.speed}, instant={self.instant})"
+
+    def seconds(self) -> float:
+        """Current sandbox time as epoch seconds."""
+        with self._store.read():
+            return self._current()
+
+    def now(self) -> datetime:
+        """Current sandbox time (tz-aware UTC)."""
+        return to_datetime(self.seconds())
+
+    def advance(self, seconds: float) -> datetime:
+        """Move sandbox time forward by ``seconds`` (>= 0); returns the new time."""
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+            raise ValueError(f"advance: seconds must be a number >= 0, got {seconds!r}")
+        with self._store.write():
+            self._rebase(self._current() + seconds)
+        return self.now()
+
+    @property
+    def speed(self) -> float:
+        """How fast sandbox time runs: 1.0 real time, 0 frozen, 60 a minute per second."""
+        with self._store.read():
+            return self._state()[2]
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"speed must be a number >= 0, got {value!r}")
+        with self._store.write():
+            self._rebase(self._current(), speed=float(value))
+
+    @property
+    def instant(self) -> bool:
+        """When True, scheduled transitions are due at once (operations finish immediately)."""
+        with self._store.read():
+            return self._store.get("clock_instant") == "1"
+
+    @instant.setter
+    def instant(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"instant must be True or False, got {value!r}")
+        with self._store.write():
+            self._store.set("clock_instant", int(value))
+
+    def start(self) -> None:
+        """Restart the clock at ``EPOCH`` (inside the caller's write transaction); speed is kept."""
+        speed = float(self._store.get("clock_speed", "1.0") or 1.0)
+        self._rebase(EPOCH.timestamp(), speed=speed)
+
+    def to_wire(self) -> dict[str, object]:
+        """The clock as the control endpoint shows it."""
+        now = self.seconds()
+        return {
+            "now": rfc3339(now),
+            "epochSeconds": round(now, 3),
+            "speed": self.speed,
+            "instant": self.instant,
+        }
+
+    def _state(self) -> tuple[float, float, float]:
+        get = self._store.get
+        return (
+            float(get("clock_base", str(EPOCH.timestamp())) or 0),
+            float(get("clock_real") or self._real_time()),
+            float(get("clock_speed", "1.0") or 0),
+        )
+
+    def _current(self) -> float:
+        base, real, speed = self._state()
+        return base + (self._real_time() - real) * speed
+
+    def _rebase(self, seconds: float, speed: float | None = None) -> None:
+        self._store.set("clock_base", repr(seconds))
+        self._store.set("clock_real", repr(self._real_time()))
+        if speed is not None:
+            self._store.set("clock_speed", repr(speed))

@@ -1,0 +1,118 @@
+"""Control endpoints under ``/_sandbox/`` (sandbox only, same basic auth as the API).
+
+- ``POST /_sandbox/reset`` ``{seed?, senders?}`` -> 200 state
+- ``GET /_sandbox/state`` -> 200 state
+- ``GET /_sandbox/clock``; ``POST /_sandbox/clock`` ``{advance?, speed?, instant?}`` -> 200 clock
+- ``GET /_sandbox/faults`` -> ``{faults: [...]}``; ``POST`` a rule ``{route, status?, retryAfter?,
+  probability?, times?, latency?, drop?, malformed?}`` -> 201 rule; ``DELETE`` -> all removed;
+  ``DELETE /_sandbox/faults/{faultId}`` -> one removed
+"""
+
+from __future__ import annotations
+
+from . import validation as check
+from .exceptions import invalid, not_found
+from .routing import Call, Route
+from .wire import Response, json_response
+
+FAULT_FIELDS = {
+    "route": "route",
+    "status": "status",
+    "retryAfter": "retry_after",
+    "probability": "probability",
+    "times": "times",
+    "latency": "latency",
+    "drop": "drop",
+    "malformed": "malformed",
+}
+
+
+def _body(call: Call, allowed: tuple[str, ...]) -> dict[str, object]:
+    """The JSON object body (empty allowed); unknown fields are a 400."""
+    body = check.json_object(call.request.body) if call.request.body.strip() else {}
+    for key in body:
+        if key not in allowed:
+            raise invalid(f"unknown field {key!r}; allowed: {', '.join(allowed)}", f"$.{key}")
+    return body
+
+
+def _apply(action: object, where: str) -> None:
+    """Run a sandbox setter, turning its ValueError into a 400 at ``where``."""
+    try:
+        action()  # type: ignore[operator]
+    except ValueError as exc:
+        raise invalid(str(exc), where) from None
+
+
+def reset(call: Call) -> Response:
+    body = _body(call, ("seed", "senders"))
+    for key in body:
+        value = body[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise invalid(f"{key} must be a non-negative integer (got {value!r})", f"$.{key}")
+    call.sandbox.reset(seed=body.get("seed"), senders=body.get("senders"))  # type: ignore[arg-type]
+    return json_response(200, call.sandbox.state())
+
+
+def state(call: Call) -> Response:
+    return json_response(200, call.sandbox.state())
+
+
+def get_clock(call: Call) -> Response:
+    return json_response(200, call.sandbox.clock.to_wire())
+
+
+def set_clock(call: Call) -> Response:
+    body = _body(call, ("advance", "speed", "instant"))
+    clock = call.sandbox.clock
+    if "speed" in body:
+        _apply(lambda: setattr(clock, "speed", body["speed"]), "$.speed")
+    if "instant" in body:
+        _apply(lambda: setattr(clock, "instant", body["instant"]), "$.instant")
+    if "advance" in body:
+        _apply(lambda: clock.advance(body["advance"]), "$.advance")  # type: ignore[arg-type]
+    return json_response(200, clock.to_wire())
+
+
+def list_faults(call: Call) -> Response:
+    return json_response(200, {"faults": [r.to_wire() for r in call.sandbox.faults.list()]})
+
+
+def add_fault(call: Call) -> Response:
+    body = _body(call, tuple(FAULT_FIELDS))
+    if "route" not in body:
+        raise invalid('$.route is required (a route like "POST /SenderPools", or "*")', "$.route")
+    kwargs = {FAULT_FIELDS[k]: v for k, v in body.items()}
+    try:
+        rule_id = call.sandbox.faults.add(**kwargs)  # type: ignore[arg-type]
+    except ValueError as exc:
+        field = next((k for k, v in FAULT_FIELDS.items() if str(exc).startswith(v)), None)
+        raise invalid(str(exc), f"$.{field}" if field else "$") from None
+    rule = next(r for r in call.sandbox.faults.list() if r.id == rule_id)
+    return json_response(201, rule.to_wire())
+
+
+def clear_faults(call: Call) -> Response:
+    call.sandbox.faults.clear()
+    return json_response(200, {"faults": []})
+
+
+def remove_fault(call: Call) -> Response:
+    raw = call.params["faultId"]
+    try:
+        call.sandbox.faults.remove(int(raw))
+    except (ValueError, KeyError):
+        raise not_found(f"Fault rule {raw} not found", "faultId") from None
+    return json_response(200, {"faults": [r.to_wire() for r in call.sandbox.faults.list()]})
+
+
+CONTROL_ROUTES = [
+    Route("POST", "/_sandbox/reset", reset),
+    Route("GET", "/_sandbox/state", state),
+    Route("GET", "/_sandbox/clock", get_clock),
+    Route("POST", "/_sandbox/clock", set_clock),
+    Route("GET", "/_sandbox/faults", list_faults),
+    Route("POST", "/_sandbox/faults", add_fault),
+    Route("DELETE", "/_sandbox/faults", clear_faults),
+    Route("DELETE", "/_sandbox/faults/{faultId}", remove_fault),
+]

@@ -1,0 +1,184 @@
+"""The API's routing table and its handlers: parse, call the backend, serialize (moto's
+``urls`` + ``responses``). Paths are the spec's, without the ``/v1`` or ``/preview`` prefix."""
+
+from __future__ import annotations
+
+from . import ids
+from . import validation as check
+from .exceptions import invalid
+from .routing import Call, Route
+from .wire import Response, json_response
+
+MAX_ADD = 10_000
+
+
+def sender_filters(call: Call) -> dict[str, object]:
+    """``channel``, ``status``, ``startDate``, ``endDate`` of a sender listing."""
+    channel, status = call.query("channel"), call.query("status")
+    return {
+        "channel": None
+        if channel is None
+        else check.choice(channel, check.SENDER_CHANNELS, "channel"),
+        "status": None if status is None else check.choice(status, check.SENDER_STATUSES, "status"),
+        **call.dates(),
+    }
+
+
+def accepted_operation(operation_id: str, location: str) -> Response:
+    """202 with ``{operationId, operationLocation}`` and the Location header."""
+    body = {"operationId": operation_id, "operationLocation": location}
+    return json_response(202, body, {"Location": location})
+
+
+def accepted_resource(resource_id: str, location: str) -> Response:
+    """202 with ``{resourceId, resourceLocation}`` and the Location header."""
+    body = {"resourceId": resource_id, "resourceLocation": location}
+    return json_response(202, body, {"Location": location})
+
+
+# -- senders -------------------------------------------------------------------------------
+
+
+def list_senders(call: Call) -> Response:
+    return call.listing("senders", call.backend.list_senders, sender_filters(call))
+
+
+def get_sender(call: Call) -> Response:
+    return json_response(200, call.backend.get_sender(call.path_id("senderId", ids.SENDER)))
+
+
+def search_senders(call: Call) -> Response:
+    body = check.json_object(call.request.body)
+    for required in ("address", "channel"):
+        if required not in body:
+            raise invalid(f"$.{required} is required", f"$.{required}")
+    filters = {
+        "address": check.string(body["address"], "$.address"),
+        "channel": check.choice(body["channel"], check.SENDER_CHANNELS, "$.channel"),
+        "status": None
+        if body.get("status") is None
+        else check.choice(body["status"], check.SENDER_STATUSES, "$.status"),
+    }
+    return call.listing(
+        "senders",
+        call.backend.search_senders,
+        filters,
+        body.get("pageToken"),
+        body.get("pageSize"),
+        where="$.",
+    )
+
+
+# -- sender pools --------------------------------------------------------------------------
+
+
+def create_pool(call: Call) -> Response:
+    body = check.json_object(call.request.body)
+    name = check.string(body.get("name", ""), "$.name")
+    tags = check.tags(body.get("tags", {}), "$.tags")
+    senders = check.sender_refs(
+        body.get("senders", []), "$.senders", min_items=0, max_items=MAX_ADD
+    )
+    op = call.backend.create_pool(name=name, tags=tags, sender_ids=senders)
+    return accepted_operation(
+        op["operationId"], f"{call.base}/SenderPools/Operations/{op['operationId']}"
+    )
+
+
+def list_pools(call: Call) -> Response:
+    operation = call.query("operationId")
+    filters = {
+        **call.dates(),
+        "operation_id": None
+        if operation is None
+        else check.identifier(operation, ids.OPERATION, "operationId"),
+    }
+    return call.listing("senderPools", call.backend.list_pools, filters)
+
+
+def get_pool(call: Call) -> Response:
+    return json_response(200, call.backend.get_pool(call.path_id("senderPoolId", ids.POOL)))
+
+
+def update_pool(call: Call) -> Response:
+    pool_id = call.path_id("senderPoolId", ids.POOL)
+    body = check.json_object(call.request.body)
+    if "name" not in body and "tags" not in body:
+        raise invalid("the body must set name, tags or both", "$")
+    name = None if "name" not in body else check.string(body["name"], "$.name")
+    tags = None if "tags" not in body else check.tags(body["tags"], "$.tags")
+    call.backend.update_pool(pool_id, name=name, tags=tags)
+    return accepted_resource(pool_id, f"{call.base}/SenderPools/{pool_id}")
+
+
+def delete_pool(call: Call) -> Response:
+    pool_id = call.path_id("senderPoolId", ids.POOL)
+    call.backend.delete_pool(pool_id)
+    return accepted_resource(pool_id, f"{call.base}/SenderPools/{pool_id}")
+
+
+def list_pool_senders(call: Call) -> Response:
+    filters = {**sender_filters(call), "pool_id": call.path_id("senderPoolId", ids.POOL)}
+    return call.listing("senders", call.backend.list_senders, filters)
+
+
+def add_pool_senders(call: Call) -> Response:
+    pool_id = call.path_id("senderPoolId", ids.POOL)
+    body = check.json_body(call.request.body)
+    senders = check.sender_refs(body, "$", min_items=1, max_items=MAX_ADD)
+    op = call.backend.add_pool_senders(pool_id, senders)
+    location = f"{call.base}/SenderPools/{pool_id}/Senders/Operations/{op['operationId']}"
+    return accepted_operation(op["operationId"], location)
+
+
+def remove_pool_sender(call: Call) -> Response:
+    pool_id = call.path_id("senderPoolId", ids.POOL)
+    sender_id = call.path_id("senderId", ids.SENDER)
+    call.backend.remove_pool_sender(pool_id, sender_id)
+    return accepted_resource(sender_id, f"{call.base}/SenderPools/{pool_id}/Senders/{sender_id}")
+
+
+# -- sender pool operations ----------------------------------------------------------------
+
+
+def list_operations(call: Call) -> Response:
+    status = call.query("status")
+    filters = {
+        "status": None
+        if status is None
+        else check.choice(status, check.POOL_OPERATION_STATUSES, "status"),
+        **call.dates(),
+    }
+    return call.listing("operations", call.backend.list_operations, filters)
+
+
+def get_operation(call: Call) -> Response:
+    operation_id = call.path_id("operationId", ids.OPERATION)
+    return json_response(200, call.backend.get_operation(operation_id))
+
+
+def get_pool_operation(call: Call) -> Response:
+    pool_id = call.path_id("senderPoolId", ids.POOL)
+    operation_id = call.path_id("operationId", ids.OPERATION)
+    return json_response(200, call.backend.get_operation(operation_id, pool_id))
+
+
+# Literal segments come before parameters: "/SenderPools/Operations" is not a pool id.
+ROUTES = [
+    Route("GET", "/Senders", list_senders),
+    Route("POST", "/Senders/Search", search_senders),
+    Route("GET", "/Senders/{senderId}", get_sender),
+    Route("POST", "/SenderPools", create_pool),
+    Route("GET", "/SenderPools", list_pools),
+    Route("GET", "/SenderPools/Operations", list_operations),
+    Route("GET", "/SenderPools/Operations/{operationId}", get_operation),
+    Route("GET", "/SenderPools/{senderPoolId}", get_pool),
+    Route("PATCH", "/SenderPools/{senderPoolId}", update_pool),
+    Route("DELETE", "/SenderPools/{senderPoolId}", delete_pool),
+    Route("GET", "/SenderPools/{senderPoolId}/Senders", list_pool_senders),
+    Route("POST", "/SenderPools/{senderPoolId}/Senders", add_pool_senders),
+    Route(
+        "GET", "/SenderPools/{senderPoolId}/Senders/Operations/{operationId}", get_pool_operation
+    ),
+    Route("DELETE", "/SenderPools/{senderPoolId}/Senders/{senderId}", remove_pool_sender),
+]

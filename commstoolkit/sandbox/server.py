@@ -1,0 +1,221 @@
+"""The sandbox over real HTTP: an ASGI app, ``serve`` (uvicorn), ``run_server`` for tests.
+
+``python -m commstoolkit.sandbox.server [--host] [--port] [--db] [--seed] [--senders]`` serves
+it (so does ``commstoolkit sandbox serve``, through ``serve_command``). Credentials are
+``TWILIO_ACCOUNT_SID`` / ``TWILIO_AUTH_TOKEN`` when set, else the sandbox's default pair.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import socket
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .core import DEFAULT_AUTH_TOKEN, Sandbox
+from .dispatch import MAX_BODY, handle
+from .wire import Request, Response
+
+ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Any]
+INCOMPLETE = "ASGI callable returned without completing response."
+
+
+class _HidePlannedDrops(logging.Filter):
+    """uvicorn logs every response cut short; the sandbox cuts some on purpose (fault rules)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != INCOMPLETE
+
+
+_DROP_FILTER = _HidePlannedDrops()
+
+
+def make_asgi_app(sandbox: Sandbox) -> ASGIApp:
+    """An ASGI 3 app serving ``sandbox`` (the same dispatcher as the in-process transport)."""
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if _DROP_FILTER not in uvicorn_log.filters:
+        uvicorn_log.addFilter(_DROP_FILTER)
+
+    async def app(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        body = await _read_body(receive)
+        server = scope.get("server") or ("127.0.0.1", 0)
+        request = Request(
+            method=scope["method"],
+            path=scope["path"],
+            query=parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True),
+            headers=headers,
+            body=body,
+            scheme=scope.get("scheme", "http"),
+            host=headers.get("host") or f"{server[0]}:{server[1]}",
+        )
+        response = await asyncio.to_thread(handle, sandbox, request)
+        if response.latency:
+            await asyncio.sleep(response.latency)
+        await _send(send, response)
+
+    return app
+
+
+async def _lifespan(receive: Callable, send: Callable) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _read_body(receive: Callable) -> bytes:
+    """The request body; past the cap only one byte more is kept (enough to refuse it), but
+    all of it is read, so the client gets to read the 413."""
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if size <= MAX_BODY:
+            chunks.append(message.get("body", b"")[: MAX_BODY + 1 - size])
+            size += len(chunks[-1])
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+async def _send(send: Callable, response: Response) -> None:
+    """Send the answer; for a drop, start it and hang up half-way (the client sees a broken
+    connection, never a status)."""
+    headers = dict(response.headers)
+    body = response.body
+    if response.drop == "before":
+        headers, body = {"Content-Type": "application/json"}, b"{" * 64
+    headers["Content-Length"] = str(len(body))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status or 200,
+            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        }
+    )
+    if response.drop:
+        # Returning before the body is complete makes the server close the connection.
+        await send(
+            {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
+        )
+        return
+    await send({"type": "http.response.body", "body": body})
+
+
+def _config(app: ASGIApp, **options: Any) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(app, http="h11", lifespan="off", **options)
+
+
+@dataclass
+class RunningServer:
+    """A sandbox server running in a background thread (see ``run_server``)."""
+
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+
+@contextmanager
+def run_server(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningServer]:
+    """Serve ``sandbox`` over HTTP in a thread while the block runs (port 0: any free port)."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    server = uvicorn.Server(_config(make_asgi_app(sandbox), log_config=None, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(1000):
+            if server.started or not thread.is_alive():
+                break
+            threading.Event().wait(0.01)
+        if not server.started:
+            raise RuntimeError("the sandbox server did not start")
+        yield RunningServer(host, sock.getsockname()[1])
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8787) -> None:
+    """Serve ``sandbox`` until interrupted; prints the base URL and the credentials."""
+    import uvicorn
+
+    url = RunningServer(host, port).url
+    sid, token = sandbox.credentials()
+    shown = token if token == DEFAULT_AUTH_TOKEN else "(from TWILIO_AUTH_TOKEN)"
+    print(f"commstoolkit sandbox serving {url}/v1 (and {url}/preview)")
+    print(f"  account SID  {sid}")
+    print(f"  auth token   {shown}")
+    print(f"  database     {sandbox.db}")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"  warning: listening on {host}; anyone who can reach it can use the sandbox")
+    secret = token if token == DEFAULT_AUTH_TOKEN else "$TWILIO_AUTH_TOKEN"
+    print(f"  try: curl -u {sid}:{secret} {url}/v1/Senders", flush=True)
+    uvicorn.Server(_config(make_asgi_app(sandbox), host=host, port=port, log_level="info")).run()
+
+
+def serve_command(
+    host: str = "127.0.0.1",
+    port: int = 8787,
+    db: str | None = None,
+    seed: int | None = None,
+    senders: int | None = None,
+) -> int:
+    """``commstoolkit sandbox serve``: open (or seed) the account and serve it; exit status."""
+    sandbox = Sandbox(
+        db,
+        seed=seed,
+        senders=senders,
+        account_sid=os.environ.get("TWILIO_ACCOUNT_SID") or None,
+        auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
+    )
+    try:
+        serve(sandbox, host, port)
+    finally:
+        sandbox.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m commstoolkit.sandbox.server``."""
+    parser = argparse.ArgumentParser(prog="python -m commstoolkit.sandbox.server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8787)
+    parser.add_argument("--db", default=None, help="SQLite file (default: the shared sandbox file)")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--senders", type=int, default=None)
+    args = parser.parse_args(argv)
+    return serve_command(args.host, args.port, args.db, args.seed, args.senders)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

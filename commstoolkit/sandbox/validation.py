@@ -1,0 +1,175 @@
+"""Input checks for query parameters and JSON bodies; each failure is a 400 naming its place.
+
+``context`` is a JSON path into the body (``$.senders[3].senderId``) or, for query parameters,
+the parameter name (``pageSize``), as comms-api.md §11 asks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+from . import ids
+from .exceptions import ApiError, ErrorItem, code_for, invalid
+
+SENDER_CHANNELS = ("SMS", "RCS", "EMAIL", "WHATSAPP", "PUSH")
+SENDER_STATUSES = ("ACTIVATED", "DEACTIVATED")
+POOL_OPERATION_STATUSES = ("PROCESSING", "COMPLETED", "CANCELED")
+MAX_TAGS = 10
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+MAX_ERRORS = 20
+TAG_PATTERN = re.compile(r"[a-zA-Z0-9._~-]+\Z")
+DATE_PATTERN = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z"
+)
+ID_KINDS = {ids.SENDER: "sender", ids.POOL: "sender pool", ids.OPERATION: "operation"}
+
+
+class Collector:
+    """Gathers several 400 errors so one answer lists them all (up to ``MAX_ERRORS``)."""
+
+    def __init__(self) -> None:
+        self.items: list[ErrorItem] = []
+
+    def add(self, message: str, context: str) -> None:
+        if len(self.items) < MAX_ERRORS:
+            self.items.append(ErrorItem(code_for(400), message, context))
+
+    def check(self) -> None:
+        """Raise the collected errors, if any."""
+        if self.items:
+            raise ApiError(400, self.items)
+
+
+def _type_name(value: object) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), "null" if value is None else "a number"
+    )
+
+
+def identifier(value: object, prefix: str, context: str) -> str:
+    """A well-formed id of the given prefix (``comms_sender_`` ...), else 400."""
+    if not ids.is_valid(value, prefix):
+        shown = repr(value) if isinstance(value, str) else _type_name(value)
+        raise invalid(
+            f"{context} must be a {ID_KINDS[prefix]} id like {prefix}01h9krwprkeee8fzqspvwy6nq8 "
+            f"(got {shown})",
+            context,
+        )
+    return value  # type: ignore[return-value]
+
+
+def choice(value: object, allowed: tuple[str, ...], context: str) -> str:
+    """One of ``allowed`` (case-sensitive, as the API's enums are UPPERCASE), else 400."""
+    if value not in allowed:
+        raise invalid(f"{context} must be one of {', '.join(allowed)} (got {value!r})", context)
+    return value  # type: ignore[return-value]
+
+
+def string(value: object, context: str) -> str:
+    """A JSON string, else 400."""
+    if not isinstance(value, str):
+        raise invalid(f"{context} must be a string, not {_type_name(value)}", context)
+    return value
+
+
+def page_size(value: object, context: str) -> int:
+    """A page size 1..1000: an integer in a body, or its digits in a query string."""
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,9}", value.strip()):
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
+        raise invalid(f"{context} must be an integer from 1 to 1000 (got {value!r})", context)
+    return value
+
+
+def date(value: str, context: str) -> float:
+    """An RFC 3339 date-time (``2024-04-05T06:20:00Z``) -> epoch seconds, else 400."""
+    # An unencoded "+00:00" in a query string arrives as " 00:00"; read it as meant.
+    text = re.sub(r" (\d{2}:\d{2})\Z", r"+\1", value)
+    match = DATE_PATTERN.match(text)
+    try:
+        if not match:
+            raise ValueError(text)
+        day, clock, fraction, zone = match.groups()
+        zone = "+00:00" if zone in ("Z", "z") else zone
+        stamp = datetime.fromisoformat(f"{day}T{clock}{zone}")
+        return stamp.astimezone(timezone.utc).timestamp() + float(fraction or 0)
+    except ValueError:
+        raise invalid(
+            f"{context} must be an RFC 3339 date-time like 2024-04-05T06:20:00Z (got {value!r})",
+            context,
+        ) from None
+
+
+def tags(value: object, context: str) -> dict[str, str]:
+    """A tag map: at most 10 pairs, key <= 128 and value <= 256 chars of ``[a-zA-Z0-9._~-]``."""
+    if not isinstance(value, dict):
+        raise invalid(f"{context} must be an object, not {_type_name(value)}", context)
+    errors = Collector()
+    if len(value) > MAX_TAGS:
+        errors.add(f"{context} may hold at most {MAX_TAGS} tags (got {len(value)})", context)
+    for key, tag in value.items():
+        where = f"{context}.{key}" if TAG_PATTERN.match(key) else f"{context}[{json.dumps(key)}]"
+        if len(key) > MAX_TAG_KEY or not TAG_PATTERN.match(key):
+            errors.add(
+                f"tag keys must be 1-{MAX_TAG_KEY} characters of a-z A-Z 0-9 . _ ~ - "
+                f"(got {key[:40]!r})",
+                where,
+            )
+        elif not isinstance(tag, str):
+            errors.add(f"{where} must be a string, not {_type_name(tag)}", where)
+        elif len(tag) > MAX_TAG_VALUE or not TAG_PATTERN.match(tag):
+            errors.add(
+                f"tag values must be 1-{MAX_TAG_VALUE} characters of a-z A-Z 0-9 . _ ~ - "
+                f"(got {tag[:40]!r})",
+                where,
+            )
+    errors.check()
+    return value
+
+
+def json_body(body: bytes) -> object:
+    """The parsed JSON body, else 400 (empty body, bad UTF-8 or bad JSON)."""
+    if not body.strip():
+        raise invalid("the request body must be JSON; it is empty", "$")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
+        raise invalid(f"the request body is not valid JSON{where}", "$") from None
+
+
+def json_object(body: bytes) -> dict[str, object]:
+    """The JSON body, which must be an object."""
+    value = json_body(body)
+    if not isinstance(value, dict):
+        raise invalid(f"the request body must be a JSON object, not {_type_name(value)}", "$")
+    return value
+
+
+def sender_refs(items: object, context: str, *, min_items: int, max_items: int) -> list[str]:
+    """A list of ``{"senderId": ...}`` objects -> the ids; every bad item is reported."""
+    if not isinstance(items, list):
+        raise invalid(f"{context} must be an array, not {_type_name(items)}", context)
+    if not min_items <= len(items) <= max_items:
+        raise invalid(
+            f"{context} must hold {min_items} to {max_items} senders (got {len(items)})", context
+        )
+    errors, found = Collector(), []
+    for i, item in enumerate(items):
+        where = f"{context}[{i}]"
+        if not isinstance(item, dict):
+            errors.add(f'{where} must be an object like {{"senderId": ...}}', where)
+        elif "senderId" not in item:
+            errors.add(f"{where}.senderId is required", f"{where}.senderId")
+        elif not ids.is_valid(item["senderId"], ids.SENDER):
+            errors.add(
+                f"{where}.senderId is not a sender id (got {item['senderId']!r})",
+                f"{where}.senderId",
+            )
+        else:
+            found.append(item["senderId"])
+    errors.check()
+    return found
