@@ -58,6 +58,7 @@ __all__ = [
     "ServiceUnavailableError",
     "TransportError",
     "UnexpectedResponseError",
+    "body_snippet",
     "error_from_response",
     "parse_retry_after",
     "safe_url",
@@ -263,7 +264,7 @@ def error_from_response(response: httpx.Response) -> APIError:
     return cls(
         status,
         errors=errors,
-        message=None if errors else _unreadable_body_message(response),
+        message=None if errors else f"unexpected response body: {body_snippet(response)}",
         method=method,
         url=url,
         retry_after=parse_retry_after(response.headers.get("Retry-After")),
@@ -294,13 +295,14 @@ def _error_detail(entry: Mapping[str, Any]) -> ErrorDetail:
     )
 
 
-def _unreadable_body_message(response: httpx.Response) -> str:
+def body_snippet(response: httpx.Response) -> str:
+    """The start of a response body on one line, quoted, for an error message."""
     text = " ".join(response.text.split())
     if not text:
-        return "empty response body"
+        return "(empty)"
     if len(text) > _SNIPPET_CHARS:
         text = text[:_SNIPPET_CHARS] + "…"
-    return f"unexpected response body: {text!r}"
+    return repr(text)
 
 
 def _request_line(response: httpx.Response) -> tuple[str | None, str | None]:

@@ -26,6 +26,7 @@ from commstoolkit.errors import (
     ConfigurationError,
     TransportError,
     UnexpectedResponseError,
+    body_snippet,
     error_from_response,
     safe_url,
 )
@@ -180,7 +181,7 @@ class HttpCore:
             return json.loads(response.content)
         except ValueError:
             raise UnexpectedResponseError(
-                f"{response.status_code} answer is not JSON",
+                f"the {response.status_code} answer is not JSON: {body_snippet(response)}",
                 method=method,
                 url=safe_url(response.request.url),
             ) from None
