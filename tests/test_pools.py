@@ -383,8 +383,11 @@ def test_a_large_removal_is_warned_about(account):
 
 def test_create_pool_issues_the_warnings_and_returns_the_pool(account):
     ids = _pick(account, 5, channels="RCS", statuses="ACTIVATED")
-    with pytest.warns(PoolPlanWarning, match="no SMS fallback"):
+    with pytest.warns(PoolPlanWarning) as caught:
         pool = create_pool(account.client, "rcs-only", ids, tags={"kind": "rcs"}, progress=False)
+    issued = [str(w.message) for w in caught]
+    assert any("no SMS fallback" in w for w in issued)
+    assert any("no activated sender for EMAIL, PUSH, SMS, WHATSAPP" in w for w in issued)
     assert pool.name == "rcs-only" and pool.tags == {"kind": "rcs"}
     assert account.members(pool.id) == set(ids)
 

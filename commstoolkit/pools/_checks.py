@@ -10,13 +10,13 @@ import pandas as pd
 
 from ..errors import InvalidInputError
 from ..models import SenderPool
+from ._render import some_of
 
 _ID_BODY = "[0-7][a-hjkmnpqrstv-z0-9]{25,34}"
 SENDER_ID = re.compile("comms_sender_" + _ID_BODY)
 POOL_ID = re.compile("comms_senderpool_" + _ID_BODY)
 TAG_TEXT = re.compile(r"[a-zA-Z0-9._~-]+")
 TAGS_MAX, TAG_KEY_MAX, TAG_VALUE_MAX = 10, 128, 256
-_LISTED = 5
 
 
 def checked_sender_ids(senders: pd.DataFrame | Iterable[str]) -> list[str]:
@@ -41,12 +41,10 @@ def checked_sender_ids(senders: pd.DataFrame | Iterable[str]) -> list[str]:
         )
     bad = [i for i in ids if not (isinstance(i, str) and SENDER_ID.fullmatch(i))]
     if bad:
-        shown = ", ".join(repr(b) for b in bad[:_LISTED])
-        more = f" and {len(bad) - _LISTED:,} more" if len(bad) > _LISTED else ""
         raise InvalidInputError(
             f"senders: {len(bad):,} malformed sender id{'s' if len(bad) > 1 else ''}: "
-            f"{shown}{more} (a sender id is 'comms_sender_' followed by 26-35 lowercase "
-            "base32 characters)",
+            f"{some_of(map(repr, bad))} (a sender id is 'comms_sender_' followed by 26-35 "
+            "lowercase base32 characters)",
             field="senders",
             allowed=SENDER_ID.pattern,
         )

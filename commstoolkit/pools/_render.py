@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -10,6 +11,14 @@ if TYPE_CHECKING:
 
 _ROWS = 5
 _REQUESTS = 12
+_LISTED = 5
+
+
+def some_of(items: Iterable[str], sep: str = ", ") -> str:
+    """The first few ``items`` joined by ``sep``, then "… and N more" (sets come sorted)."""
+    items = sorted(items) if isinstance(items, (set, frozenset)) else list(items)
+    more = f"{sep}… and {len(items) - _LISTED:,} more" if len(items) > _LISTED else ""
+    return sep.join(items[:_LISTED]) + more
 
 
 def _requests(plan: PoolPlan) -> list[str]:

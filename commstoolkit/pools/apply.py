@@ -19,6 +19,7 @@ import pandas as pd
 from ..errors import CommsError, InvalidInputError, OperationError, TransportError
 from ..models import Accepted, Operation, SenderPool
 from ._checks import checked_pool_id
+from ._render import some_of
 from .plan import plan_pool
 from .steps import Step, plan_steps
 
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from .plan import PoolPlan
 
 __all__ = ["PoolApplyError", "PoolPlanWarning", "apply_plan", "create_pool", "delete_pool"]
-
-_LISTED = 5
 
 
 class PoolPlanWarning(UserWarning):
@@ -81,7 +80,7 @@ def apply_plan(plan: PoolPlan, *, progress: bool = True) -> SenderPool:
     try:
         steps = plan.steps() if plan.pool_id is None else _remaining_steps(plan)
     except CommsError as err:
-        raise _stopped(plan, [], plan.requests, err) from err
+        raise _stopped(plan, [], plan.steps(), err) from err
     with _progress(progress, sum(step.senders for step in steps)) as advance:
         for index, step in enumerate(steps):
             try:
@@ -89,8 +88,13 @@ def apply_plan(plan: PoolPlan, *, progress: bool = True) -> SenderPool:
             except CommsError as err:
                 raise _stopped(plan, steps[:index], steps[index:], err) from err
             advance(step.senders)
-    _verify(plan, steps)
-    return client.sender_pools.get(plan.pool_id)
+    try:
+        _verify(plan, steps)
+        return client.sender_pools.get(plan.pool_id)
+    except PoolApplyError:
+        raise
+    except CommsError as err:
+        raise _stopped(plan, steps, [], err) from err
 
 
 def create_pool(
@@ -136,7 +140,7 @@ def _remaining_steps(plan: PoolPlan) -> list[Step]:
     client = plan.client
     pool = client.sender_pools.get(plan.pool_id)
     members = {sender.id for sender in client.sender_pools.members.list(plan.pool_id)}
-    update = {key: value for key, value in plan.fixed.items() if getattr(pool, key) != value}
+    update = {key: value for key, value in plan.settings.items() if getattr(pool, key) != value}
     return plan_steps(
         new=False,
         name=plan.name,
@@ -180,9 +184,9 @@ def _verify(plan: PoolPlan, steps: list[Step]) -> None:
         return
     problems = []
     if missing:
-        problems.append(f"{len(missing):,} planned senders are missing ({_some(missing)})")
+        problems.append(f"{len(missing):,} planned senders are missing ({some_of(missing)})")
     if unexpected:
-        problems.append(f"{len(unexpected):,} members are not in the plan ({_some(unexpected)})")
+        problems.append(f"{len(unexpected):,} members are not in the plan ({some_of(unexpected)})")
     raise PoolApplyError(
         f"{_pool_label(plan)}: every request was made but the members differ from the plan: "
         f"{'; '.join(problems)}. Re-plan with plan_pool(..., pool_id={plan.pool_id!r}) to "
@@ -197,15 +201,15 @@ def _verify(plan: PoolPlan, steps: list[Step]) -> None:
 
 
 def _stopped(
-    plan: PoolPlan, done: list[Step] | list[str], pending: list[Step] | list[str], err: Exception
+    plan: PoolPlan, done: list[Step], pending: list[Step], err: Exception
 ) -> PoolApplyError:
-    applied = [s if isinstance(s, str) else s.describe(plan.pool_id) for s in done]
-    not_applied = [s if isinstance(s, str) else s.describe(plan.pool_id) for s in pending]
+    applied = [step.describe(plan.pool_id) for step in done]
+    not_applied = [step.describe(plan.pool_id) for step in pending]
     lines = [
         f"{_pool_label(plan)}: applying the plan stopped at "
-        f"{not_applied[0] if not_applied else 'the start'}: {err}",
-        f"Applied ({len(applied)}): {_some(applied, sep='; ') if applied else 'nothing'}.",
-        f"Not applied ({len(not_applied)}): {_some(not_applied, sep='; ')}.",
+        f"{not_applied[0] if not_applied else 'the final check of the members'}: {err}",
+        f"Applied ({len(applied)}): {some_of(applied, sep='; ') if applied else 'nothing'}.",
+        f"Not applied ({len(not_applied)}): {some_of(not_applied, sep='; ')}.",
     ]
     if isinstance(err, TransportError) and err.request_sent is not False:
         lines.append(
@@ -226,12 +230,6 @@ def _stopped(
 def _pool_label(plan: PoolPlan) -> str:
     name = repr(plan.name) if plan.name is not None else "(unnamed)"
     return f"Pool {name} ({plan.pool_id or 'not created'})"
-
-
-def _some(items: Iterable[str], sep: str = ", ") -> str:
-    items = sorted(items) if isinstance(items, (set, frozenset)) else list(items)
-    more = f"{sep}… and {len(items) - _LISTED:,} more" if len(items) > _LISTED else ""
-    return sep.join(items[:_LISTED]) + more
 
 
 @contextmanager

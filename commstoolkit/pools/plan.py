@@ -15,7 +15,7 @@ from ..errors import InvalidInputError, NotFoundError
 from ..frames import load_senders, senders_frame
 from ..models import SenderPool
 from ._checks import checked_name, checked_pool_id, checked_sender_ids, checked_tags
-from ._render import plan_html, plan_text
+from ._render import plan_html, plan_text, some_of
 from .steps import MAX_SENDERS_PER_REQUEST, Step, plan_steps
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ __all__ = ["MANY_REMOVALS", "PoolPlan", "plan_pool"]
 
 # Removing is one DELETE per sender; from this many on, the plan warns that it takes a while.
 MANY_REMOVALS = 100
-_LISTED = 5
 
 
 class PoolPlan:
@@ -52,7 +51,7 @@ class PoolPlan:
         to_add: pd.DataFrame,
         to_remove: pd.DataFrame,
         kept_ids: frozenset[str],
-        fixed: dict[str, Any],
+        settings: dict[str, Any],
         warnings: list[str],
     ) -> None:
         self._client = client
@@ -63,8 +62,8 @@ class PoolPlan:
         self._to_add = to_add
         self._to_remove = to_remove
         self._kept_ids = kept_ids
-        self._fixed = fixed
-        self._update = {k: v for k, v in fixed.items() if pool and getattr(pool, k) != v}
+        self._settings = settings
+        self._update = {k: v for k, v in settings.items() if pool and getattr(pool, k) != v}
         self._warnings = tuple(warnings)
 
     @property
@@ -123,9 +122,9 @@ class PoolPlan:
         return dict(self._update)
 
     @property
-    def fixed(self) -> dict[str, Any]:
-        """The ``name`` / ``tags`` the caller asked for (what ``apply()`` makes sure of)."""
-        return dict(self._fixed)
+    def settings(self) -> dict[str, Any]:
+        """The ``name`` / ``tags`` the plan sets (``apply()`` makes sure the pool has them)."""
+        return dict(self._settings)
 
     @property
     def target_ids(self) -> frozenset[str]:
@@ -276,7 +275,7 @@ def _build_plan(
         to_add=to_add,
         to_remove=to_remove,
         kept_ids=frozenset(members.loc[staying, "sender_id"]),
-        fixed={k: v for k, v in (("name", name), ("tags", tags)) if v is not None},
+        settings={k: v for k, v in (("name", name), ("tags", tags)) if v is not None},
         warnings=[warning for warning in found if warning],
     )
 
@@ -296,12 +295,6 @@ def _composition(after: pd.DataFrame, inventory: pd.DataFrame) -> list[str | Non
     return [_no_fallback(active), _uncovered(active, inventory)]
 
 
-def _some(ids: Iterable[str]) -> str:
-    ids = list(ids)
-    more = f" and {len(ids) - _LISTED:,} more" if len(ids) > _LISTED else ""
-    return ", ".join(ids[:_LISTED]) + more
-
-
 def _duplicates(ids: list[str]) -> str | None:
     counts = pd.Series(ids, dtype="object").value_counts()
     repeated = list(counts[counts > 1].index)
@@ -309,7 +302,7 @@ def _duplicates(ids: list[str]) -> str | None:
         return None
     return (
         f"{len(repeated):,} sender id{'s appear' if len(repeated) > 1 else ' appears'} more "
-        f"than once in the input; each is planned once: {_some(repeated)}."
+        f"than once in the input; each is planned once: {some_of(repeated)}."
     )
 
 
@@ -318,7 +311,7 @@ def _unknown(unknown: list[str]) -> str | None:
         return None
     return (
         f"{len(unknown):,} sender id{'s are' if len(unknown) > 1 else ' is'} not among the "
-        f"account's senders and left out of the plan: {_some(unknown)}."
+        f"account's senders and left out of the plan: {some_of(unknown)}."
     )
 
 
