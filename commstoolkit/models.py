@@ -99,6 +99,10 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _tags(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in (value or {}).items()}
 
@@ -205,7 +209,7 @@ class Operation:
             id=data["id"],
             kind=kind,
             status=data.get("status"),
-            stats={_snake(key): int(value) for key, value in stats.items()},
+            stats={_snake(k): int(v) for k, v in stats.items() if _is_count(v)},
             created_at=_optional_timestamp(data.get("createdAt")),
             updated_at=_optional_timestamp(data.get("updatedAt")),
         )

@@ -142,10 +142,9 @@ def test_message_operation_stats_and_progress():
     assert (op.total, op.processed, op.done) == (4, 3, False)
 
 
-def test_operation_stats_keys_are_snake_cased():
-    op = Operation.from_api(
-        {"id": "x", "status": "COMPLETED", "stats": {"newCounter": 2}}, "message"
-    )
+def test_operation_stats_keys_are_snake_cased_and_non_counts_dropped():
+    stats = {"newCounter": 2, "attempts": None, "note": "n/a"}
+    op = Operation.from_api({"id": "x", "status": "COMPLETED", "stats": stats}, "message")
     assert op.stats == {"new_counter": 2}
     assert op.done
 

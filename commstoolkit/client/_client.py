@@ -92,7 +92,7 @@ class CommsClient:
 
     def wait(
         self,
-        operation: Operation | str,
+        operation_or_id: Operation | str,
         *,
         timeout: float = 120.0,
         poll_interval: float = 0.5,
@@ -101,14 +101,18 @@ class CommsClient:
     ) -> Operation:
         """Poll an operation until it is COMPLETED or CANCELED and return its final state.
 
-        ``operation`` is an ``Operation`` (its ``kind`` says where to poll) or an id, with
+        ``operation_or_id`` is an ``Operation`` (its ``kind`` says where to poll) or an id, with
         ``kind`` "sender_pool" (default for ids) or "message". ``progress=True`` shows a
         tqdm bar (total from ``stats.total``). Raises ``OperationTimeoutError`` (holding the
         last state as ``.operation``) if it is still running after ``timeout`` seconds.
         A CANCELED operation is returned, not raised: check ``.status``.
         """
         return self._operations.wait(
-            operation, timeout=timeout, poll_interval=poll_interval, progress=progress, kind=kind
+            operation_or_id,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            progress=progress,
+            kind=kind,
         )
 
     def close(self) -> None:

@@ -69,8 +69,9 @@ def _is_loopback(host: str) -> bool:
 class Credentials:
     """A Basic-auth identity (account SID + auth token, or API key + secret).
 
-    The secret is kept only inside the ``httpx.BasicAuth`` it builds; ``repr`` shows the
-    username alone, and ``redact`` scrubs the secret from any text.
+    The secret lives only in the ``httpx.BasicAuth`` it builds and in the private list
+    ``redact`` uses to scrub it (raw or base64-encoded) from text; ``repr`` shows the
+    username alone.
     """
 
     __slots__ = ("_auth", "_hidden", "username")

@@ -104,16 +104,16 @@ class SenderPools(Resource):
             params=params,
         )
 
-    def get(self, pool_id: str) -> SenderPool:
+    def get(self, id: str) -> SenderPool:
         """One pool by id; ``NotFoundError`` if it does not exist."""
-        pool_id = check_id(pool_id, "sender pool", "pool_id")
+        pool_id = check_id(id, "sender pool", "id")
         return self._call("GET", f"/SenderPools/{pool_id}", SenderPool.from_api, "sender pool")
 
     def update(
-        self, pool_id: str, name: str | None = None, tags: Mapping[str, str] | None = None
+        self, id: str, name: str | None = None, tags: Mapping[str, str] | None = None
     ) -> Accepted:
         """Rename a pool and/or replace its whole tag map (``tags={}`` clears them)."""
-        pool_id = check_id(pool_id, "sender pool", "pool_id")
+        pool_id = check_id(id, "sender pool", "id")
         if name is None and tags is None:
             raise InvalidInputError(
                 "update needs name or tags (or both)", field="name", allowed=("name", "tags")
@@ -130,9 +130,9 @@ class SenderPools(Resource):
             json_body=body.to_api(),
         )
 
-    def delete(self, pool_id: str) -> Accepted:
+    def delete(self, id: str) -> Accepted:
         """Delete a pool and its memberships (the senders themselves stay)."""
-        pool_id = check_id(pool_id, "sender pool", "pool_id")
+        pool_id = check_id(id, "sender pool", "id")
         return self._call("DELETE", f"/SenderPools/{pool_id}", Accepted.from_api, "acceptance")
 
     def find_created(self, operation: Operation | str) -> SenderPool:
@@ -225,8 +225,8 @@ class PoolOperations(Resource):
             params=params,
         )
 
-    def get(self, operation: Operation | str) -> Operation:
-        """The current state of a sender-pool operation."""
-        operation_id = operation_id_of(operation, "operation_id")
+    def get(self, id: Operation | str) -> Operation:
+        """The current state of a sender-pool operation (an ``Operation`` or its id)."""
+        operation_id = operation_id_of(id, "id")
         path = f"/SenderPools/Operations/{operation_id}"
         return self._call("GET", path, _pool_operation, "operation")

@@ -75,9 +75,9 @@ class Senders(Resource):
             params=sender_filters(channel, status, start_date, end_date),
         )
 
-    def get(self, sender_id: str) -> Sender:
+    def get(self, id: str) -> Sender:
         """One sender by id; ``NotFoundError`` if it does not exist."""
-        sender_id = check_id(sender_id, "sender", "sender_id")
+        sender_id = check_id(id, "sender", "id")
         return self._call("GET", f"/Senders/{sender_id}", Sender.from_api, "sender")
 
     def search(

@@ -37,7 +37,7 @@ class OperationPoller(Resource):
 
     def wait(
         self,
-        operation: Operation | str,
+        operation_or_id: Operation | str,
         *,
         timeout: float,
         poll_interval: float,
@@ -45,8 +45,8 @@ class OperationPoller(Resource):
         kind: str | None,
     ) -> Operation:
         """Poll until the operation is COMPLETED or CANCELED; see ``CommsClient.wait``."""
-        operation_id = operation_id_of(operation, "operation")
-        kind = _kind_of(operation, kind)
+        operation_id = operation_id_of(operation_or_id, "operation_or_id")
+        kind = _kind_of(operation_or_id, kind)
         _check_seconds(timeout, "timeout")
         _check_seconds(poll_interval, "poll_interval")
         deadline = self._clock() + timeout

@@ -185,26 +185,22 @@ def test_find_created_without_a_pool_says_to_wait(fake_api):
 # -- refused before any request -----------------------------------------------------------
 
 BAD_CALLS = [
-    pytest.param(lambda c: c.senders.get(POOL_ID), "sender_id", id="sender id prefix"),
+    pytest.param(lambda c: c.senders.get(POOL_ID), "id", id="sender id prefix"),
     pytest.param(
         lambda c: c.senders.get("comms_sender_01h9krwprkeee8fzqspvwy6nqi"),
-        "sender_id",
+        "id",
         id="sender id charset",
     ),
-    pytest.param(
-        lambda c: c.senders.get("comms_sender_01h9"), "sender_id", id="sender id too short"
-    ),
+    pytest.param(lambda c: c.senders.get("comms_sender_01h9"), "id", id="sender id too short"),
     pytest.param(
         lambda c: c.senders.get("comms_sender_81h9krwprkeee8fzqspvwy6nq8"),
-        "sender_id",
+        "id",
         id="sender id first char",
     ),
-    pytest.param(lambda c: c.senders.get(SENDER_ID + "/../x"), "sender_id", id="path injection"),
-    pytest.param(lambda c: c.sender_pools.get(SENDER_ID), "pool_id", id="pool id"),
-    pytest.param(lambda c: c.sender_pools.delete(None), "pool_id", id="pool id not str"),
-    pytest.param(
-        lambda c: c.sender_pools.operations.get(POOL_ID), "operation_id", id="operation id"
-    ),
+    pytest.param(lambda c: c.senders.get(SENDER_ID + "/../x"), "id", id="path injection"),
+    pytest.param(lambda c: c.sender_pools.get(SENDER_ID), "id", id="pool id"),
+    pytest.param(lambda c: c.sender_pools.delete(None), "id", id="pool id not str"),
+    pytest.param(lambda c: c.sender_pools.operations.get(POOL_ID), "id", id="operation id"),
     pytest.param(
         lambda c: c.sender_pools.list(operation_id="op"), "operation_id", id="list operation id"
     ),
