@@ -43,8 +43,8 @@ def pool_report(source: CommsClient | tuple[pd.DataFrame, pd.DataFrame]) -> pd.D
     another pool), ``shared_with`` (names of those other pools, sorted, comma separated;
     the id for a pool without a name). Pools in the order given (or listed).
     """
-    if isinstance(source, tuple):
-        pools, members = _frames(source)
+    if isinstance(source, (tuple, list)):
+        pools, members = _frames(tuple(source))
     else:
         listed = list(source.sender_pools.list())
         pools = pd.DataFrame({"pool_id": [p.id for p in listed], "name": [p.name for p in listed]})
