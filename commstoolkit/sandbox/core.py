@@ -47,10 +47,10 @@ class Sandbox:
         auth_token: str | None = None,
         speed: float | None = None,
     ) -> None:
-        self.db = ":memory:" if str(db) == ":memory:" else Path(db or default_db_path())
+        self.db_path = ":memory:" if str(db) == ":memory:" else Path(db or default_db_path())
         self.account_sid = account_sid or DEFAULT_ACCOUNT_SID
         self._auth_token = auth_token or DEFAULT_AUTH_TOKEN
-        self.store = Store(self.db)
+        self.store = Store(self.db_path)
         self.clock = Clock(self.store)
         self.backend = Backend(self.store, self.clock)
         self.faults = Faults(self.store, [route.name for route in ROUTES])
@@ -64,13 +64,18 @@ class Sandbox:
         self._ensure_seeded(seed, senders)
 
     def __repr__(self) -> str:
-        return f"Sandbox(db={str(self.db)!r}, account_sid={self.account_sid!r})"
+        return f"Sandbox(db={str(self.db_path)!r}, account_sid={self.account_sid!r})"
 
     def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def auth_token(self) -> str:
+        """The auth token requests must present (never shown by ``repr``)."""
+        return self._auth_token
 
     def credentials(self) -> tuple[str, str]:
         """(account SID, auth token) that requests must present with basic auth."""

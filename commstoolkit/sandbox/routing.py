@@ -106,7 +106,7 @@ class Call:
         limit = (
             pagination.DEFAULT_PAGE_SIZE
             if size is None
-            else check.page_size(size, f"{where}pageSize")
+            else check.page_size(size, f"{where}pageSize", text=not where)
         )
         scope = pagination.scope(f"{self.route.name} {self.params}", filters)
         after = pagination.decode(token, scope, f"{where}pageToken")  # type: ignore[arg-type]

@@ -175,7 +175,7 @@ def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8787) -> None:
     print(f"commstoolkit sandbox serving {url}/v1 (and {url}/preview)")
     print(f"  account SID  {sid}")
     print(f"  auth token   {shown}")
-    print(f"  database     {sandbox.db}")
+    print(f"  database     {sandbox.db_path}")
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"  warning: listening on {host}; anyone who can reach it can use the sandbox")
     secret = token if token == DEFAULT_AUTH_TOKEN else "$TWILIO_AUTH_TOKEN"

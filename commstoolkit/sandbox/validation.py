@@ -75,9 +75,9 @@ def string(value: object, context: str) -> str:
     return value
 
 
-def page_size(value: object, context: str) -> int:
-    """A page size 1..1000: an integer in a body, or its digits in a query string."""
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,9}", value.strip()):
+def page_size(value: object, context: str, *, text: bool = False) -> int:
+    """A page size 1..1000: a JSON integer, or (``text``) its digits in a query string."""
+    if text and isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,9}", value.strip()):
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
         raise invalid(f"{context} must be an integer from 1 to 1000 (got {value!r})", context)
