@@ -50,7 +50,7 @@ class OperationPoller(Resource):
         _check_seconds(timeout, "timeout")
         _check_seconds(poll_interval, "poll_interval")
         deadline = self._clock() + timeout
-        bar = _progress_bar(operation_id) if progress else None
+        bar = _progress_bar(operation_id, kind) if progress else None
         try:
             while True:
                 current = self.fetch(operation_id, kind)
@@ -99,10 +99,11 @@ def _timed_out(operation: Operation, timeout: float) -> OperationTimeoutError:
     )
 
 
-def _progress_bar(operation_id: str) -> Any:
+def _progress_bar(operation_id: str, kind: str) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=None, desc=operation_id, unit="item", leave=True)
+    unit = " senders" if kind == "sender_pool" else " messages"
+    return tqdm(total=None, desc=operation_id, unit=unit, leave=True)
 
 
 def _show(bar: Any, operation: Operation) -> None:
