@@ -139,6 +139,8 @@ def json_body(body: bytes) -> object:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
         raise invalid(f"the request body is not valid JSON{where}", "$") from None
+    except RecursionError:
+        raise invalid("the request body nests arrays or objects too deeply", "$") from None
 
 
 def json_object(body: bytes) -> dict[str, object]:
