@@ -37,6 +37,16 @@ from .errors import (
 )
 from .frames import load_pool_members, load_pools, load_senders
 from .models import Operation, Sender, SenderPool
+from .pools import (
+    PoolApplyError,
+    PoolPlan,
+    PoolPlanWarning,
+    create_pool,
+    delete_pool,
+    plan_pool,
+    pool_report,
+    select_senders,
+)
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -57,6 +67,9 @@ __all__ = [
     "Operation",
     "OperationError",
     "OperationTimeoutError",
+    "PoolApplyError",
+    "PoolPlan",
+    "PoolPlanWarning",
     "RateLimitError",
     "RetryPolicy",
     "Sandbox",
@@ -65,9 +78,14 @@ __all__ = [
     "ServerError",
     "ServiceUnavailableError",
     "connect",
+    "create_pool",
+    "delete_pool",
     "load_pool_members",
     "load_pools",
     "load_senders",
+    "plan_pool",
+    "pool_report",
+    "select_senders",
 ]
 
 # name -> (module, attribute); resolved on first access (PEP 562).

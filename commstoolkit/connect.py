@@ -62,11 +62,12 @@ def connect(
     url = base_url or environ.get(ENV_BASE_URL)
     has_credentials = bool((sid and token) or (key and secret))
 
+    sandbox_forced = sandbox is True
     if sandbox is None:
         sandbox = not has_credentials
     if sandbox:
         client = _sandbox_client(db, seed, senders)
-        _say(out, quiet, _sandbox_line(client))
+        _say(out, quiet, _sandbox_line(client, forced=has_credentials or sandbox_forced))
         return client
     if not has_credentials:
         raise ConfigurationError(
@@ -110,11 +111,13 @@ def _sandbox_client(
     return client
 
 
-def _sandbox_line(client: CommsClient) -> str:
-    backend = client.sandbox
+def _sandbox_line(client: CommsClient, *, forced: bool) -> str:
+    where = f"the embedded emulator (db {client.sandbox.db_path})"
+    if forced:
+        return f"commstoolkit: sandbox — {where}, as asked (sandbox=True)."
     return (
-        f"commstoolkit: sandbox — no Twilio credentials given, using the embedded emulator "
-        f"(db {backend.db_path}); set {ENV_ACCOUNT_SID} + {ENV_AUTH_TOKEN} to go live."
+        f"commstoolkit: sandbox — no Twilio credentials found, using {where}; "
+        f"set {ENV_ACCOUNT_SID} + {ENV_AUTH_TOKEN} to go live."
     )
 
 

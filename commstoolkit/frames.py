@@ -102,11 +102,7 @@ def load_pools(client: CommsClient, *, progress: bool | None = None) -> pd.DataF
     n_deactivated, channels`` (the channels present, sorted, comma separated)
     plus ``tags.<key>`` per tag key. Lists each pool's members to count them.
     """
-    pools = [
-        p
-        for page in _with_progress(client.sender_pools.list().pages(), progress, "pools")
-        for p in page
-    ]
+    pools = list(_with_progress(client.sender_pools.list().pages(), progress, "pools"))
     members = {pool.id: list(client.sender_pools.members.list(pool.id)) for pool in pools}
     return pools_frame(pools, members)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -212,20 +210,36 @@ def _big_frame(n: int) -> pd.DataFrame:
     )
 
 
-def test_filtering_100k_senders_is_interactive():
-    # Budget: 20 ms median on 100,000 rows (measured ~10 ms); the bound leaves room for a
-    # busy CI machine but still fails if the filters stop being vectorised.
+def test_filters_on_100k_senders_match_plain_masks():
+    # Speed is measured by the benchmarks (P3), not here; this checks the vectorised
+    # path gives the same rows as a plain row-by-row reading on a large frame.
     frame = _big_frame(100_000)
-    filters = {
-        "channels": ["SMS", "RCS"],
-        "statuses": "ACTIVATED",
-        "search": "acme",
-        "tags": {"region": ["us-east", "eu"], "team": "ops"},
-    }
-    timings = []
-    for _ in range(15):
-        start = time.perf_counter()
-        got = select_senders(frame, **filters)
-        timings.append(time.perf_counter() - start)
+    got = select_senders(
+        frame,
+        channels=["SMS", "RCS"],
+        statuses="ACTIVATED",
+        search="acme",
+        tags={"region": ["us-east", "eu"], "team": "ops"},
+    )
+    rows = zip(
+        frame["sender_id"],
+        frame["channel"],
+        frame["status"],
+        frame["address"],
+        frame["display_name"],
+        frame["tags.region"],
+        frame["tags.team"],
+        strict=True,
+    )
+    expected = [
+        sender_id
+        for sender_id, channel, status, address, name, region, team in rows
+        if channel in ("SMS", "RCS")
+        and status == "ACTIVATED"
+        and ("acme" in address.lower() or (isinstance(name, str) and "acme" in name.lower()))
+        and isinstance(region, str)
+        and region in ("us-east", "eu")
+        and team == "ops"
+    ]
     assert 0 < len(got) < len(frame)
-    assert statistics.median(timings) < 0.060
+    assert list(got["sender_id"]) == expected

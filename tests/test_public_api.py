@@ -20,6 +20,9 @@ PUBLIC = [
     "Operation",
     "OperationError",
     "OperationTimeoutError",
+    "PoolApplyError",
+    "PoolPlan",
+    "PoolPlanWarning",
     "RateLimitError",
     "RetryPolicy",
     "Sandbox",
@@ -28,14 +31,28 @@ PUBLIC = [
     "ServerError",
     "ServiceUnavailableError",
     "connect",
+    "create_pool",
+    "delete_pool",
     "load_pool_members",
     "load_pools",
     "load_senders",
+    "plan_pool",
+    "pool_report",
+    "select_senders",
 ]
 
-# design.md §2 names that the foundation provides; the pools, test-send and charts
-# issues add select_senders, plan_pool, create_pool, test_send, the widgets and charts.
-DESIGN_NAMES = ["connect", "load_senders", "load_pools", "load_pool_members", "Sandbox"]
+# design.md §2 names provided so far; the test-send and charts issues add test_send,
+# the widgets and charts.
+DESIGN_NAMES = [
+    "connect",
+    "load_senders",
+    "load_pools",
+    "load_pool_members",
+    "select_senders",
+    "plan_pool",
+    "create_pool",
+    "Sandbox",
+]
 
 
 def test_all_is_the_curated_sorted_surface():
