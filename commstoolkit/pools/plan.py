@@ -203,8 +203,9 @@ def plan_pool(
 
     Warnings (``.warnings``): DEACTIVATED senders in the pool; ids not in the account
     (left out of the plan); duplicates in the input; RCS without an SMS fallback; no
-    activated sender for a channel the team uses (a channel on which the account has
-    ACTIVATED senders); an empty pool; sizes that need several requests.
+    activated sender for a channel the team uses (a messaging channel — SMS, RCS or
+    WHATSAPP — on which the account has ACTIVATED senders); an empty pool; sizes that
+    need several requests.
 
     Raises, before any request: ``InvalidInputError`` for malformed sender or pool ids,
     an empty name, tags over the API's limits (10 pairs, key 128, value 256 characters
@@ -335,9 +336,14 @@ def _no_fallback(active: set[str]) -> str | None:
     return None
 
 
+# The channels a pool sends messages on (``from.channels.filterIn`` of POST /Messages);
+# e-mail and push identities may sit in a pool but a missing one is no gap in its reach.
+POOL_SEND_CHANNELS = ("SMS", "RCS", "WHATSAPP")
+
+
 def _uncovered(active: set[str], inventory: pd.DataFrame) -> str | None:
     used = inventory.loc[inventory["status"] == "ACTIVATED", "channel"].astype(str)
-    missing = [c for c in pd.unique(used) if c not in active]
+    missing = [c for c in pd.unique(used) if c in POOL_SEND_CHANNELS and c not in active]
     if not missing:
         return None
     those = "those channels" if len(missing) > 1 else "that channel"
