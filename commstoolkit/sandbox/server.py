@@ -140,14 +140,21 @@ class RunningServer:
         return f"{self.url}/v1"
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0: any free port); connections queue until served."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
 @contextmanager
 def run_server(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningServer]:
     """Serve ``sandbox`` over HTTP in a thread while the block runs (port 0: any free port)."""
     import uvicorn
 
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    sock = _listen(host, port)
     server = uvicorn.Server(_config(make_asgi_app(sandbox), log_config=None, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -166,21 +173,25 @@ def run_server(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> Iter
 
 
 def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8787) -> None:
-    """Serve ``sandbox`` until interrupted; prints the base URL and the credentials."""
+    """Serve ``sandbox`` until interrupted; prints the base URL and the credentials (the auth
+    token only when it is the sandbox's public default)."""
     import uvicorn
 
-    url = RunningServer(host, port).url
+    sock = _listen(host, port)
+    url = RunningServer(host, sock.getsockname()[1]).url
     sid, token = sandbox.credentials()
-    shown = token if token == DEFAULT_AUTH_TOKEN else "(from TWILIO_AUTH_TOKEN)"
+    shown = token if token == DEFAULT_AUTH_TOKEN else "<your auth token>"
     print(f"commstoolkit sandbox serving {url}/v1 (and {url}/preview)")
     print(f"  account SID  {sid}")
-    print(f"  auth token   {shown}")
+    print(f"  auth token   {token if token == DEFAULT_AUTH_TOKEN else '(configured, not shown)'}")
     print(f"  database     {sandbox.db_path}")
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"  warning: listening on {host}; anyone who can reach it can use the sandbox")
-    secret = token if token == DEFAULT_AUTH_TOKEN else "$TWILIO_AUTH_TOKEN"
-    print(f"  try: curl -u {sid}:{secret} {url}/v1/Senders", flush=True)
-    uvicorn.Server(_config(make_asgi_app(sandbox), host=host, port=port, log_level="info")).run()
+    print(f"  try: curl -u {sid}:{shown} {url}/v1/Senders", flush=True)
+    try:
+        uvicorn.Server(_config(make_asgi_app(sandbox), log_level="info")).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 def serve_command(
