@@ -1,0 +1,151 @@
+"""What PoolBuilder shows: counts, the preview table, the diff line, outcome and error sentences.
+
+Pure functions from frames, plans and errors to text or HTML; no widget is imported here.
+Only the first rows of a selection are ever rendered, so the view stays fast at 100,000
+senders.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Collection, Iterable
+
+import pandas as pd
+
+from ..errors import CommsError
+from ..models import SENDER_CHANNELS, SenderPool
+from ..pools import PoolApplyError, PoolPlan
+
+__all__ = [
+    "PREVIEW_ROWS",
+    "count_text",
+    "diff_text",
+    "error_text",
+    "outcome_text",
+    "plan_ready_text",
+    "preview_html",
+]
+
+PREVIEW_ROWS = 20
+_PREVIEW_COLUMNS = ("display_name", "address", "channel", "status", "created_at")
+_TABLE_STYLE = (
+    "<style>.ct-table{border-collapse:collapse;font-size:12px}"
+    ".ct-table th,.ct-table td{padding:2px 10px;text-align:left;white-space:nowrap}"
+    ".ct-table thead th{border-bottom:1px solid #bbb}"
+    ".ct-table tbody tr:nth-child(odd){background:rgba(0,0,0,.04)}</style>"
+)
+
+
+def _senders(count: int) -> str:
+    return f"{count:,} sender{'' if count == 1 else 's'}"
+
+
+def count_text(selection: pd.DataFrame) -> str:
+    """``"87 senders match · SMS 40 · RCS 20 · EMAIL 27"`` (channels with at least one)."""
+    if selection.empty:
+        return "No sender matches these filters."
+    counts = selection["channel"].astype(str).value_counts()
+    by_channel = " · ".join(f"{c} {counts[c]:,}" for c in SENDER_CHANNELS if c in counts)
+    verb = "matches" if len(selection) == 1 else "match"
+    return f"{_senders(len(selection))} {verb} · {by_channel}"
+
+
+def preview_html(
+    selection: pd.DataFrame, rows: int = PREVIEW_ROWS, members: Collection[str] | None = None
+) -> str:
+    """An HTML table of the first ``rows`` senders of ``selection``.
+
+    With ``members`` (the sender ids of the target pool), an ``in pool`` column marks the
+    senders the pool already holds.
+    """
+    if selection.empty:
+        return ""
+    head = selection.head(rows)
+    table = pd.DataFrame({column: head[column] for column in _PREVIEW_COLUMNS})
+    table["created_at"] = head["created_at"].dt.strftime("%Y-%m-%d")
+    table.columns = ["name", "address", "channel", "status", "created"]
+    if members is not None:
+        table.insert(0, "in pool", ["✓" if i in members else "" for i in head["sender_id"]])
+    shown = (
+        f"First {len(head):,} of {_senders(len(selection))}"
+        if len(selection) > len(head)
+        else f"All {_senders(len(selection))}"
+    )
+    body = table.to_html(index=False, na_rep="", border=0, classes="ct-table")
+    return f"{_TABLE_STYLE}<div style='font-size:12px;color:#555'>{shown}</div>{body}"
+
+
+def diff_text(pool_name: str, members: Collection[str], planned: Iterable[str]) -> str:
+    """How the pool's membership would change: ``Pool 'x' has 40 senders; after: 52 (+15, −3)``."""
+    target = set(planned)
+    added = len(target - set(members))
+    removed = len(set(members) - target)
+    return (
+        f"Pool {pool_name!r} has {_senders(len(members))}; after applying: "
+        f"{_senders(len(target))} ({added:,} to add, {removed:,} to remove, "
+        f"{len(target) - added:,} unchanged)."
+    )
+
+
+def plan_ready_text(plan: PoolPlan) -> str:
+    """What the previewed plan would do, as one sentence inviting to Apply."""
+    if not plan.requests:
+        return f"Nothing to change: pool {plan.name!r} already holds exactly these senders."
+    verb = "create" if plan.pool_id is None else "update"
+    warned = f", {len(plan.warnings)} warning(s) to read first" if plan.warnings else ""
+    return (
+        f"Plan ready: {verb} pool {plan.name!r} ({len(plan.to_add):,} to add, "
+        f"{len(plan.to_remove):,} to remove, {len(plan.requests):,} request(s){warned}). "
+        "Click Apply to make the change."
+    )
+
+
+def outcome_text(plan: PoolPlan, pool: SenderPool) -> str:
+    """The sentence shown once ``plan`` is applied: created, updated or unchanged."""
+    if plan.is_new:
+        return f"Created pool {pool.name!r} ({pool.id}) with {_senders(plan.size)}."
+    if not (len(plan.to_add) or len(plan.to_remove) or plan.update):
+        return f"Pool {pool.name!r} ({pool.id}) already matched the plan: nothing changed."
+    changes = [f"added {len(plan.to_add):,}", f"removed {len(plan.to_remove):,}"]
+    changes += [f"set its {key}" for key in plan.update]
+    return (
+        f"Updated pool {pool.name!r} ({pool.id}): {', '.join(changes)}; "
+        f"it now holds {_senders(plan.size)}."
+    )
+
+
+def error_text(action: str, err: CommsError) -> str:
+    """A failure as sentences for the analyst: ``"Could not <action>: <what happened>"``.
+
+    A ``PoolApplyError`` says which request failed, how many were made, and that clicking
+    Apply again continues from the pool's current members.
+    """
+    if isinstance(err, PoolApplyError) and err.cause is not None:
+        made = len(err.applied)
+        total = made + len(err.pending)
+        step = err.pending[0] if err.pending else "the final check of the members"
+        sentences = [
+            f"Could not {action}: the request {step!r} failed: {_first_line(err.cause)}",
+            f"{made:,} of {total:,} request(s) were made before it stopped.",
+        ]
+        if err.pool_id is not None:
+            sentences.append(
+                f"The pool is {err.pool_id}; click Apply again to finish from its current members."
+            )
+        return " ".join(_sentence(s) for s in sentences)
+    return _sentence(f"Could not {action}: {_first_line(err)}")
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def escape_lines(text: str) -> str:
+    """HTML-escape ``text`` (for an ``ipywidgets.HTML`` value)."""
+    return html.escape(text).replace("\n", "<br>")
