@@ -160,10 +160,9 @@ class Backend:
 
     # -- sender pools --------------------------------------------------------------------
 
-    def create_pool(
-        self, *, name: str, tags: dict[str, str], sender_ids: list[str]
-    ) -> dict[str, object]:
-        """Accept a pool creation; the pool appears when its operation completes."""
+    def create_pool(self, *, name: str, tags: dict[str, str], sender_ids: list[str]) -> str:
+        """Accept a pool creation (returns the operation id); the pool appears when the
+        operation completes."""
         with self.store.write() as conn:
             now = self.clock.seconds()
             op_id, created_at = self._next_id(conn, ids.OPERATION, now)
@@ -181,7 +180,7 @@ class Backend:
                 self.clock.instant,
                 {"name": name, "tags": tags},
             )
-        return {"operationId": op_id, "poolId": pool_id}
+        return op_id
 
     def list_pools(
         self,
@@ -229,8 +228,9 @@ class Backend:
             conn.execute("DELETE FROM memberships WHERE pool_id = ?", (pool_id,))
             conn.execute("DELETE FROM pools WHERE id = ?", (pool_id,))
 
-    def add_pool_senders(self, pool_id: str, sender_ids: list[str]) -> dict[str, object]:
-        """Accept adding senders to a pool; membership changes when the operation completes."""
+    def add_pool_senders(self, pool_id: str, sender_ids: list[str]) -> str:
+        """Accept adding senders to a pool (returns the operation id); membership changes
+        when the operation completes."""
         with self.store.write() as conn:
             self._pool_row(conn, pool_id)
             now = self.clock.seconds()
@@ -247,7 +247,7 @@ class Backend:
                 created_at,
                 self.clock.instant,
             )
-        return {"operationId": op_id, "poolId": pool_id}
+        return op_id
 
     def remove_pool_sender(self, pool_id: str, sender_id: str) -> None:
         """Take one sender out of a pool; 404 when the pool is unknown or it is no member."""

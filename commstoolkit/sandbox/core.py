@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from . import seed as seeding
 from .backend import Backend
 from .clock import Clock, rfc3339
+from .dispatch import API_ROUTES
 from .faults import Faults
-from .routes import ROUTES
 from .store import Store, default_db_path
 
 if TYPE_CHECKING:
@@ -47,18 +47,18 @@ class Sandbox:
         auth_token: str | None = None,
         speed: float | None = None,
     ) -> None:
+        for name, value in (("seed", seed), ("senders", senders)):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 0
+            ):
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
         self.db_path = ":memory:" if str(db) == ":memory:" else Path(db or default_db_path())
         self.account_sid = account_sid or DEFAULT_ACCOUNT_SID
         self._auth_token = auth_token or DEFAULT_AUTH_TOKEN
         self.store = Store(self.db_path)
         self.clock = Clock(self.store)
         self.backend = Backend(self.store, self.clock)
-        self.faults = Faults(self.store, [route.name for route in ROUTES])
-        for name, value in (("seed", seed), ("senders", senders)):
-            if value is not None and (
-                not isinstance(value, int) or isinstance(value, bool) or value < 0
-            ):
-                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        self.faults = Faults(self.store, [route.name for route in API_ROUTES])
         if speed is not None:
             self.clock.speed = speed
         self._ensure_seeded(seed, senders)

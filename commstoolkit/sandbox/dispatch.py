@@ -1,8 +1,8 @@
 """One request in, one response out: size cap, auth, routing, settling, faults, errors.
 
 Shared by the in-process transport and the ASGI server, so both behave identically. Never
-raises and never answers 5xx on its own account except for a bug (logged, then a bare 500
-``errors[]`` body without details).
+raises, and answers 5xx only when a fault rule says so or on a bug (logged; the client gets a
+bare 500 ``errors[]`` body, never a stack trace).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import base64
 import binascii
 import hmac
 import logging
+import math
 import re
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from .control import CONTROL_ROUTES
 from .exceptions import ApiError, error, unauthorized
 from .faults import FaultRule
 from .routes import ROUTES
-from .routing import Call, match
+from .routing import Call, Route, match
 from .wire import Request, Response, error_response
 
 if TYPE_CHECKING:
@@ -26,11 +27,13 @@ if TYPE_CHECKING:
 
 MAX_BODY = 6 * 1024 * 1024
 VERSION = re.compile(r"/(v1|preview)(/.*)\Z")
+# Every API route, in matching order; other resources (Messages, ...) join this list.
+API_ROUTES: list[Route] = [*ROUTES]
 logger = logging.getLogger("commstoolkit.sandbox")
 
 
 def handle(sandbox: Sandbox, request: Request) -> Response:
-    """Answer ``request`` against ``sandbox`` (the fault outcome rides on the Response)."""
+    """Answer ``request`` against ``sandbox`` (a fault's drop and latency ride on the Response)."""
     try:
         return _handle(sandbox, request)
     except ApiError as err:
@@ -45,15 +48,13 @@ def authorized(sandbox: Sandbox, header: str | None) -> bool:
     if not header or header[:6].lower() != "basic ":
         return False
     try:
-        user, _, password = (
-            base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
-        )
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         return False
+    user, _, password = decoded.partition(":")
     expected_user, expected_password = sandbox.credentials()
-    return hmac.compare_digest(user.encode(), expected_user.encode()) & hmac.compare_digest(
-        password.encode(), expected_password.encode()
-    )
+    same_user = hmac.compare_digest(user.encode(), expected_user.encode())
+    return hmac.compare_digest(password.encode(), expected_password.encode()) and same_user
 
 
 def _handle(sandbox: Sandbox, request: Request) -> Response:
@@ -64,45 +65,52 @@ def _handle(sandbox: Sandbox, request: Request) -> Response:
     path = request.path.rstrip("/") or "/"
     versioned = VERSION.match(path)
     version, rest = versioned.groups() if versioned else (None, path)
-    if rest.startswith("/_sandbox/") or rest == "/_sandbox":
-        routes, api = CONTROL_ROUTES, False
-    elif version:
-        routes, api = ROUTES, True
-    else:
+    if rest == "/_sandbox" or rest.startswith("/_sandbox/"):
+        route, params = _route(CONTROL_ROUTES, request.method, rest)
+        return route.handler(Call(sandbox, request, route, params, version))
+    if version is None:
         raise error(404, f"No such path {request.path}; API paths start with /v1 or /preview.")
-    route, params, allowed = match(routes, request.method, rest)
-    if route is None and allowed:
-        err = error(405, f"{request.method} is not allowed here; use {', '.join(allowed)}.")
-        err.headers["Allow"] = ", ".join(allowed)
-        raise err
-    if route is None:
-        raise error(404, f"No such path {request.path}.")
+    route, params = _route(API_ROUTES, request.method, rest)
     call = Call(sandbox, request, route, params, version)
-    if not api:
-        return route.handler(call)
     with sandbox.store.lock:
         sandbox.backend.settle()
         rule = sandbox.faults.pick(route.name)
-        if rule is not None and (rule.status or rule.drop == "before"):
-            return _faulted(rule, None)
+        instead = _instead(rule) if rule else None
+        if instead is not None:
+            return instead
         try:
             response = route.handler(call)
         except ApiError as err:
             response = error_response(err)
-    return _faulted(rule, response) if rule else response
+    return _spoil(rule, response) if rule else response
 
 
-def _faulted(rule: FaultRule, response: Response | None) -> Response:
-    """Apply a fired rule: its status instead of processing, or its effects on the answer."""
-    if response is None:
-        if rule.drop == "before":
-            return Response(0, drop="before", latency=rule.latency)
-        headers = {}
-        if rule.retry_after is not None:
-            headers["Retry-After"] = str(int(-(-rule.retry_after // 1)))
-        err = error(rule.status or 500)
-        err.headers.update(headers)
-        response = error_response(err)
+def _route(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]]:
+    """The route for ``method path``; 404 for an unknown path, 405 for a wrong method."""
+    route, params, allowed = match(routes, method, path)
+    if route is not None:
+        return route, params
+    if allowed:
+        err = error(405, f"{method} is not allowed here; use {', '.join(allowed)}.")
+        err.headers["Allow"] = ", ".join(allowed)
+        raise err
+    raise error(404, f"No such path {path}.")
+
+
+def _instead(rule: FaultRule) -> Response | None:
+    """What a fired rule answers without processing the request (None: process it)."""
+    if rule.drop == "before":
+        return Response(0, drop="before", latency=rule.latency)
+    if rule.status is None:
+        return None
+    err = error(rule.status)
+    if rule.retry_after is not None:
+        err.headers["Retry-After"] = str(math.ceil(rule.retry_after))
+    return _spoil(rule, error_response(err))
+
+
+def _spoil(rule: FaultRule, response: Response) -> Response:
+    """A fired rule's effects on an answer: truncated body, hang-up, latency."""
     if rule.malformed:
         response.body = response.body[: max(1, len(response.body) // 2)]
     response.drop = rule.drop

@@ -21,6 +21,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import random
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -85,7 +86,9 @@ class Faults:
         malformed: bool = False,
     ) -> int:
         """Add a rule; returns its id. Raises ValueError naming a bad argument."""
-        if not isinstance(route, str) or not fnmatch.filter(self._routes, route):
+        if not isinstance(route, str) or not any(
+            fnmatch.fnmatchcase(known, route) for known in self._routes
+        ):
             raise ValueError(
                 f"route {route!r} matches no API route; known: {', '.join(self._routes)}"
             )
@@ -164,10 +167,6 @@ class Faults:
         return None
 
     @staticmethod
-    def _rule(row: object) -> FaultRule:
-        return FaultRule(
-            id=row["id"],
-            remaining=row["remaining"],
-            fired=row["fired"],
-            **json.loads(row["rule"]),  # type: ignore[index]
-        )
+    def _rule(row: sqlite3.Row) -> FaultRule:
+        settings = json.loads(row["rule"])
+        return FaultRule(id=row["id"], remaining=row["remaining"], fired=row["fired"], **settings)

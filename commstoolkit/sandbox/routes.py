@@ -16,10 +16,8 @@ def sender_filters(call: Call) -> dict[str, object]:
     """``channel``, ``status``, ``startDate``, ``endDate`` of a sender listing."""
     channel, status = call.query("channel"), call.query("status")
     return {
-        "channel": None
-        if channel is None
-        else check.choice(channel, check.SENDER_CHANNELS, "channel"),
-        "status": None if status is None else check.choice(status, check.SENDER_STATUSES, "status"),
+        "channel": check.optional(check.choice, channel, check.SENDER_CHANNELS, "channel"),
+        "status": check.optional(check.choice, status, check.SENDER_STATUSES, "status"),
         **call.dates(),
     }
 
@@ -55,18 +53,11 @@ def search_senders(call: Call) -> Response:
     filters = {
         "address": check.string(body["address"], "$.address"),
         "channel": check.choice(body["channel"], check.SENDER_CHANNELS, "$.channel"),
-        "status": None
-        if body.get("status") is None
-        else check.choice(body["status"], check.SENDER_STATUSES, "$.status"),
+        "status": check.optional(
+            check.choice, body.get("status"), check.SENDER_STATUSES, "$.status"
+        ),
     }
-    return call.listing(
-        "senders",
-        call.backend.search_senders,
-        filters,
-        body.get("pageToken"),
-        body.get("pageSize"),
-        where="$.",
-    )
+    return call.listing("senders", call.backend.search_senders, filters, body)
 
 
 # -- sender pools --------------------------------------------------------------------------
@@ -79,19 +70,15 @@ def create_pool(call: Call) -> Response:
     senders = check.sender_refs(
         body.get("senders", []), "$.senders", min_items=0, max_items=MAX_ADD
     )
-    op = call.backend.create_pool(name=name, tags=tags, sender_ids=senders)
-    return accepted_operation(
-        op["operationId"], f"{call.base}/SenderPools/Operations/{op['operationId']}"
-    )
+    operation_id = call.backend.create_pool(name=name, tags=tags, sender_ids=senders)
+    return accepted_operation(operation_id, f"{call.base}/SenderPools/Operations/{operation_id}")
 
 
 def list_pools(call: Call) -> Response:
     operation = call.query("operationId")
     filters = {
         **call.dates(),
-        "operation_id": None
-        if operation is None
-        else check.identifier(operation, ids.OPERATION, "operationId"),
+        "operation_id": check.optional(check.identifier, operation, ids.OPERATION, "operationId"),
     }
     return call.listing("senderPools", call.backend.list_pools, filters)
 
@@ -105,8 +92,8 @@ def update_pool(call: Call) -> Response:
     body = check.json_object(call.request.body)
     if "name" not in body and "tags" not in body:
         raise invalid("the body must set name, tags or both", "$")
-    name = None if "name" not in body else check.string(body["name"], "$.name")
-    tags = None if "tags" not in body else check.tags(body["tags"], "$.tags")
+    name = check.string(body["name"], "$.name") if "name" in body else None
+    tags = check.tags(body["tags"], "$.tags") if "tags" in body else None
     call.backend.update_pool(pool_id, name=name, tags=tags)
     return accepted_resource(pool_id, f"{call.base}/SenderPools/{pool_id}")
 
@@ -126,9 +113,9 @@ def add_pool_senders(call: Call) -> Response:
     pool_id = call.path_id("senderPoolId", ids.POOL)
     body = check.json_body(call.request.body)
     senders = check.sender_refs(body, "$", min_items=1, max_items=MAX_ADD)
-    op = call.backend.add_pool_senders(pool_id, senders)
-    location = f"{call.base}/SenderPools/{pool_id}/Senders/Operations/{op['operationId']}"
-    return accepted_operation(op["operationId"], location)
+    operation_id = call.backend.add_pool_senders(pool_id, senders)
+    location = f"{call.base}/SenderPools/{pool_id}/Senders/Operations/{operation_id}"
+    return accepted_operation(operation_id, location)
 
 
 def remove_pool_sender(call: Call) -> Response:
@@ -144,9 +131,7 @@ def remove_pool_sender(call: Call) -> Response:
 def list_operations(call: Call) -> Response:
     status = call.query("status")
     filters = {
-        "status": None
-        if status is None
-        else check.choice(status, check.POOL_OPERATION_STATUSES, "status"),
+        "status": check.optional(check.choice, status, check.POOL_OPERATION_STATUSES, "status"),
         **call.dates(),
     }
     return call.listing("operations", call.backend.list_operations, filters)

@@ -78,37 +78,36 @@ class Call:
         """A path parameter that must be a well-formed id."""
         return check.identifier(self.params[name], prefix, name)
 
-    def dates(self, start: str = "startDate", end: str = "endDate") -> dict[str, float | None]:
-        """``startDate``/``endDate`` query parameters as epoch seconds."""
-        first, last = self.query(start), self.query(end)
-        window = {
-            "start": None if first is None else check.date(first, start),
-            "end": None if last is None else check.date(last, end),
-        }
-        if first is not None and last is not None and window["end"] <= window["start"]:  # type: ignore[operator]
-            raise invalid(f"{end} must be after {start}", end)
-        return window
+    def dates(self) -> dict[str, float | None]:
+        """The ``startDate``/``endDate`` query parameters as epoch seconds (``start``, ``end``)."""
+        first, last = self.query("startDate"), self.query("endDate")
+        start = check.optional(check.date, first, "startDate")
+        end = check.optional(check.date, last, "endDate")
+        if start is not None and end is not None and end <= start:
+            raise invalid("endDate must be after startDate", "endDate")
+        return {"start": start, "end": end}
 
     def listing(
         self,
         key: str,
         fetch: Callable[..., tuple[list[dict], bool]],
-        filters: dict,
-        token: object = None,
-        size: object = None,
-        where: str = "",
+        filters: dict[str, object],
+        body: dict[str, object] | None = None,
     ) -> Response:
-        """A keyset-paginated list answer (paging from the query, or from the body if given)."""
-        if not where:
-            token, size = self.query("pageToken"), self.query("pageSize")
+        """A keyset-paginated list answer ``{key: [...], pagination}``.
+
+        ``pageToken``/``pageSize`` come from the query, or from ``body`` when given (Search).
+        """
+        if body is None:
+            token, size, where = self.query("pageToken"), self.query("pageSize"), ""
+        else:
+            token, size, where = body.get("pageToken"), body.get("pageSize"), "$."
         if token is not None:
             token = check.string(token, f"{where}pageToken")
-        limit = (
-            pagination.DEFAULT_PAGE_SIZE
-            if size is None
-            else check.page_size(size, f"{where}pageSize", text=not where)
-        )
+        limit = pagination.DEFAULT_PAGE_SIZE
+        if size is not None:
+            limit = check.page_size(size, f"{where}pageSize", text=body is None)
         scope = pagination.scope(f"{self.route.name} {self.params}", filters)
-        after = pagination.decode(token, scope, f"{where}pageToken")  # type: ignore[arg-type]
+        after = pagination.decode(token, scope, f"{where}pageToken")
         items, more = fetch(**filters, after=after, limit=limit)
         return json_response(200, pagination.page(key, items, after, more, scope))

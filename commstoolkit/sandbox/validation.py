@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import TypeVar
 
 from . import ids
 from .exceptions import ApiError, ErrorItem, code_for, invalid
@@ -24,6 +26,7 @@ TAG_PATTERN = re.compile(r"[a-zA-Z0-9._~-]+\Z")
 DATE_PATTERN = re.compile(
     r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z"
 )
+T = TypeVar("T")
 ID_KINDS = {ids.SENDER: "sender", ids.POOL: "sender pool", ids.OPERATION: "operation"}
 
 
@@ -47,6 +50,11 @@ def _type_name(value: object) -> str:
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
         type(value), "null" if value is None else "a number"
     )
+
+
+def optional(check: Callable[..., T], value: object, *args: object) -> T | None:
+    """``check(value, *args)``, or None when the value is absent (None)."""
+    return None if value is None else check(value, *args)
 
 
 def identifier(value: object, prefix: str, context: str) -> str:
