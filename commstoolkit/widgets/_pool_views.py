@@ -125,7 +125,7 @@ def error_text(action: str, err: CommsError) -> str:
         total = made + len(err.pending)
         step = err.pending[0] if err.pending else "the final check of the members"
         sentences = [
-            f"Could not {action}: the request {step!r} failed: {_first_line(err.cause)}",
+            f"Could not {action}: the request {step} failed: {_first_line(err.cause)}",
             f"{made:,} of {total:,} request(s) were made before it stopped.",
         ]
         if err.pool_id is not None:
