@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections.abc import Callable
 
 from . import ids, operations
 from .clock import Clock, rfc3339
@@ -120,14 +121,9 @@ class Backend:
             where.add("s.status = ?", status)
         where.keyset(key, after, created="s.created_at", prefix=ids.SENDER, start=start, end=end)
         source = "memberships m JOIN senders s ON s.id = m.sender_id" if pool_id else "senders s"
-        with self.store.read() as conn:
-            if pool_id:
-                self._pool_row(conn, pool_id)
-            rows = conn.execute(
-                f"SELECT s.* FROM {source} WHERE {where.sql()} ORDER BY {key} LIMIT ?",
-                [*where.params, limit + 1],
-            ).fetchall()
-        return [sender_to_wire(r) for r in rows[:limit]], len(rows) > limit
+        if pool_id:
+            self.get_pool(pool_id)
+        return self._page(f"SELECT s.* FROM {source}", where, key, limit, sender_to_wire)
 
     def get_sender(self, sender_id: str) -> dict[str, object]:
         """One sender; 404 when unknown."""
@@ -151,12 +147,7 @@ class Backend:
         if status:
             where.add("status = ?", status)
         where.keyset("id", after)
-        with self.store.read() as conn:
-            rows = conn.execute(
-                f"SELECT * FROM senders WHERE {where.sql()} ORDER BY id LIMIT ?",
-                [*where.params, limit + 1],
-            ).fetchall()
-        return [sender_to_wire(r) for r in rows[:limit]], len(rows) > limit
+        return self._page("SELECT * FROM senders", where, "id", limit, sender_to_wire)
 
     # -- sender pools --------------------------------------------------------------------
 
@@ -164,23 +155,8 @@ class Backend:
         """Accept a pool creation (returns the operation id); the pool appears when the
         operation completes."""
         with self.store.write() as conn:
-            now = self.clock.seconds()
-            op_id, created_at = self._next_id(conn, ids.OPERATION, now)
-            pool_id, _ = self._next_id(conn, ids.POOL, now)
-            failed = len(sender_ids) - self._count_known(conn, sender_ids)
-            operations.insert(
-                conn,
-                op_id,
-                "create",
-                pool_id,
-                sender_ids,
-                failed,
-                now,
-                created_at,
-                self.clock.instant,
-                {"name": name, "tags": tags},
-            )
-        return op_id
+            pool_id, _ = self._next_id(ids.POOL)
+            return self._schedule(conn, "create", pool_id, sender_ids, name=name, tags=tags)
 
     def list_pools(
         self,
@@ -196,12 +172,7 @@ class Backend:
         if operation_id:
             where.add("operation_id = ?", operation_id)
         where.keyset("id", after, created="created_at", prefix=ids.POOL, start=start, end=end)
-        with self.store.read() as conn:
-            rows = conn.execute(
-                f"SELECT * FROM pools WHERE {where.sql()} ORDER BY id LIMIT ?",
-                [*where.params, limit + 1],
-            ).fetchall()
-        return [pool_to_wire(r) for r in rows[:limit]], len(rows) > limit
+        return self._page("SELECT * FROM pools", where, "id", limit, pool_to_wire)
 
     def get_pool(self, pool_id: str) -> dict[str, object]:
         """One pool; 404 when unknown."""
@@ -233,21 +204,7 @@ class Backend:
         when the operation completes."""
         with self.store.write() as conn:
             self._pool_row(conn, pool_id)
-            now = self.clock.seconds()
-            op_id, created_at = self._next_id(conn, ids.OPERATION, now)
-            failed = len(sender_ids) - self._count_known(conn, sender_ids)
-            operations.insert(
-                conn,
-                op_id,
-                "add",
-                pool_id,
-                sender_ids,
-                failed,
-                now,
-                created_at,
-                self.clock.instant,
-            )
-        return op_id
+            return self._schedule(conn, "add", pool_id, sender_ids)
 
     def remove_pool_sender(self, pool_id: str, sender_id: str) -> None:
         """Take one sender out of a pool; 404 when the pool is unknown or it is no member."""
@@ -286,13 +243,10 @@ class Backend:
         if status:
             where.add("status = ?", status)
         where.keyset("id", after, created="created_at", prefix=ids.OPERATION, start=start, end=end)
-        with self.store.read() as conn:
-            now = self.clock.seconds()
-            rows = conn.execute(
-                f"SELECT * FROM operations WHERE {where.sql()} ORDER BY id LIMIT ?",
-                [*where.params, limit + 1],
-            ).fetchall()
-        return [operations.to_wire(r, now) for r in rows[:limit]], len(rows) > limit
+        now = self.clock.seconds()
+        return self._page(
+            "SELECT * FROM operations", where, "id", limit, lambda r: operations.to_wire(r, now)
+        )
 
     def get_operation(self, operation_id: str, pool_id: str | None = None) -> dict[str, object]:
         """One sender pool operation (of ``pool_id`` when given); 404 when unknown."""
@@ -316,6 +270,21 @@ class Backend:
 
     # -- helpers -------------------------------------------------------------------------
 
+    def _page(
+        self,
+        select: str,
+        where: Where,
+        key: str,
+        limit: int,
+        to_wire: Callable[[sqlite3.Row], dict[str, object]],
+    ) -> tuple[list[dict], bool]:
+        """Up to ``limit`` rows in ``key`` order, as wire dicts, and whether more follow."""
+        with self.store.read() as conn:
+            rows = conn.execute(
+                f"{select} WHERE {where.sql()} ORDER BY {key} LIMIT ?", [*where.params, limit + 1]
+            ).fetchall()
+        return [to_wire(row) for row in rows[:limit]], len(rows) > limit
+
     def _pool_row(self, conn: sqlite3.Connection, pool_id: str) -> sqlite3.Row:
         row = conn.execute("SELECT * FROM pools WHERE id = ?", (pool_id,)).fetchone()
         if row is None:
@@ -334,28 +303,47 @@ class Backend:
             )
         return sum(1 for s in sender_ids if s in known)
 
-    def _next_id(self, conn: sqlite3.Connection, prefix: str, now: float) -> tuple[str, int]:
-        """A new id for sandbox time ``now`` and its creation time (whole seconds).
+    def _schedule(
+        self,
+        conn: sqlite3.Connection,
+        action: str,
+        pool_id: str,
+        sender_ids: list[str],
+        **extra: object,
+    ) -> str:
+        """Schedule a pool operation on the sandbox clock; returns its id."""
+        operation_id, created_at = self._next_id(ids.OPERATION)
+        operations.insert(
+            conn,
+            operations.Scheduled(
+                id=operation_id,
+                action=action,
+                pool_id=pool_id,
+                sender_ids=sender_ids,
+                failed=len(sender_ids) - self._count_known(conn, sender_ids),
+                created_at=created_at,
+                extra=extra,
+            ),
+            now=self.clock.seconds(),
+            instant=self.clock.instant,
+        )
+        return operation_id
+
+    def _next_id(self, prefix: str) -> tuple[str, int]:
+        """A new id for the current sandbox time, and its creation time (whole seconds).
 
         Ids made in the same millisecond count up from the previous one (ULID "monotonic"
         mode), so ids always sort in creation order; the creation time is read back from the
-        id so that it and the id's time part never disagree.
+        id so that the two never disagree. Call inside a write transaction.
         """
-        get = self.store.get
-        counter = int(get("id_counter", "0") or 0) + 1
-        last_ms, last_random = (
-            int(get("id_last_ms", "0") or 0),
-            int(get("id_last_random", "0") or 0),
-        )
-        ms = int(now * 1000)
+        get = self.store.get_int
+        counter, last_ms, last_random = get("id_counter"), get("id_last_ms"), get("id_last_random")
+        ms = int(self.clock.seconds() * 1000)
         if ms <= last_ms:
             ms, random_part = last_ms, (last_random + 1) % (1 << ids.RANDOM_BITS)
         else:
-            random_part = ids.hashed_random(int(get("seed", "0") or 0), counter)
-        for key, value in (
-            ("id_counter", counter),
-            ("id_last_ms", ms),
-            ("id_last_random", random_part),
-        ):
-            self.store.set(key, value)
+            random_part = ids.hashed_random(get("seed"), counter + 1)
+        self.store.set("id_counter", counter + 1)
+        self.store.set("id_last_ms", ms)
+        self.store.set("id_last_random", random_part)
         return ids.make_id(prefix, ms, random_part), ms // 1000

@@ -91,9 +91,11 @@ class Sandbox:
         """Reseed the account (same seed and size unless given); clears faults, restarts the
         clock at its epoch (speed and instant kept)."""
         with self.store.write():
-            seed = self._stored("seed", seeding.DEFAULT_SEED) if seed is None else seed
+            seed = self.store.get_int("seed", seeding.DEFAULT_SEED) if seed is None else seed
             senders = (
-                self._stored("senders", seeding.DEFAULT_SENDERS) if senders is None else senders
+                self.store.get_int("senders", seeding.DEFAULT_SENDERS)
+                if senders is None
+                else senders
             )
             self._seed(seed, senders)
 
@@ -106,7 +108,7 @@ class Sandbox:
                 return conn.execute(f"SELECT COUNT(*) FROM {sql}").fetchone()[0]
 
             return {
-                "seed": self._stored("seed", 0),
+                "seed": self.store.get_int("seed", 0),
                 "senders": count("senders"),
                 "activated": count("senders WHERE status = 'ACTIVATED'"),
                 "deactivated": count("senders WHERE status = 'DEACTIVATED'"),
@@ -122,9 +124,6 @@ class Sandbox:
         """Close the database connection."""
         self.store.close()
 
-    def _stored(self, key: str, default: int) -> int:
-        return int(self.store.get(key, str(default)) or default)
-
     def _ensure_seeded(self, seed: int | None, senders: int | None) -> None:
         with self.store.write():
             if self.store.get("seeded") != "1":
@@ -132,8 +131,8 @@ class Sandbox:
                     seeding.DEFAULT_SEED if seed is None else seed,
                     seeding.DEFAULT_SENDERS if senders is None else senders,
                 )
-            elif (seed is not None and seed != self._stored("seed", -1)) or (
-                senders is not None and senders != self._stored("senders", -1)
+            elif (seed is not None and seed != self.store.get_int("seed", -1)) or (
+                senders is not None and senders != self.store.get_int("senders", -1)
             ):
                 self.reset(seed, senders)
 

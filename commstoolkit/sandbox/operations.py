@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass, field
 
 from .clock import rfc3339
 
@@ -23,39 +24,30 @@ def duration(total: int) -> float:
     return BASE_SECONDS + total * SECONDS_PER_SENDER
 
 
-def insert(
-    conn: sqlite3.Connection,
-    op_id: str,
-    action: str,
-    pool_id: str,
-    sender_ids: list[str],
-    failed: int,
-    now: float,
-    created_at: int,
-    instant: bool,
-    extra: dict[str, object] | None = None,
-) -> None:
-    """Schedule a ``create`` or ``add`` operation."""
-    total = len(sender_ids)
-    payload = json.dumps({"senders": sender_ids, **(extra or {})}, separators=(",", ":"))
-    due = now if instant else now + duration(total)
+@dataclass(frozen=True)
+class Scheduled:
+    """A pool operation being accepted: what it will do and how it will end."""
+
+    id: str
+    action: str  # "create" (the pool appears) or "add" (members join)
+    pool_id: str
+    sender_ids: list[str]
+    failed: int  # items naming no sender
+    created_at: int
+    extra: dict[str, object] = field(default_factory=dict)  # create: name and tags
+
+
+def insert(conn: sqlite3.Connection, op: Scheduled, *, now: float, instant: bool) -> None:
+    """Store a PROCESSING operation, due ``duration`` sandbox seconds from ``now``."""
+    total = len(op.sender_ids)
+    payload = json.dumps({"senders": op.sender_ids, **op.extra}, separators=(",", ":"))
+    due_at = now if instant else now + duration(total)
     conn.execute(
         "INSERT INTO operations VALUES "
         "(?, 'sender_pool', ?, ?, 'PROCESSING', ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            op_id,
-            action,
-            pool_id,
-            total,
-            total - failed,
-            failed,
-            payload,
-            created_at,
-            created_at,
-            now,
-            due,
-        ),
-    )
+        (op.id, op.action, op.pool_id, total, total - op.failed, op.failed, payload,
+         op.created_at, op.created_at, now, due_at),
+    )  # fmt: skip
 
 
 def due(conn: sqlite3.Connection, now: float) -> bool:

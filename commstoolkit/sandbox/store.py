@@ -131,6 +131,10 @@ class Store:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return default if row is None else row[0]
 
+    def get_int(self, key: str, default: int = 0) -> int:
+        """An integer value of the meta table."""
+        return int(self.get(key) or default)
+
     def set(self, key: str, value: object) -> None:
         """Store a value in the meta table."""
         self.conn.execute(
