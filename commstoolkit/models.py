@@ -14,29 +14,38 @@ from datetime import date, datetime, timezone
 from typing import Any, Generic, TypeVar
 
 __all__ = [
+    "FINAL_MESSAGE_STATUSES",
     "FINAL_OPERATION_STATUSES",
+    "MESSAGE_ADDRESS_CHANNELS",
+    "MESSAGE_CHANNELS",
     "MESSAGE_OPERATION_STATUSES",
+    "MESSAGE_STATUSES",
     "OPERATION_KINDS",
     "POOL_OPERATION_STATUSES",
     "RECIPIENT_CHANNELS",
     "SENDER_CHANNELS",
     "SENDER_STATUSES",
     "Accepted",
+    "Attempt",
+    "Message",
     "Operation",
     "Page",
     "Recipient",
     "ResolveRequest",
     "Route",
+    "SendMessages",
     "Sender",
     "SenderPool",
     "SenderPoolCreate",
     "SenderPoolUpdate",
     "SenderSearch",
+    "channel_control",
     "format_timestamp",
     "member_refs",
     "paging",
     "parse_timestamp",
     "query_params",
+    "tags_query",
 ]
 
 SENDER_CHANNELS = ("SMS", "RCS", "EMAIL", "WHATSAPP", "PUSH")
@@ -46,6 +55,14 @@ MESSAGE_OPERATION_STATUSES = ("SCHEDULED", "PROCESSING", "COMPLETED", "CANCELED"
 FINAL_OPERATION_STATUSES = ("COMPLETED", "CANCELED")
 RECIPIENT_CHANNELS = ("EMAIL", "PHONE", "WHATSAPP", "PUSH")
 OPERATION_KINDS = ("sender_pool", "message")
+MESSAGE_STATUSES = (
+    "SCHEDULED", "QUEUED", "SENT", "DELIVERED", "READ",
+    "UNDELIVERED", "FAILED", "CANCELED", "GROUP", "INBOUND",
+)  # fmt: skip
+# Statuses after which an outbound message no longer changes (READ may still follow DELIVERED).
+FINAL_MESSAGE_STATUSES = ("DELIVERED", "READ", "UNDELIVERED", "FAILED", "CANCELED")
+MESSAGE_CHANNELS = ("SMS", "RCS", "WHATSAPP")  # the channels a message is sent on
+MESSAGE_ADDRESS_CHANNELS = ("PHONE", "WHATSAPP")  # the channels of a send's recipients
 
 # Message statuses that no longer change: a message operation's progress counts these.
 _FINAL_MESSAGE_STATS = ("delivered", "read", "undelivered", "failed", "canceled")
@@ -359,11 +376,158 @@ class ResolveRequest:
         """The JSON body."""
         body: dict[str, Any] = query_params(sender_pool_id=self.sender_pool_id)
         body["recipientAddresses"] = [r.to_api() for r in self.recipients]
-        control: dict[str, Any] = {}
-        if self.channels is not None:
-            control["filterIn"] = list(self.channels)
-        if self.priority is not None:
-            control["priority"] = [{"channel": c, "priority": p} for c, p in self.priority.items()]
-        if control:
-            body["channels"] = control
+        return {**body, **channel_control(self.channels, self.priority)}
+
+
+def channel_control(
+    channels: Iterable[str] | None, priority: Mapping[str, int] | None
+) -> dict[str, Any]:
+    """``{"channels": {"filterIn": …, "priority": […]}}``, or {} when neither is given."""
+    control: dict[str, Any] = {}
+    if channels is not None:
+        control["filterIn"] = list(channels)
+    if priority is not None:
+        control["priority"] = [{"channel": c, "priority": p} for c, p in priority.items()]
+    return {"channels": control} if control else {}
+
+
+def tags_query(tags: Mapping[str, str]) -> str:
+    """The ``tags`` list filter (``key1:v1;key2:v2;``): resources having all these tags."""
+    return "".join(f"{key}:{value};" for key, value in tags.items())
+
+
+def _first(items: Any) -> Mapping[str, Any]:
+    return items[0] if items else {}
+
+
+def _related_operation(related: Any) -> str | None:
+    return next((r.get("id") for r in related or () if r.get("name") == "OPERATION"), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One delivery attempt of a message: the sender and channel tried, and how it ended."""
+
+    sender_id: str | None
+    sender_address: str | None
+    channel: str | None
+    to_address: str | None
+    status: str
+    attempted_at: datetime | None
+    error_code: int | None
+    error_message: str | None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> Attempt:
+        """Read one entry of a ``Message``'s ``attempts``."""
+        sender = data.get("from") or {}
+        error = data.get("error") or {}
+        return cls(
+            sender_id=sender.get("senderId"),
+            sender_address=sender.get("address"),
+            channel=sender.get("channel"),
+            to_address=_first(data.get("to")).get("address"),
+            status=data["status"],
+            attempted_at=_optional_timestamp(data.get("attemptedAt")),
+            error_code=error.get("code"),
+            error_message=error.get("message"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message to one recipient; ``sender_*`` and ``channel`` show the final sender.
+
+    ``operation_id`` comes from the ``OPERATION`` entry of ``related`` (None for inbound
+    messages). ``attempts`` is None when the answer had none (``GET /Messages`` lists
+    messages without them); ``GET /Messages/{id}`` fills it (empty for an unaddressable
+    recipient). ``fallback`` and ``n_attempts`` are None while the attempts are unknown.
+    """
+
+    id: str
+    operation_id: str | None
+    status: str
+    to_address: str | None
+    to_channel: str | None
+    sender_id: str | None
+    sender_address: str | None
+    channel: str | None
+    sender_pool_id: str | None
+    tags: dict[str, str] = field(hash=False)
+    scheduled_for: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    attempts: tuple[Attempt, ...] | None = None
+
+    @property
+    def n_attempts(self) -> int | None:
+        """How many attempts were made (None when the attempts were not loaded)."""
+        return None if self.attempts is None else len(self.attempts)
+
+    @property
+    def fallback(self) -> bool | None:
+        """True when a second attempt followed the first (e.g. RCS failed, then SMS)."""
+        return None if self.attempts is None else len(self.attempts) > 1
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> Message:
+        """Read a ``MessageMetadata`` (list item) or full ``Message`` JSON object."""
+        sender = data.get("from") or {}
+        to = _first(data.get("to"))
+        attempts = data.get("attempts")
+        return cls(
+            id=data["id"],
+            operation_id=_related_operation(data.get("related")),
+            status=data["status"],
+            to_address=to.get("address"),
+            to_channel=to.get("channel"),
+            sender_id=sender.get("senderId"),
+            sender_address=sender.get("address"),
+            channel=sender.get("channel"),
+            sender_pool_id=sender.get("senderPoolId"),
+            tags=_tags(data.get("tags")),
+            scheduled_for=_optional_timestamp(data.get("scheduledFor")),
+            created_at=parse_timestamp(data["createdAt"]),
+            updated_at=parse_timestamp(data["updatedAt"]),
+            attempts=None if attempts is None else tuple(map(Attempt.from_api, attempts)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SendMessages:
+    """Body of ``POST /Messages``: address recipients, content, sender choice, tags, schedule.
+
+    ``content`` is the API's content object (``{"text": …}``, media, template or modules);
+    ``from`` is a pool (``sender_pool_id`` with ``channels`` = filterIn and ``priority``),
+    one sender (``sender_id``) or left to the API (both None).
+    """
+
+    recipients: tuple[Recipient, ...]
+    content: dict[str, Any] = field(hash=False)
+    sender_pool_id: str | None = None
+    sender_id: str | None = None
+    channels: tuple[str, ...] | None = None
+    priority: dict[str, int] | None = field(default=None, hash=False)
+    tags: dict[str, str] | None = field(default=None, hash=False)
+    send_at: datetime | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON body."""
+        body: dict[str, Any] = {"to": [r.to_api() for r in self.recipients]}
+        body["content"] = dict(self.content)
+        sender = self._sender()
+        if sender:
+            body["from"] = sender
+        if self.tags:
+            body["tags"] = dict(self.tags)
+        if self.send_at is not None:
+            body["schedule"] = {"sendAt": [format_timestamp(self.send_at)]}
         return body
+
+    def _sender(self) -> dict[str, Any]:
+        if self.sender_id is not None:
+            return {"senderId": self.sender_id}
+        if self.sender_pool_id is None:
+            return {}
+        control = channel_control(self.channels, self.priority)
+        return {"senderPoolId": self.sender_pool_id, **control}

@@ -1,4 +1,4 @@
-"""HTTP client for the Twilio Communications API (Senders, SenderPools, Operations).
+"""HTTP client for the Twilio Communications API (Senders, SenderPools, Messages, Operations).
 
 ::
 
@@ -8,6 +8,8 @@
             ...
         op = client.wait(client.sender_pools.create(name="Support", sender_ids=ids))
         pool = client.sender_pools.find_created(op)
+        sent = client.wait(client.messages.send(["+14155550100"], text="Hi",
+                                                sender_pool_id=pool.id))
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from commstoolkit.client._http import Credentials, HttpCore, check_base_url
+from commstoolkit.client.messages import Messages
 from commstoolkit.client.retry import RetryPolicy
 from commstoolkit.client.sender_pools import SenderPools
 from commstoolkit.client.senders import Senders
@@ -22,7 +23,7 @@ PREVIEW_BASE_URL = "https://comms.twilio.com/preview"
 
 
 class CommsClient:
-    """A synchronous client for the Communications API (Senders, SenderPools, Operations).
+    """A synchronous client for the Communications API (Senders, SenderPools, Messages).
 
     Authenticates with ``account_sid`` + ``auth_token`` or ``api_key`` + ``api_secret``
     (``ConfigurationError`` without either pair). ``base_url`` must be https (plain http
@@ -31,8 +32,8 @@ class CommsClient:
     replace ``time.sleep`` and ``time.monotonic`` (tests, simulated time).
 
     Resources: ``client.senders``, ``client.sender_pools`` (with ``.members`` and
-    ``.operations``); ``client.wait(op)`` polls an operation to its end. Use it as a
-    context manager, or call ``close()``.
+    ``.operations``), ``client.messages`` (with ``.operations``); ``client.wait(op)``
+    polls an operation to its end. Use it as a context manager, or call ``close()``.
     """
 
     def __init__(
@@ -85,6 +86,11 @@ class CommsClient:
         """Sender pools: ``create``, ``list``, ``get``, ``update``, ``delete``, ``find_created``,
         ``.members`` and ``.operations``."""
         return SenderPools(self._http)
+
+    @cached_property
+    def messages(self) -> Messages:
+        """Messages: ``send``, ``list``, ``get`` and ``.operations`` (message operations)."""
+        return Messages(self._http)
 
     @cached_property
     def _operations(self) -> OperationPoller:

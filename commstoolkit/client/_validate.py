@@ -15,6 +15,7 @@ ID_PREFIXES = {
     "sender": "comms_sender_",
     "sender pool": "comms_senderpool_",
     "operation": "comms_operation_",
+    "message": "comms_message_",
 }
 _ID_PATTERNS = {kind: re.compile(re.escape(p) + ID_BODY) for kind, p in ID_PREFIXES.items()}
 _EXAMPLE_ID_BODY = "01h9krwprkeee8fzqspvwy6nq8"
@@ -23,6 +24,8 @@ PAGE_SIZE_MIN, PAGE_SIZE_MAX = 1, 1000
 TAGS_MAX, TAG_KEY_MAX, TAG_VALUE_MAX = 10, 128, 256
 TAG_PATTERN = re.compile(r"[a-zA-Z0-9._~-]+")
 RESOLVE_RECIPIENTS_MAX = 100
+SEND_RECIPIENTS_MAX = 10_000
+TEXT_MAX = 1600
 
 
 def _show(value: Any) -> str:
@@ -198,26 +201,51 @@ def check_date_range(start: Any, end: Any) -> tuple[datetime | None, datetime | 
     return start_at, end_at
 
 
-def check_recipients(recipients: Any) -> tuple[Recipient, ...]:
-    """1-100 recipients: text (an e-mail address if it has "@", else a phone number),
-    ``(address, channel)`` pairs, ``{"address", "channel"}`` mappings or ``Recipient``."""
+def check_recipients(
+    recipients: Any,
+    *,
+    channels: tuple[str, ...] = RECIPIENT_CHANNELS,
+    max_items: int = RESOLVE_RECIPIENTS_MAX,
+) -> tuple[Recipient, ...]:
+    """1-``max_items`` recipients: text (an e-mail address if it has "@", else a phone number),
+    ``(address, channel)`` pairs, ``{"address", "channel"}`` mappings or ``Recipient``;
+    each channel one of ``channels``."""
     if isinstance(recipients, (str, Recipient, Mapping)):
         recipients = [recipients]
-    found = tuple(_recipient(r) for r in recipients)
-    if not 1 <= len(found) <= RESOLVE_RECIPIENTS_MAX:
+    if not isinstance(recipients, Iterable):
         raise InvalidInputError(
-            f"recipients: {len(found)} given; between 1 and {RESOLVE_RECIPIENTS_MAX} are allowed",
+            f"recipients: expected a list of recipients, got {_show(recipients)}",
             field="recipients",
-            allowed=f"1..{RESOLVE_RECIPIENTS_MAX}",
+            allowed=f"1..{max_items} recipients",
+        )
+    found = tuple(_recipient(r, channels) for r in recipients)
+    if not 1 <= len(found) <= max_items:
+        raise InvalidInputError(
+            f"recipients: {len(found):,} given; between 1 and {max_items:,} are allowed",
+            field="recipients",
+            allowed=f"1..{max_items}",
         )
     return found
 
 
-def _recipient(value: Any) -> Recipient:
+def check_message_text(value: Any, field: str = "text") -> str:
+    """``value`` if it is a string of 1 to 1600 characters (the API's limit, error 21617)."""
+    if isinstance(value, str) and 1 <= len(value) <= TEXT_MAX:
+        return value
+    size = f"{len(value):,} characters" if isinstance(value, str) else _show(value)
+    raise InvalidInputError(
+        f"{field}: expected text of 1 to {TEXT_MAX:,} characters, got {size}",
+        field=field,
+        allowed=f"1..{TEXT_MAX} characters",
+    )
+
+
+def _recipient(value: Any, channels: tuple[str, ...]) -> Recipient:
     if isinstance(value, Recipient):
         address, channel = value.address, value.channel
     elif isinstance(value, str):
-        address, channel = value, "EMAIL" if "@" in value else "PHONE"
+        default = "EMAIL" if "@" in value and "EMAIL" in channels else "PHONE"
+        address, channel = value, default
     elif isinstance(value, Mapping):
         address, channel = value.get("address"), value.get("channel")
     elif isinstance(value, tuple) and len(value) == 2:
@@ -227,9 +255,25 @@ def _recipient(value: Any) -> Recipient:
             f"recipients: {_show(value)} is not a recipient; give an address, "
             "an (address, channel) pair or a Recipient",
             field="recipients",
-            allowed=RECIPIENT_CHANNELS,
+            allowed=channels,
         )
     return Recipient(
         address=check_text(address, "recipients.address"),
-        channel=check_choice(channel, RECIPIENT_CHANNELS, "recipients.channel"),
+        channel=check_choice(channel, channels, "recipients.channel"),
     )
+
+
+def check_priority(priority: Any, allowed: tuple[str, ...]) -> dict[str, int]:
+    """A channel -> rank mapping (lower wins), each channel one of ``allowed``."""
+    if not isinstance(priority, Mapping):
+        raise InvalidInputError(
+            "priority: expected a dict of channel -> int", field="priority", allowed=allowed
+        )
+    checked = {}
+    for channel, rank in priority.items():
+        if isinstance(rank, bool) or not isinstance(rank, int):
+            raise InvalidInputError(
+                f"priority[{channel!r}]: expected an int rank, got {rank!r}", field="priority"
+            )
+        checked[check_choice(channel, allowed, "priority")] = rank
+    return checked

@@ -15,11 +15,11 @@ from commstoolkit.client._validate import (
     check_optional_choice,
     check_optional_id,
     check_page_size,
+    check_priority,
     check_recipients,
     check_text,
 )
 from commstoolkit.client.pagination import Pager
-from commstoolkit.errors import InvalidInputError
 from commstoolkit.models import (
     SENDER_CHANNELS,
     SENDER_STATUSES,
@@ -121,7 +121,7 @@ class Senders(Resource):
             channels=None
             if channels is None
             else check_choices(channels, SENDER_CHANNELS, "channels"),
-            priority=None if priority is None else _check_priority(priority),
+            priority=None if priority is None else check_priority(priority, SENDER_CHANNELS),
         )
         return self._call(
             "POST",
@@ -131,18 +131,3 @@ class Senders(Resource):
             json_body=request.to_api(),
             idempotent=True,
         )
-
-
-def _check_priority(priority: Mapping[str, int]) -> dict[str, int]:
-    if not isinstance(priority, Mapping):
-        raise InvalidInputError(
-            "priority: expected a dict of channel -> int", field="priority", allowed=SENDER_CHANNELS
-        )
-    checked = {}
-    for channel, rank in priority.items():
-        if isinstance(rank, bool) or not isinstance(rank, int):
-            raise InvalidInputError(
-                f"priority[{channel!r}]: expected an int rank, got {rank!r}", field="priority"
-            )
-        checked[check_choice(channel, SENDER_CHANNELS, "priority")] = rank
-    return checked
