@@ -1,9 +1,16 @@
 """The embedded sandbox: a stateful emulator of the Communications API (design.md §5).
 
     from commstoolkit.sandbox import Sandbox
-    sandbox = Sandbox(":memory:")
+    sandbox = Sandbox(":memory:", speed=0)          # or a file shared between processes
     client = httpx.Client(transport=sandbox.transport(), base_url=sandbox.base_url,
                           auth=sandbox.credentials())
+    client.get("/Senders", params={"status": "ACTIVATED"})
+    sandbox.clock.advance(5)                         # running operations complete
+    sandbox.faults.add("POST /SenderPools", status=503, times=1)
+
+Defaults: credentials ``DEFAULT_ACCOUNT_SID`` / ``DEFAULT_AUTH_TOKEN``; account file
+``default_db_path()``; seed 7 with 300 senders; the clock starts at 2025-06-02T09:00:00Z on
+every (re)seed and runs in real time. Over HTTP: ``commstoolkit.sandbox.server``.
 
 It speaks the wire format itself and imports neither the client nor the models.
 """

@@ -4,12 +4,14 @@ with the real curl binary."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -118,28 +120,36 @@ def _curl(*args: str) -> tuple[int, str]:
     return int(status), body
 
 
-@pytest.fixture
-def server_process(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """``python -m commstoolkit.sandbox.server`` on a free port; (its URL, its db file)."""
-    db = tmp_path / "served.sqlite3"
+@contextmanager
+def _serving(db: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
+    """``python -m commstoolkit.sandbox.server`` on a free port; (its URL, its banner)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "commstoolkit.sandbox.server", "--port", "0", "--db", str(db)],
         cwd=REPO,
+        env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        banner = process.stdout.readline()  # type: ignore[union-attr]
+        banner = "".join(process.stdout.readline() for _ in range(5))  # type: ignore[union-attr]
         found = re.search(r"(http://127\.0\.0\.1:\d+)/v1", banner)
         assert found, banner + process.stdout.read()  # type: ignore[union-attr]
-        yield found.group(1), db
+        yield found.group(1), banner
     finally:
         process.terminate()
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def server_process(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A served sandbox process; (its URL, its db file)."""
+    db = tmp_path / "served.sqlite3"
+    with _serving(db) as (url, _):
+        yield url, db
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs the curl binary")
@@ -181,3 +191,16 @@ def test_curl_drives_a_served_sandbox_end_to_end(server_process: tuple[str, Path
 
     with Sandbox(db) as same_file:  # another process sees what the server did
         assert same_file.backend.get_pool(pool["id"]) == pool
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs the curl binary")
+def test_the_server_takes_credentials_from_the_environment_and_never_prints_the_token(
+    tmp_path: Path,
+):
+    env = {"TWILIO_ACCOUNT_SID": "ACfromenv", "TWILIO_AUTH_TOKEN": "tok_from_env_SECRET"}
+    with _serving(tmp_path / "env.sqlite3", env) as (url, banner):
+        assert "ACfromenv" in banner
+        assert "tok_from_env_SECRET" not in banner
+        assert _curl("-u", "ACfromenv:tok_from_env_SECRET", f"{url}/v1/Senders")[0] == 200
+        default = f"{DEFAULT_ACCOUNT_SID}:{DEFAULT_AUTH_TOKEN}"
+        assert _curl("-u", default, f"{url}/v1/Senders")[0] == 401
