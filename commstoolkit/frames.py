@@ -4,28 +4,49 @@ Every loader returns a tidy frame with the same columns and dtypes whether it ho
 one row or none: ``channel`` and ``status`` are categoricals holding every value of
 their enum (empty categories still show in counts), timestamps are tz-aware UTC, and
 text columns use pandas' string dtype. Tags become one ``tags.<key>`` column per key.
+Messages: one row per message (``messages_frame``) and one per attempt
+(``attempts_frame``); a test send's messages carry the tag ``ct_run:<run id>``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .errors import InvalidInputError
-from .models import SENDER_CHANNELS, SENDER_STATUSES, Sender, SenderPool
+from .models import (
+    FINAL_MESSAGE_STATUSES,
+    MESSAGE_ADDRESS_CHANNELS,
+    MESSAGE_CHANNELS,
+    MESSAGE_STATUSES,
+    SENDER_CHANNELS,
+    SENDER_STATUSES,
+    Message,
+    Sender,
+    SenderPool,
+)
 
 if TYPE_CHECKING:
     from .client import CommsClient
 
 __all__ = [
+    "ATTEMPT_COLUMNS",
+    "DETAILS_LIMIT",
     "MEMBER_COLUMNS",
+    "MESSAGE_COLUMNS",
     "POOL_COLUMNS",
+    "RUN_TAG",
     "SENDER_COLUMNS",
+    "attempts_frame",
+    "fetch_messages",
+    "load_messages",
     "load_pool_members",
     "load_pools",
     "load_senders",
+    "messages_frame",
     "pools_frame",
     "senders_frame",
 ]
@@ -35,6 +56,7 @@ UTC_TIMESTAMP = pd.DatetimeTZDtype("ns", "UTC")
 CHANNEL = pd.CategoricalDtype(SENDER_CHANNELS)
 STATUS = pd.CategoricalDtype(SENDER_STATUSES)
 TAG_PREFIX = "tags."
+_TAG_TEXT = re.compile(r"[a-zA-Z0-9._~-]+")
 
 SENDER_DTYPES: dict[str, Any] = {
     "sender_id": STRING,
@@ -63,9 +85,46 @@ MEMBER_DTYPES: dict[str, Any] = {
     "channel": CHANNEL,
     "status": STATUS,
 }
+MESSAGE_STATUS = pd.CategoricalDtype(MESSAGE_STATUSES)
+MESSAGE_CHANNEL = pd.CategoricalDtype(MESSAGE_CHANNELS)
+MESSAGE_DTYPES: dict[str, Any] = {
+    "message_id": STRING,
+    "operation_id": STRING,
+    "to": STRING,
+    "to_channel": pd.CategoricalDtype(MESSAGE_ADDRESS_CHANNELS),
+    "status": MESSAGE_STATUS,
+    "sender_id": STRING,
+    "sender_address": STRING,
+    "channel": MESSAGE_CHANNEL,
+    "fallback": "boolean",
+    "n_attempts": "Int64",
+    "error_code": "Int64",
+    "created_at": UTC_TIMESTAMP,
+    "updated_at": UTC_TIMESTAMP,
+    "latency_s": "float64",
+}
+ATTEMPT_DTYPES: dict[str, Any] = {
+    "message_id": STRING,
+    "attempt": "int64",
+    "sender_id": STRING,
+    "sender_address": STRING,
+    "channel": MESSAGE_CHANNEL,
+    "to": STRING,
+    "status": MESSAGE_STATUS,
+    "attempted_at": UTC_TIMESTAMP,
+    "error_code": "Int64",
+    "error_message": STRING,
+}
 SENDER_COLUMNS = tuple(SENDER_DTYPES)
 POOL_COLUMNS = tuple(POOL_DTYPES)
 MEMBER_COLUMNS = tuple(MEMBER_DTYPES)
+MESSAGE_COLUMNS = tuple(MESSAGE_DTYPES)
+ATTEMPT_COLUMNS = tuple(ATTEMPT_DTYPES)
+
+# The tag key a test send puts on its messages: ``ct_run:<run id>``.
+RUN_TAG = "ct_run"
+# Up to this many messages, load_messages fetches each one for its attempts by default.
+DETAILS_LIMIT = 1000
 
 
 def load_senders(
@@ -173,6 +232,136 @@ def pools_frame(pools: Sequence[SenderPool], members: dict[str, Sequence[Sender]
     }
     frame = _typed_frame(columns, POOL_DTYPES)
     return _add_tag_columns(frame, [p.tags for p in pools])
+
+
+def load_messages(
+    client: CommsClient,
+    operation_id: str | None = None,
+    run_id: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    details: bool | None = None,
+    *,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Load messages into a DataFrame (one row per message), filtered server-side.
+
+    ``operation_id``: one send; ``run_id``: one test send (its messages carry the tag
+    ``ct_run:<run_id>``); ``status`` (QUEUED, SENT, DELIVERED, ...) and ``channel``
+    (SMS, RCS, WHATSAPP) narrow further. ``details`` fetches each message for its attempts
+    (``fallback``, ``n_attempts``, ``error_code``); None does so up to 1,000 messages and
+    leaves those columns NA above that (never guessed). Columns: ``message_id,
+    operation_id, to, to_channel, status, sender_id, sender_address, channel, fallback,
+    n_attempts, error_code, created_at, updated_at, latency_s`` (see ``messages_frame``).
+
+    Raises ``InvalidInputError`` for a bad filter, before any request.
+    """
+    messages = fetch_messages(
+        client, operation_id, run_id, status, channel, details, progress=progress
+    )
+    return messages_frame(messages)
+
+
+def fetch_messages(
+    client: CommsClient,
+    operation_id: str | None = None,
+    run_id: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    details: bool | None = None,
+    *,
+    tags: dict[str, str] | None = None,
+    progress: bool | None = None,
+) -> list[Message]:
+    """The ``Message`` objects behind ``load_messages`` (``tags`` adds tag filters)."""
+    wanted = dict(tags or {})
+    if run_id is not None:
+        wanted[RUN_TAG] = _checked_run_id(run_id)
+    pager = client.messages.list(
+        operation_id=operation_id, status=status, channel=channel, tags=wanted or None
+    )
+    messages = list(_with_progress(pager.pages(), progress, "messages"))
+    if details is True or (details is None and len(messages) <= DETAILS_LIMIT):
+        return _with_attempts(client, messages, progress)
+    return messages
+
+
+def _with_attempts(
+    client: CommsClient, messages: list[Message], progress: bool | None
+) -> list[Message]:
+    """Each message fetched again for its attempts (one GET each; a bar from 100 on)."""
+    if not (progress or (progress is None and len(messages) >= 100)):
+        return [client.messages.get(m.id) for m in messages]
+    from tqdm.auto import tqdm
+
+    with tqdm(messages, desc="Loading attempts", unit=" messages") as bar:
+        return [client.messages.get(m.id) for m in bar]
+
+
+def messages_frame(messages: Sequence[Message]) -> pd.DataFrame:
+    """Build the messages frame from ``Message`` objects (one row each).
+
+    ``to`` / ``to_channel``: the recipient; ``sender_*`` / ``channel``: the final sender;
+    ``fallback`` (a second attempt followed the first), ``n_attempts`` and ``error_code``
+    (the last attempt's) are NA when the attempts were not loaded; ``latency_s``: seconds
+    from creation to the last status change, once the status is final (else NaN).
+    """
+    columns: dict[str, list[Any]] = {
+        "message_id": [m.id for m in messages],
+        "operation_id": [m.operation_id for m in messages],
+        "to": [m.to_address for m in messages],
+        "to_channel": [m.to_channel for m in messages],
+        "status": [m.status for m in messages],
+        "sender_id": [m.sender_id for m in messages],
+        "sender_address": [m.sender_address for m in messages],
+        "channel": [m.channel for m in messages],
+        "fallback": [m.fallback for m in messages],
+        "n_attempts": [m.n_attempts for m in messages],
+        "error_code": [m.attempts[-1].error_code if m.attempts else None for m in messages],
+        "created_at": [m.created_at for m in messages],
+        "updated_at": [m.updated_at for m in messages],
+        "latency_s": [_latency(m) for m in messages],
+    }
+    return _typed_frame(columns, MESSAGE_DTYPES)
+
+
+def attempts_frame(messages: Sequence[Message]) -> pd.DataFrame:
+    """Build the attempts frame: one row per attempt of each message whose attempts are loaded.
+
+    Columns: ``message_id, attempt`` (1-based), ``sender_id, sender_address, channel, to,
+    status, attempted_at, error_code, error_message``.
+    """
+    rows: dict[str, list[Any]] = {column: [] for column in ATTEMPT_COLUMNS}
+    for message in messages:
+        for number, attempt in enumerate(message.attempts or (), start=1):
+            rows["message_id"].append(message.id)
+            rows["attempt"].append(number)
+            rows["sender_id"].append(attempt.sender_id)
+            rows["sender_address"].append(attempt.sender_address)
+            rows["channel"].append(attempt.channel)
+            rows["to"].append(attempt.to_address or message.to_address)
+            rows["status"].append(attempt.status)
+            rows["attempted_at"].append(attempt.attempted_at)
+            rows["error_code"].append(attempt.error_code)
+            rows["error_message"].append(attempt.error_message)
+    return _typed_frame(rows, ATTEMPT_DTYPES)
+
+
+def _latency(message: Message) -> float:
+    if message.status not in FINAL_MESSAGE_STATUSES:
+        return float("nan")
+    return (message.updated_at - message.created_at).total_seconds()
+
+
+def _checked_run_id(run_id: Any) -> str:
+    if isinstance(run_id, str) and 0 < len(run_id) <= 256 and _TAG_TEXT.fullmatch(run_id):
+        return run_id
+    raise InvalidInputError(
+        f"run_id: {run_id!r} is not a test-send run id (1-256 characters from letters, "
+        "digits and . _ ~ -, e.g. TestSend.run_id)",
+        field="run_id",
+        allowed=_TAG_TEXT.pattern,
+    )
 
 
 def _typed_frame(columns: dict[str, list[Any]], dtypes: dict[str, Any]) -> pd.DataFrame:
