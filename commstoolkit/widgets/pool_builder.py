@@ -42,6 +42,12 @@ __all__ = ["PoolBuilder"]
 
 _LABEL = widgets.Layout(width="110px")
 _OK, _ERROR, _INFO = "#1a7f37", "#b42318", "#333"
+_ANY_TAG = ""
+# Switched-on toggles read as "included" at a glance (ipywidgets marks them .mod-active).
+_STYLE = (
+    "<style>.ct-pool-builder .widget-toggle-button.mod-active"
+    "{background:#1565c0;color:#fff}</style>"
+)
 
 
 def _label(text: str) -> widgets.Label:
@@ -110,9 +116,12 @@ class PoolBuilder(widgets.VBox):
         self.status_buttons = {s: _toggle(s, s == "ACTIVATED", "status") for s in SENDER_STATUSES}
         self.search_text = widgets.Text(placeholder="address or name contains…")
         self.tag_key = widgets.Dropdown(
-            options=[("(any tag)", None), *((key, key) for key in self._tags)], value=None
+            options=[("(any tag)", _ANY_TAG), *((key, key) for key in self._tags)],
+            value=_ANY_TAG,
         )
-        self.tag_values = widgets.SelectMultiple(options=[], rows=3, layout={"width": "200px"})
+        self.tag_values = widgets.SelectMultiple(
+            options=[], rows=3, disabled=True, layout={"width": "200px"}
+        )
         self.created_from = widgets.DatePicker(description="from", layout={"width": "auto"})
         self.created_to = widgets.DatePicker(description="to", layout={"width": "auto"})
         self.count_label = widgets.Label()
@@ -138,7 +147,7 @@ class PoolBuilder(widgets.VBox):
             description="Apply", icon="check", button_style="primary"
         )
         self.message = widgets.HTML()
-        self.output = widgets.Output()
+        self.output = widgets.Output(layout={"overflow": "auto", "max_width": "100%"})
         for control, css in (
             (self.search_text, "ct-search"),
             (self.tag_key, "ct-tag-key"),
@@ -165,7 +174,7 @@ class PoolBuilder(widgets.VBox):
             [_label("Pool"), self.pool_choice, self.members_mode, self.diff_label]
         )
         return [
-            widgets.HTML("<b>Pick senders</b>"),
+            widgets.HTML(f"{_STYLE}<b>Pick senders</b>"),
             widgets.HBox([_label("Channels"), *self.channel_buttons.values()]),
             widgets.HBox([_label("Statuses"), *self.status_buttons.values()]),
             widgets.HBox([_label("Search"), self.search_text]),
@@ -250,6 +259,7 @@ class PoolBuilder(widgets.VBox):
         with self._hold():
             self.tag_values.options = self._tags.get(change["new"], [])
             self.tag_values.value = ()
+            self.tag_values.disabled = change["new"] == _ANY_TAG
         self.update()
 
     def _on_target(self, change: Any) -> None:
