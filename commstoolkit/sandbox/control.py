@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from . import validation as check
 from .exceptions import invalid, not_found
 from .routing import Call, Route
@@ -36,10 +38,10 @@ def _body(call: Call, allowed: tuple[str, ...]) -> dict[str, object]:
     return body
 
 
-def _apply(action: object, where: str) -> None:
+def _apply(action: Callable[[], object], where: str) -> None:
     """Run a sandbox setter, turning its ValueError into a 400 at ``where``."""
     try:
-        action()  # type: ignore[operator]
+        action()
     except ValueError as exc:
         raise invalid(str(exc), where) from None
 
