@@ -1,18 +1,16 @@
 """The sandbox over real HTTP: an ASGI app, ``serve`` (uvicorn), ``run_server`` for tests.
 
-``python -m commstoolkit.sandbox.server [--host] [--port] [--db] [--seed] [--senders]`` serves
-it (so does ``commstoolkit sandbox serve``, through ``serve_command``). Credentials are
-``TWILIO_ACCOUNT_SID`` / ``TWILIO_AUTH_TOKEN`` when set, else the sandbox's default pair.
+``commstoolkit sandbox serve [--host] [--port] [--db] [--seed] [--senders]`` serves it, through
+``serve_command``. Credentials are ``TWILIO_ACCOUNT_SID`` / ``TWILIO_AUTH_TOKEN`` when set,
+else the sandbox's default pair.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
 import socket
-import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -214,19 +212,3 @@ def serve_command(
     finally:
         sandbox.close()
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m commstoolkit.sandbox.server``."""
-    parser = argparse.ArgumentParser(prog="python -m commstoolkit.sandbox.server")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8787)
-    parser.add_argument("--db", default=None, help="SQLite file (default: the shared sandbox file)")
-    parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--senders", type=int, default=None)
-    args = parser.parse_args(argv)
-    return serve_command(args.host, args.port, args.db, args.seed, args.senders)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

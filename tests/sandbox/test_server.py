@@ -122,9 +122,10 @@ def _curl(*args: str) -> tuple[int, str]:
 
 @contextmanager
 def _serving(db: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
-    """``python -m commstoolkit.sandbox.server`` on a free port; (its URL, its banner)."""
+    """``commstoolkit sandbox serve`` on a free port; (its URL, its banner)."""
+    command = ["-m", "commstoolkit", "sandbox", "serve", "--port", "0", "--db", str(db)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "commstoolkit.sandbox.server", "--port", "0", "--db", str(db)],
+        [sys.executable, *command],
         cwd=REPO,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
