@@ -1,0 +1,74 @@
+"""Dry runs: which sender and channel each recipient would get (``POST /Senders/Resolve``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..models import SENDER_CHANNELS, Route
+
+if TYPE_CHECKING:
+    from ..client import CommsClient
+
+__all__ = ["RESOLVE_BATCH", "ROUTE_COLUMNS", "resolve_routes", "routes_frame"]
+
+RESOLVE_BATCH = 100  # the API's limit of recipients per Resolve call
+
+STRING = pd.StringDtype()
+ROUTE_DTYPES: dict[str, Any] = {
+    "to": STRING,
+    "to_channel": STRING,
+    "rank": "Int64",
+    "priority": "Int64",
+    "sender_id": STRING,
+    "sender_address": STRING,
+    "display_name": STRING,
+    "channel": pd.CategoricalDtype(SENDER_CHANNELS),
+}
+ROUTE_COLUMNS = tuple(ROUTE_DTYPES)
+
+
+def resolve_routes(
+    client: CommsClient,
+    pool_id: str,
+    recipients: Sequence[str],
+    channel: str,
+    channels: Sequence[str] | None,
+) -> pd.DataFrame:
+    """The ranked routes of every recipient, asking Resolve 100 recipients at a time."""
+    routes: dict[str, list[Route]] = defaultdict(list)
+    for start in range(0, len(recipients), RESOLVE_BATCH):
+        batch = recipients[start : start + RESOLVE_BATCH]
+        answer = client.senders.resolve(
+            [(number, channel) for number in batch], sender_pool_id=pool_id, channels=channels
+        )
+        for route in answer:
+            routes[route.to_address].append(route)
+    return routes_frame(recipients, channel, routes)
+
+
+def routes_frame(
+    recipients: Sequence[str], channel: str, routes: dict[str, list[Route]]
+) -> pd.DataFrame:
+    """One row per (recipient, route), best first (``rank`` 1 is what a send would use).
+
+    A recipient no sender of the pool can reach keeps one row with NA sender and rank:
+    it would be unaddressable. Columns: ``to, to_channel, rank, priority, sender_id,
+    sender_address, display_name, channel``.
+    """
+    rows: dict[str, list[Any]] = {column: [] for column in ROUTE_COLUMNS}
+    for number in recipients:
+        ranked = sorted(routes.get(number, ()), key=lambda route: route.priority)
+        for rank, route in enumerate(ranked or [None], start=1):
+            rows["to"].append(number)
+            rows["to_channel"].append(channel)
+            rows["rank"].append(rank if route else None)
+            rows["priority"].append(route.priority if route else None)
+            rows["sender_id"].append(route.sender_id if route else None)
+            rows["sender_address"].append(route.sender_address if route else None)
+            rows["display_name"].append(route.display_name if route else None)
+            rows["channel"].append(route.sender_channel if route else None)
+    return pd.DataFrame({name: pd.Series(rows[name], dtype=ROUTE_DTYPES[name]) for name in rows})

@@ -1,0 +1,123 @@
+"""Test-send recipients: parsed and normalised to E.164 with ``phonenumbers``, all at once.
+
+Numbers must carry their country code (``+1 415 555 0100``, ``+44 7911 123456``): a
+national number such as ``(415) 555-0100`` is refused rather than guessed, because a wrong
+guess would text a stranger in another country. Every bad number is listed in one
+``InvalidRecipientsError``; duplicates (after normalising) are dropped with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import phonenumbers
+
+from ..errors import InvalidInputError
+
+__all__ = ["DuplicateRecipientWarning", "InvalidRecipientsError", "normalise_numbers"]
+
+# Text of several numbers: separated by commas, semicolons or line breaks (not spaces,
+# which may sit inside a number).
+_SEPARATORS = re.compile(r"[,;\n]+")
+_SHOWN = 5
+
+_PARSE_REASONS = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: (
+        "no valid country code; write it in international format, e.g. +1 415 555 0100"
+    ),
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "not a phone number",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
+    phonenumbers.NumberParseException.TOO_LONG: "too long",
+}
+
+
+class InvalidRecipientsError(InvalidInputError):
+    """Some recipients are not valid phone numbers; nothing was sent.
+
+    ``invalid`` lists every ``(given text, reason)`` pair, in the order given.
+    """
+
+    def __init__(self, message: str, *, invalid: list[tuple[str, str]]) -> None:
+        super().__init__(message, field="to", allowed="E.164 phone numbers (+country code)")
+        self.invalid = invalid
+
+
+class DuplicateRecipientWarning(UserWarning):
+    """The same number was given more than once; it gets one message."""
+
+
+def split_numbers(to: Any, field: str = "to") -> list[str]:
+    """The raw numbers of ``to``: one text (comma, semicolon or line separated) or a list."""
+    if isinstance(to, str):
+        items: list[Any] = _SEPARATORS.split(to)
+    elif isinstance(to, Iterable) and not isinstance(to, (bytes, dict)):
+        items = list(to)
+    else:
+        raise InvalidInputError(
+            f"{field}: expected phone numbers (a list, or text separated by commas), "
+            f"got {type(to).__name__}",
+            field=field,
+        )
+    bad_types = [item for item in items if not isinstance(item, str)]
+    if bad_types:
+        raise InvalidInputError(
+            f"{field}: phone numbers must be text such as '+14155550100' (a number loses its "
+            f"'+'); got {', '.join(repr(b) for b in bad_types[:_SHOWN])}",
+            field=field,
+        )
+    return [item.strip() for item in items if item.strip()]
+
+
+def e164(text: str) -> tuple[str | None, str]:
+    """``(E.164 number, "")`` for a valid number, else ``(None, reason)``."""
+    candidate = text.removeprefix("whatsapp:").strip()
+    try:
+        number = phonenumbers.parse(candidate, None)
+    except phonenumbers.NumberParseException as exc:
+        return None, _PARSE_REASONS.get(exc.error_type, "not a phone number")
+    if not phonenumbers.is_valid_number(number):
+        region = phonenumbers.region_code_for_country_code(number.country_code)
+        return None, f"not a valid number for country code +{number.country_code} ({region})"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), ""
+
+
+def normalise_numbers(to: Any, field: str = "to") -> list[str]:
+    """The distinct E.164 numbers of ``to``, in the order first given.
+
+    Raises ``InvalidRecipientsError`` listing every invalid number (``InvalidInputError``
+    when ``to`` is empty or not text); warns ``DuplicateRecipientWarning`` for repeats.
+    """
+    raw = split_numbers(to, field)
+    if not raw:
+        raise InvalidInputError(f"{field}: no recipients given", field=field)
+    numbers: list[str] = []
+    invalid: list[tuple[str, str]] = []
+    for text in raw:
+        number, reason = e164(text)
+        if number is None:
+            invalid.append((text, reason))
+        else:
+            numbers.append(number)
+    if invalid:
+        listed = "; ".join(f"{text!r}: {reason}" for text, reason in invalid)
+        raise InvalidRecipientsError(
+            f"{field}: {len(invalid):,} of {len(raw):,} recipients are not valid phone "
+            f"numbers, so nothing was sent — {listed}",
+            invalid=invalid,
+        )
+    counts = Counter(numbers)
+    repeated = [number for number, count in counts.items() if count > 1]
+    if repeated:
+        more = f" and {len(repeated) - _SHOWN:,} more" if len(repeated) > _SHOWN else ""
+        warnings.warn(
+            f"{field}: {len(numbers) - len(counts):,} duplicate recipient(s) removed "
+            f"({', '.join(repeated[:_SHOWN])}{more}); each number gets one message",
+            DuplicateRecipientWarning,
+            stacklevel=3,
+        )
+    return list(counts)

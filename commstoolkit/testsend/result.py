@@ -1,0 +1,236 @@
+"""``TestSend``: one test send — its run id, operations, messages, attempts and summary."""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..errors import CommsError, OperationTimeoutError
+from ..frames import attempts_frame, fetch_messages, messages_frame
+from ..models import Message, Operation
+from .summary import SendSummary, summarise
+
+if TYPE_CHECKING:
+    import os
+
+    from ..client import CommsClient
+    from .journal import Journal, RunState
+
+__all__ = ["SendIncompleteError", "TestSend"]
+
+_SHOWN_ROUTES = 20
+
+
+class TestSend:
+    """A test send through a pool, made by ``ct.test_send`` (or resumed from its journal).
+
+    - ``run_id``: the id tagged on every message (``ct_run:<run_id>``; None for a dry run);
+    - ``pool_id``, ``recipients`` (E.164), ``channel`` (PHONE or WHATSAPP), ``dry_run``;
+    - ``routes``: for a dry run, the frame of ranked routes per recipient (else None);
+    - ``operations``: the message operations, as last fetched; ``done``: all final;
+    - ``wait(progress=True, timeout=300)``: poll the operations to the end, then load the
+      messages; ``messages`` / ``attempts``: the frames (see ``frames.messages_frame``);
+    - ``summary()``: counts by channel, sender and status, delivery and fallback rates,
+      latency percentiles (``SendSummary``);
+    - ``journal``: where the steps were recorded; ``TestSend.resume(client, journal)``
+      finishes a send interrupted at any step, never sending a recipient twice.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        client: CommsClient,
+        *,
+        run_id: str | None,
+        pool_id: str,
+        recipients: list[str],
+        channel: str,
+        operation_ids: list[str],
+        journal: Journal | None,
+        routes: pd.DataFrame | None = None,
+    ) -> None:
+        self._client = client
+        self.run_id = run_id
+        self.pool_id = pool_id
+        self.recipients = recipients
+        self.channel = channel
+        self.routes = routes
+        self._journal = journal
+        self._operations = {i: Operation(id=i, kind="message") for i in operation_ids}
+        self._messages: list[Message] | None = None
+
+    @classmethod
+    def _from_state(cls, client: CommsClient, state: RunState, journal: Journal) -> TestSend:
+        return cls(
+            client,
+            run_id=state.run_id,
+            pool_id=state.pool_id,
+            recipients=state.recipients,
+            channel=state.channel,
+            operation_ids=state.operations,
+            journal=journal,
+        )
+
+    @classmethod
+    def resume(
+        cls,
+        client: CommsClient,
+        journal: Journal | str | os.PathLike[str],
+        *,
+        wait: bool = True,
+        timeout: float = 300.0,
+    ) -> TestSend:
+        """Finish the test send recorded in ``journal`` (a path or a ``Journal``).
+
+        Chunks already sent are only tracked; a chunk whose send had no recorded answer is
+        looked up by its tags and only its recipients without a message are sent. Refuses
+        (``InvalidInputError``) a journal made against another base URL or mode.
+        Raises ``SendIncompleteError`` when sending still cannot finish.
+        """
+        from .api import resume_run
+
+        return resume_run(client, journal, wait=wait, timeout=timeout)
+
+    @property
+    def dry_run(self) -> bool:
+        """True for a dry run (nothing was sent)."""
+        return self.routes is not None
+
+    @property
+    def journal(self) -> Journal | None:
+        """The journal of this send (its ``.path`` is None when kept in memory)."""
+        return self._journal
+
+    @property
+    def operations(self) -> list[Operation]:
+        """The message operations of this send, in order, as last fetched."""
+        return list(self._operations.values())
+
+    @property
+    def done(self) -> bool:
+        """True when every operation is COMPLETED or CANCELED (always True for a dry run)."""
+        return all(op.done for op in self._operations.values())
+
+    def wait(
+        self, progress: bool = True, timeout: float = 300.0, poll_interval: float = 0.5
+    ) -> TestSend:
+        """Poll every operation until it ends (a tqdm bar each with ``progress``), then load
+        the messages. Raises ``OperationTimeoutError`` after ``timeout`` seconds in all;
+        the send keeps going on the server — call ``wait()`` again."""
+        deadline = time.monotonic() + timeout
+        for operation_id, current in self._operations.items():
+            if current.done:
+                continue
+            remaining = max(deadline - time.monotonic(), 0.001)
+            try:
+                self._operations[operation_id] = self._client.wait(
+                    current, timeout=remaining, poll_interval=poll_interval, progress=progress
+                )
+            except OperationTimeoutError as exc:
+                if exc.operation is not None:
+                    self._operations[operation_id] = exc.operation
+                raise
+        self.refresh()
+        return self
+
+    def refresh(self) -> TestSend:
+        """Fetch the operations' state and the messages again (attempts up to 1,000)."""
+        for operation_id in self._operations:
+            self._operations[operation_id] = self._client.messages.operations.get(operation_id)
+        if self.run_id is None:
+            self._messages = []
+        else:
+            self._messages = fetch_messages(self._client, run_id=self.run_id)
+        return self
+
+    @property
+    def messages(self) -> pd.DataFrame:
+        """One row per message (``frames.messages_frame``); loaded on first use, and again
+        on each use while the send is still running."""
+        return messages_frame(self._loaded())
+
+    @property
+    def attempts(self) -> pd.DataFrame:
+        """One row per delivery attempt (``frames.attempts_frame``); empty above 1,000
+        messages, where attempts are not loaded."""
+        return attempts_frame(self._loaded())
+
+    def summary(self) -> SendSummary:
+        """By channel, by sender, by status; delivery and fallback rates; latency."""
+        return summarise(self.messages)
+
+    def _loaded(self) -> list[Message]:
+        if self._messages is None or not self.done:
+            self.refresh()
+        return self._messages or []
+
+    def __repr__(self) -> str:
+        what = "dry run" if self.dry_run else f"run {self.run_id}"
+        statuses = ", ".join(op.status or "accepted" for op in self.operations) or "none"
+        return (
+            f"TestSend({what}, pool {self.pool_id}, {len(self.recipients):,} recipients, "
+            f"{self.mode}, operations: {statuses})"
+        )
+
+    @property
+    def mode(self) -> str:
+        """ "live" or "sandbox"."""
+        return "live" if self._client.live else "sandbox"
+
+    def _repr_html_(self) -> str:
+        run = html.escape(self.run_id or "")
+        title = "Dry run" if self.dry_run else f"Test send <code>{run}</code>"
+        pool = html.escape(self.pool_id)
+        parts = [
+            "<div class='commstoolkit-test-send'>",
+            f"<p><strong>{title}</strong> · {self.mode} · pool <code>{pool}</code> · "
+            f"{len(self.recipients):,} recipients ({html.escape(self.channel)})</p>",
+        ]
+        if self.routes is not None:
+            table = self.routes.head(_SHOWN_ROUTES).to_html(index=False, na_rep="—", border=0)
+            parts.append(f"<p>Nothing was sent. Routes (rank 1 is used):</p>{table}")
+        else:
+            parts.append(_operations_html(self.operations))
+            if self._messages is not None:
+                parts.append(summarise(messages_frame(self._messages))._repr_html_())
+            if self._journal is not None and self._journal.path is not None:
+                parts.append(f"<p>Journal: <code>{html.escape(str(self._journal.path))}</code></p>")
+        parts.append("</div>")
+        return "".join(parts)
+
+
+class SendIncompleteError(CommsError):
+    """A test send stopped before every recipient had a message.
+
+    ``test_send``: the ``TestSend`` so far (its ``operations`` were sent); ``cause``: the
+    error that stopped it (or None); ``chunk``: the chunk that could not be finished.
+    Fix the cause, then ``TestSend.resume(client, err.test_send.journal)``.
+    """
+
+    def __init__(
+        self, message: str, *, test_send: TestSend, cause: BaseException | None, chunk: int
+    ) -> None:
+        super().__init__(message)
+        self.test_send = test_send
+        self.cause = cause
+        self.chunk = chunk
+
+
+def _operations_html(operations: list[Operation]) -> str:
+    if not operations:
+        return "<p>No operation yet.</p>"
+    rows = "".join(
+        f"<tr><td><code>{html.escape(op.id)}</code></td><td>{op.status or 'accepted'}</td>"
+        f"<td>{_stats(op)}</td></tr>"
+        for op in operations
+    )
+    return f"<table><tr><th>operation</th><th>status</th><th>stats</th></tr>{rows}</table>"
+
+
+def _stats(operation: Operation) -> str:
+    shown: dict[str, Any] = {k: v for k, v in operation.stats.items() if v}
+    return html.escape(", ".join(f"{k} {v:,}" for k, v in shown.items()))
