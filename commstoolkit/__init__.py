@@ -50,6 +50,7 @@ from .pools import (
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
+    from .widgets import PoolBuilder
 
 __version__ = "0.1.0"
 
@@ -68,6 +69,7 @@ __all__ = [
     "OperationError",
     "OperationTimeoutError",
     "PoolApplyError",
+    "PoolBuilder",
     "PoolPlan",
     "PoolPlanWarning",
     "RateLimitError",
@@ -90,6 +92,7 @@ __all__ = [
 
 # name -> (module, attribute); resolved on first access (PEP 562).
 _LAZY = {
+    "PoolBuilder": (".widgets", "PoolBuilder"),
     "Sandbox": (".sandbox", "Sandbox"),
 }
 

@@ -408,6 +408,7 @@ def test_a_plan_reads_well_as_text_and_html(account):
     assert "A&amp;B &lt;ops&gt;" in page and "<ops>" not in page
     assert "to remove</th><td>2</td>" in page
     assert members[0] in page  # first rows of the removals are shown
+    assert "<NA>" not in page and "&lt;NA&gt;" not in page  # untagged senders show blank
     assert "not among the account&#x27;s senders" in page
     assert "+0 -2" in repr(plan)
 

@@ -71,7 +71,9 @@ def plan_html(plan: PoolPlan) -> str:
     for label, frame in (("To add", plan.to_add), ("To remove", plan.to_remove)):
         if len(frame):
             shown = f"first {_ROWS} of {len(frame):,}" if len(frame) > _ROWS else f"{len(frame)}"
-            table = frame.head(_ROWS).to_html(index=False, na_rep="", border=0)
+            # na_rep does not reach pandas' string dtype: blank the missing cells first.
+            rows = frame.head(_ROWS).astype(object).where(frame.head(_ROWS).notna(), "")
+            table = rows.to_html(index=False, border=0)
             parts.append(f"<details open><summary>{label} ({shown})</summary>{table}</details>")
     parts.append("</div>")
     return "".join(parts)
