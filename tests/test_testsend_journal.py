@@ -248,6 +248,8 @@ def test_a_refused_chunk_stops_the_send_and_resume_sends_only_the_rest(small_chu
     err = caught.value
     assert isinstance(err.cause, ct.BadRequestError) and err.chunk == 2
     assert "2 of 5 recipients have a message" in str(err)
+    assert "(at $.to[0].address) [POST /v1/Messages]" in str(err)
+    assert f"— recipient {NUMBERS[2]}." in str(err)  # the first of chunk 2
     assert len(err.test_send.operations) == 1
     resumed = TestSend.resume(api.client(), path)
     assert [len(p["to"]) for p in api.posts] == [2, 2, 2, 1]

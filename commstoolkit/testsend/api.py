@@ -133,11 +133,11 @@ def _send_and_track(
         sending.Runner(client, log, state).run()
     except sending.SendStopped as stop:
         partial = TestSend._from_state(client, state, log)
-        cause = stop.cause if isinstance(stop.cause, BaseException) else None
+        cause = stop.__cause__  # the API or transport error, if one stopped it
         sent = sum(len(c.recipients) - len(c.remaining) for c in state.chunks)
         raise SendIncompleteError(
             f"test send {state.run_id} stopped at chunk {stop.chunk} of {len(state.chunks)}: "
-            f"{stop.cause}. {sent:,} of {len(state.recipients):,} recipients have a message; "
+            f"{stop.reason}. {sent:,} of {len(state.recipients):,} recipients have a message; "
             "fix the cause, then call TestSend.resume(client, journal) to send the rest "
             "(never twice)",
             test_send=partial,

@@ -9,6 +9,7 @@ recipients with no message are re-sent.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Sequence
@@ -36,15 +37,16 @@ SENDS_PER_CHUNK = 3  # POSTs per chunk and run before giving up on an unanswered
 # Live only: seconds to wait before looking a doubtful send up a second time, in case
 # its messages are still being created when first listed.
 SETTLE_SECONDS = 5.0
+_TO_INDEX = re.compile(r"\$\.to\[(\d+)\]")
 
 
 class SendStopped(Exception):
-    """Internal: sending stopped at ``chunk``; ``cause`` is the error (or a sentence)."""
+    """Internal: sending stopped at ``chunk``; ``reason`` says why (raised from the error)."""
 
-    def __init__(self, chunk: int, cause: CommsError | str) -> None:
-        super().__init__(str(cause))
+    def __init__(self, chunk: int, reason: CommsError | str) -> None:
+        super().__init__(str(reason))
         self.chunk = chunk
-        self.cause = cause
+        self.reason = str(reason)
 
 
 def new_run_id() -> str:
@@ -131,8 +133,10 @@ class Runner:
             self._record("unknown", chunk, error=str(exc))  # looked up before any re-send
             return
         except APIError as exc:  # 4xx, or 429/503 after retries: the API did not take it
-            self._record("refused", chunk, error=str(exc))
-            raise SendStopped(chunk.index, exc) from exc
+            culprit = _recipient_at(exc.context, recipients)
+            self._record("refused", chunk, error=str(exc), recipient=culprit)
+            reason = f"{exc} — recipient {culprit}" if culprit else exc
+            raise SendStopped(chunk.index, reason) from exc
         self._record("sent", chunk, operation_id=operation.id)
 
     def _reconcile(self, chunk: ChunkState) -> None:
@@ -165,3 +169,10 @@ class Runner:
     def _record(self, event: str, chunk: ChunkState | None, **fields: Any) -> None:
         where = {} if chunk is None else {"chunk": chunk.index}
         apply_event(self.state, self.journal.append(event, **where, **fields))
+
+
+def _recipient_at(context: str | None, recipients: Sequence[str]) -> str | None:
+    """The recipient a validation error points at (``$.to[3].address``), if any."""
+    match = _TO_INDEX.match(context or "")
+    index = int(match.group(1)) if match else -1
+    return recipients[index] if 0 <= index < len(recipients) else None
