@@ -1,0 +1,36 @@
+"""Charts: a commstoolkit DataFrame in, a plotly Figure out.
+
+Every chart takes the frame first (as ``commstoolkit.frames`` builds it), a few keyword
+options, and returns a ``plotly.graph_objects.Figure`` with the project template
+(``"commstoolkit"``: one fixed colour per channel and per status, whatever the data).
+It checks that the frame has the columns it needs (``InvalidInputError`` names the missing
+ones and the frame expected) and answers an empty frame with an empty figure titled
+"<title>: no data". Imported on first use (``ct.charts``), so ``import commstoolkit``
+does not load plotly.
+
+Inventory: ``inventory(senders)``, ``pool_composition(members)``, ``pool_overlap(members)``.
+Test sends: ``send_outcomes(messages)``, ``sender_delivery(messages)``,
+``fallback(messages)``, ``delivery_latency(messages)``, ``send_timeline(messages_or_attempts)``.
+"""
+
+from __future__ import annotations
+
+from ._base import CHANNEL_COLORS, COLORS, MESSAGE_STATUS_COLORS, TEMPLATE, TEMPLATE_NAME
+from .inventory import inventory, pool_composition, pool_overlap
+from .sends import delivery_latency, fallback, send_outcomes, send_timeline, sender_delivery
+
+__all__ = [
+    "CHANNEL_COLORS",
+    "COLORS",
+    "MESSAGE_STATUS_COLORS",
+    "TEMPLATE",
+    "TEMPLATE_NAME",
+    "delivery_latency",
+    "fallback",
+    "inventory",
+    "pool_composition",
+    "pool_overlap",
+    "send_outcomes",
+    "send_timeline",
+    "sender_delivery",
+]

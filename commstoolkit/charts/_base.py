@@ -1,0 +1,287 @@
+"""What every chart shares: the template and colours, the frames' columns, checks, docs.
+
+The column names come from ``commstoolkit.frames``; each chart's needs are listed once
+here, checked against the frames' column constants when the module loads.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from ..errors import InvalidInputError
+from ..frames import ATTEMPT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS, SENDER_COLUMNS
+from ..models import MESSAGE_CHANNELS, MESSAGE_STATUSES, SENDER_CHANNELS, SENDER_STATUSES
+
+F = TypeVar("F", bound=Callable[..., go.Figure])
+
+TEMPLATE_NAME = "commstoolkit"
+
+# One fixed colour per channel and per status, whatever chart and whatever data.
+CHANNEL_COLORS = {
+    "SMS": "#2f6fd6",
+    "RCS": "#8e44ad",
+    "EMAIL": "#d6336c",
+    "WHATSAPP": "#0e9f8f",
+    "PUSH": "#a0742a",
+}
+SENDER_STATUS_COLORS = {"ACTIVATED": "#3a9d5d", "DEACTIVATED": "#b4b4b4"}
+MESSAGE_STATUS_COLORS = {
+    "DELIVERED": "#2ca02c",
+    "READ": "#1a6b1a",
+    "UNDELIVERED": "#f0a202",
+    "FAILED": "#d62728",
+    "CANCELED": "#6f6f6f",
+    "SENT": "#9e9e9e",
+    "QUEUED": "#c4c4c4",
+    "SCHEDULED": "#dedede",
+    "GROUP": "#8c8c8c",
+    "INBOUND": "#5b8db8",
+}
+COLORS = {**CHANNEL_COLORS, **SENDER_STATUS_COLORS, **MESSAGE_STATUS_COLORS}
+# Delivery rate 0..1: red for a bad sender, amber for a doubtful one, green for a good one.
+RATE_SCALE = [
+    (0.0, MESSAGE_STATUS_COLORS["FAILED"]),
+    (0.7, MESSAGE_STATUS_COLORS["UNDELIVERED"]),
+    (0.9, "#9ccc65"),
+    (1.0, MESSAGE_STATUS_COLORS["DELIVERED"]),
+]
+COUNT_SCALE = ["#f4f7fb", "#9ecae1", "#2f6fd6", "#08306b"]
+# Stacks read bottom-up: final outcomes first, good before bad, then messages in flight.
+STATUS_ORDER = (
+    "DELIVERED", "READ", "UNDELIVERED", "FAILED", "CANCELED",
+    "SENT", "QUEUED", "SCHEDULED", "GROUP", "INBOUND",
+)  # fmt: skip
+DELIVERED_STATUSES = ("DELIVERED", "READ")
+NO_SENDER = "no sender"  # a message that no sender took (unaddressable)
+
+
+def _template() -> go.layout.Template:
+    template = go.layout.Template(pio.templates["plotly_white"])
+    template.layout.update(
+        font={"family": "Inter, 'Segoe UI', Helvetica, Arial, sans-serif", "size": 13},
+        colorway=[*CHANNEL_COLORS.values(), "#17becf", "#7f7f7f", "#bcbd22"],
+        title={"x": 0.01, "xanchor": "left", "font": {"size": 17}},
+        margin={"l": 70, "r": 30, "t": 80, "b": 60},
+        hoverlabel={"bgcolor": "white", "font": {"size": 12}},
+        hovermode="closest",
+        legend={"title": {"font": {"size": 12}}},
+        bargap=0.25,
+        colorscale={"sequential": [[i / 3, c] for i, c in enumerate(COUNT_SCALE)]},
+    )
+    return template
+
+
+TEMPLATE = _template()
+pio.templates[TEMPLATE_NAME] = TEMPLATE
+
+
+@dataclass(frozen=True)
+class FrameKind:
+    """A frame a chart takes: what it is, where it comes from, the columns it needs."""
+
+    name: str
+    source: str
+    columns: tuple[str, ...]
+
+    def describe(self) -> str:
+        article = "an" if self.name[0] in "aeiou" else "a"
+        return f"{article} {self.name} ({self.source}) with columns {', '.join(self.columns)}"
+
+
+def _kind(name: str, source: str, frame_columns: Sequence[str], *columns: str) -> FrameKind:
+    unknown = [c for c in columns if c not in frame_columns]
+    if unknown:  # frames renamed a column: fail on import, not in an analyst's notebook
+        raise RuntimeError(f"charts need {unknown}, which the {name} does not have")
+    return FrameKind(name, source, columns)
+
+
+_MESSAGES_FROM = "TestSend.messages, frames.load_messages"
+SENDERS = _kind("senders frame", "ct.load_senders", SENDER_COLUMNS, "channel", "status")
+OVERLAP = _kind(
+    "pool members frame",
+    "ct.load_pool_members",
+    MEMBER_COLUMNS,
+    "pool_id",
+    "pool_name",
+    "sender_id",
+)
+MEMBERS = _kind(
+    "pool members frame",
+    "ct.load_pool_members",
+    MEMBER_COLUMNS,
+    "pool_id", "pool_name", "sender_id", "channel", "status",
+)  # fmt: skip
+OUTCOMES = _kind("messages frame", _MESSAGES_FROM, MESSAGE_COLUMNS, "channel", "status")
+DELIVERY = _kind(
+    "messages frame",
+    _MESSAGES_FROM,
+    MESSAGE_COLUMNS,
+    "sender_id", "sender_address", "channel", "status",
+)  # fmt: skip
+FALLBACK = _kind("messages frame", _MESSAGES_FROM, MESSAGE_COLUMNS, "channel", "status", "fallback")
+LATENCY = _kind("messages frame", _MESSAGES_FROM, MESSAGE_COLUMNS, "channel", "status", "latency_s")
+TIMELINE_MESSAGES = _kind("messages frame", _MESSAGES_FROM, MESSAGE_COLUMNS, "status", "updated_at")
+TIMELINE_ATTEMPTS = _kind(
+    "attempts frame", "TestSend.attempts", ATTEMPT_COLUMNS, "status", "attempted_at"
+)
+
+# Argument meanings, written once; every chart's docstring ends with the ones it takes.
+ARGUMENTS = {
+    "title": "the figure's title; None for the chart's own.",
+}
+_RETURNS = (
+    "Returns a plotly ``go.Figure`` with the ``commstoolkit`` template. An empty frame gives "
+    'an empty figure titled "<title>: no data". Raises ``InvalidInputError`` when the frame '
+    "is not a DataFrame or lacks a needed column (the error names them)."
+)
+
+
+def documented(frame: str, kinds: Sequence[FrameKind], *options: str) -> Callable[[F], F]:
+    """Complete a chart's docstring: its frame argument (the ``kinds`` it accepts, with the
+    columns each needs), the shared ``options`` it takes, and what it returns and raises."""
+
+    def decorate(func: F) -> F:
+        accepted = ", or ".join(kind.describe() for kind in kinds)
+        lines = [f"{frame}: {accepted}; other columns are ignored."]
+        lines += [f"{name}: {ARGUMENTS[name]}" for name in options]
+        doc = inspect.cleandoc(func.__doc__ or "")
+        wrapped = [textwrap.fill(line, 88, subsequent_indent="    ") for line in lines]
+        func.__doc__ = "\n".join([doc, "", "Arguments:", *wrapped, "", textwrap.fill(_RETURNS, 88)])
+        return func
+
+    return decorate
+
+
+def checked(frame: Any, kind: FrameKind, argument: str, chart: str) -> pd.DataFrame:
+    """``frame`` if it is a DataFrame with every column ``kind`` needs, else a clear error."""
+    which_kind(frame, (kind,), argument, chart)
+    return frame
+
+
+def which_kind(frame: Any, kinds: Sequence[FrameKind], argument: str, chart: str) -> FrameKind:
+    """The first of ``kinds`` whose columns ``frame`` has; else an error naming what is missing."""
+    expects = ", or ".join(kind.describe() for kind in kinds)
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidInputError(
+            f"charts.{chart}: {argument} must be a pandas DataFrame, {expects}; "
+            f"got {type(frame).__name__}",
+            field=argument,
+            allowed=kinds[0].columns,
+        )
+    for kind in kinds:
+        if all(c in frame.columns for c in kind.columns):
+            return kind
+    missing = [c for c in kinds[0].columns if c not in frame.columns]
+    raise InvalidInputError(
+        f"charts.{chart}: {argument} has no column {', '.join(map(repr, missing))}; "
+        f"it expects {expects}",
+        field=argument,
+        allowed=kinds[0].columns,
+    )
+
+
+def levels(values: pd.Series, known: Iterable[str], missing: str | None = None) -> list[str]:
+    """The ``known`` values in their order, then any other value seen, then ``missing``.
+
+    ``missing`` is the label NA values get (see ``labelled``), listed only if NA occurs.
+    """
+    order = list(dict.fromkeys(known))
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        order += [str(c) for c in values.cat.categories if str(c) not in order]
+    seen = values.dropna().astype(str).unique()
+    order += sorted(v for v in seen if v not in order)
+    if missing is not None and values.isna().any():
+        order.append(missing)
+    return order
+
+
+def labelled(values: pd.Series, missing: str) -> pd.Series:
+    """``values`` as plain strings (categories dropped), NA shown as ``missing``."""
+    return values.astype(object).where(values.notna(), missing).astype(str)
+
+
+def counts(frame: pd.DataFrame, rows: str, columns: str, row_levels, column_levels) -> pd.DataFrame:
+    """Long table ``rows, columns, count`` over every pair of levels (zeros included)."""
+    table = (
+        frame.groupby([rows, columns], observed=True)
+        .size()
+        .unstack(fill_value=0)
+        .reindex(index=row_levels, columns=column_levels, fill_value=0)
+    )
+    table.index.name, table.columns.name = rows, columns
+    return table.stack().rename("count").reset_index()
+
+
+def status_levels(statuses: pd.Series) -> list[str]:
+    """The statuses that occur in ``statuses``, in the charts' stacking order."""
+    present = set(statuses.dropna().astype(str))
+    return [s for s in levels(statuses, (*STATUS_ORDER, *MESSAGE_STATUSES)) if s in present]
+
+
+def channel_levels(channels: pd.Series, *, senders: bool = False) -> list[str]:
+    """Every channel (senders' or messages'), then others seen, then ``no sender`` if NA."""
+    known = SENDER_CHANNELS if senders else MESSAGE_CHANNELS
+    return levels(channels, known, None if senders else NO_SENDER)
+
+
+def sender_status_levels(statuses: pd.Series) -> list[str]:
+    """ACTIVATED, DEACTIVATED, then any other status seen."""
+    return levels(statuses, SENDER_STATUSES)
+
+
+def finish(
+    fig: go.Figure,
+    title: str,
+    *,
+    subtitle: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    legend: str | None = None,
+) -> go.Figure:
+    """Apply the project template, the title, axis titles and the legend title."""
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": title, "subtitle": {"text": subtitle or ""}},
+        legend_title_text=legend,
+    )
+    if x is not None:
+        fig.update_xaxes(title_text=x)
+    if y is not None:
+        fig.update_yaxes(title_text=y)
+    return fig
+
+
+def empty_figure(title: str, why: str | None = None) -> go.Figure:
+    """An empty figure with the template, titled ``"<title>: no data"`` (then ``(why)``)."""
+    fig = go.Figure()
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": f"{title}: no data" + (f" ({why})" if why else "")},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[
+            {
+                "text": "No data to show",
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "font": {"size": 16, "color": "#7f7f7f"},
+            }
+        ],
+    )
+    return fig
+
+
+def plural(n: int, word: str) -> str:
+    """``"1 sender"``, ``"3 senders"``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"

@@ -1,0 +1,385 @@
+"""Test-send charts: outcomes, delivery per sender, RCS fallback, latency, timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from ..errors import InvalidInputError
+from ..models import FINAL_MESSAGE_STATUSES
+from ._base import (
+    COLORS,
+    DELIVERED_STATUSES,
+    DELIVERY,
+    FALLBACK,
+    LATENCY,
+    NO_SENDER,
+    OUTCOMES,
+    RATE_SCALE,
+    TIMELINE_ATTEMPTS,
+    TIMELINE_MESSAGES,
+    channel_levels,
+    checked,
+    counts,
+    documented,
+    empty_figure,
+    finish,
+    labelled,
+    plural,
+    status_levels,
+    which_kind,
+)
+
+__all__ = ["delivery_latency", "fallback", "send_outcomes", "send_timeline", "sender_delivery"]
+
+# Outcomes a sender answers for: CANCELED (by the caller) and messages in flight do not count.
+RATED_STATUSES = ("DELIVERED", "READ", "UNDELIVERED", "FAILED")
+ROUTE_FALLBACK = "RCS → SMS fallback"
+ROUTE_NO_ATTEMPT = "no attempt"
+ROUTE_UNKNOWN = "unknown"
+LATENCY_KINDS = ("box", "ecdf")
+# Candidate timeline bins, smallest first; the first giving at most _MAX_BINS bins is used.
+TIMELINE_BINS = (
+    "1s", "2s", "5s", "10s", "15s", "30s", "1min", "2min", "5min", "10min", "15min",
+    "30min", "1h", "2h", "3h", "6h", "12h", "1D", "7D", "28D",
+)  # fmt: skip
+_MAX_BINS = 60
+_ALL_POINTS_UP_TO = 500  # a box plot shows every message up to this many, then outliers only
+
+
+@documented("messages", [OUTCOMES], "title")
+def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """Messages by channel and status: one stacked bar per channel, every channel shown.
+
+    A message no sender took (unaddressable, NA
+    channel) counts under "no sender"; messages still in flight show in grey.
+    """
+    frame = checked(messages, OUTCOMES, "messages", "send_outcomes")
+    title = title or "Message outcomes by channel"
+    if frame.empty:
+        return empty_figure(title)
+    data = pd.DataFrame(
+        {
+            "channel": labelled(frame["channel"], NO_SENDER),
+            "status": labelled(frame["status"], "?"),
+        }
+    )
+    channels = channel_levels(frame["channel"])
+    long = counts(data, "channel", "status", channels, status_levels(frame["status"]))
+    totals = long.groupby("channel")["count"].transform("sum")
+    long["share"] = (long["count"] / totals.where(totals > 0)).fillna(0.0)
+    fig = px.bar(
+        long,
+        x="channel",
+        y="count",
+        color="status",
+        category_orders={"channel": channels, "status": status_levels(frame["status"])},
+        color_discrete_map=COLORS,
+        custom_data=["share"],
+    )
+    fig.update_traces(
+        hovertemplate="%{x} · %{fullData.name}<br>%{y:,} messages "
+        "(%{customdata[0]:.0%} of the channel)<extra></extra>"
+    )
+    fig.update_layout(barmode="stack")
+    delivered = frame["status"].isin(DELIVERED_STATUSES).sum()
+    subtitle = f"{plural(len(frame), 'message')}, {delivered / len(frame):.0%} delivered or read"
+    return finish(fig, title, subtitle=subtitle, x="Channel", y="Messages", legend="Status")
+
+
+@documented("messages", [DELIVERY], "title")
+def sender_delivery(
+    messages: pd.DataFrame, *, top: int | None = None, title: str | None = None
+) -> go.Figure:
+    """Delivery rate per sender, worst first, bars coloured by rate and labelled "n msgs".
+
+    Rate = DELIVERED or
+    READ over the sender's DELIVERED, READ, UNDELIVERED and FAILED messages; messages in
+    flight, canceled or without a sender are left out (the subtitle says how many). Ties
+    rank the sender with more messages first. ``top`` keeps only the ``top`` worst senders.
+    """
+    frame = checked(messages, DELIVERY, "messages", "sender_delivery")
+    title = title or "Delivery rate by sender, worst first"
+    if top is not None and (not isinstance(top, int) or isinstance(top, bool) or top < 1):
+        raise InvalidInputError(
+            f"charts.sender_delivery: top must be a positive integer or None; got {top!r}",
+            field="top",
+            allowed="int >= 1",
+        )
+    if frame.empty:
+        return empty_figure(title)
+    rated = frame[frame["status"].isin(RATED_STATUSES) & frame["sender_id"].notna()]
+    if rated.empty:
+        return empty_figure(title, "no delivered or failed message with a sender yet")
+    stats = per_sender(rated)
+    shown = stats if top is None else stats.head(top)
+    fig = px.bar(
+        shown,
+        x="rate",
+        y="label",
+        orientation="h",
+        color="rate",
+        range_color=(0, 1),
+        color_continuous_scale=RATE_SCALE,
+        text="text",
+        category_orders={"label": list(shown["label"])},
+        custom_data=["sender_id", "channel", "delivered", "messages"],
+    )
+    fig.update_traces(
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{y}<br>%{customdata[0]} (%{customdata[1]})<br>"
+        "%{customdata[2]} of %{customdata[3]} delivered: %{x:.0%}<extra></extra>",
+    )
+    fig.update_xaxes(range=[0, 1.12], tickformat=".0%", tickvals=[0, 0.25, 0.5, 0.75, 1])
+    fig.update_coloraxes(colorbar={"title": {"text": "Rate"}, "tickformat": ".0%"})
+    fig.update_layout(height=max(360, 140 + 26 * len(shown)))
+    left_out = len(frame) - len(rated)
+    subtitle = f"{plural(len(stats), 'sender')}, {plural(len(rated), 'final message')}"
+    if top is not None and len(stats) > top:
+        subtitle += f"; the {top} worst shown"
+    if left_out:
+        subtitle += f"; {left_out:,} in flight, canceled or without a sender left out"
+    return finish(fig, title, subtitle=subtitle, x="Delivered (DELIVERED or READ)", y="Sender")
+
+
+def per_sender(rated: pd.DataFrame) -> pd.DataFrame:
+    """One row per sender, worst first: ``sender_id, sender_address, channel, messages,
+    delivered, rate, label, text`` (rate ascending, then more messages, then address)."""
+    data = pd.DataFrame(
+        {
+            "sender_id": rated["sender_id"].astype(str),
+            "sender_address": labelled(rated["sender_address"], ""),
+            "channel": labelled(rated["channel"], NO_SENDER),
+            "delivered": rated["status"].isin(DELIVERED_STATUSES).astype(int),
+        }
+    )
+    stats = data.groupby("sender_id", sort=False).agg(
+        sender_address=("sender_address", "first"),
+        channel=("channel", "first"),
+        messages=("delivered", "size"),
+        delivered=("delivered", "sum"),
+    )
+    stats["rate"] = stats["delivered"] / stats["messages"]
+    stats = stats.reset_index().sort_values(
+        ["rate", "messages", "sender_address", "sender_id"],
+        ascending=[True, False, True, True],
+        kind="stable",
+    )
+    address = stats["sender_address"].where(stats["sender_address"] != "", stats["sender_id"])
+    clash = address.duplicated(keep=False)
+    stats["label"] = address.where(~clash, address + " (" + stats["sender_id"] + ")")
+    stats["text"] = stats["messages"].map(lambda n: f"{n:,} msg" + ("" if n == 1 else "s"))
+    return stats.reset_index(drop=True)
+
+
+@documented("messages", [FALLBACK], "title")
+def fallback(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """How messages were routed (RCS, RCS → SMS fallback, SMS...) and how each route ended.
+
+    The route comes from the ``fallback`` column and
+    the final channel: no fallback -> the channel; fallback onto SMS -> "RCS → SMS
+    fallback"; no attempt at all -> "no attempt"; NA fallback (attempts not loaded) ->
+    "unknown", never guessed. Bars are stacked by final status.
+    """
+    frame = checked(messages, FALLBACK, "messages", "fallback")
+    title = title or "RCS and SMS fallback"
+    if frame.empty:
+        return empty_figure(title)
+    data = pd.DataFrame({"route": routes(frame), "status": labelled(frame["status"], "?")})
+    statuses = status_levels(frame["status"])
+    long = counts(data, "route", "status", route_levels(data["route"]), statuses)
+    fig = px.bar(
+        long,
+        x="route",
+        y="count",
+        color="status",
+        category_orders={"route": route_levels(data["route"]), "status": statuses},
+        color_discrete_map=COLORS,
+    )
+    fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{y:,} messages<extra></extra>")
+    fig.update_layout(barmode="stack")
+    return finish(
+        fig, title, subtitle=_fallback_summary(data["route"]), x="Route", y="Messages",
+        legend="Status",
+    )  # fmt: skip
+
+
+def routes(frame: pd.DataFrame) -> pd.Series:
+    """Each message's route label (see ``fallback``)."""
+    fell_back = frame["fallback"].astype("boolean")
+    after = fell_back.fillna(False).astype(bool)
+    channel = labelled(frame["channel"], "")
+    route = channel.where(channel != "", ROUTE_NO_ATTEMPT)
+    route = route.mask(after & (channel == "SMS"), ROUTE_FALLBACK)
+    route = route.mask(after & (channel != "SMS"), "fallback → " + channel.replace("", "?"))
+    return route.mask(fell_back.isna(), ROUTE_UNKNOWN)
+
+
+def route_levels(route: pd.Series) -> list[str]:
+    """RCS, its SMS fallback and SMS (always), then other routes seen, then the unclear."""
+    always = ["RCS", ROUTE_FALLBACK, "SMS"]
+    last = [r for r in (ROUTE_NO_ATTEMPT, ROUTE_UNKNOWN) if (route == r).any()]
+    others = sorted(set(route) - set(always) - set(last), key=lambda r: (r != "WHATSAPP", r))
+    return [*always, *others, *last]
+
+
+def _fallback_summary(route: pd.Series) -> str:
+    rcs, fell_back = (route == "RCS").sum(), (route == ROUTE_FALLBACK).sum()
+    tried = rcs + fell_back
+    text = f"{plural(int(tried), 'message')} tried RCS first"
+    if tried:
+        text += f", {fell_back / tried:.0%} fell back to SMS"
+    unknown = (route == ROUTE_UNKNOWN).sum()
+    if unknown:
+        text += f"; route unknown for {plural(int(unknown), 'message')} (attempts not loaded)"
+    return text
+
+
+@documented("messages", [LATENCY], "title")
+def delivery_latency(
+    messages: pd.DataFrame, *, kind: str = "box", title: str | None = None
+) -> go.Figure:
+    """Seconds from send to final status, by channel: a box per channel, or an ECDF.
+
+    Only final messages (DELIVERED, READ, UNDELIVERED, FAILED, CANCELED) with a
+    ``latency_s`` count. ``kind``: "box" (default; every
+    message drawn as a point up to 500 of them) or "ecdf" (share of messages final by then).
+    """
+    if kind not in LATENCY_KINDS:
+        raise InvalidInputError(
+            f"charts.delivery_latency: kind must be one of {', '.join(LATENCY_KINDS)}; "
+            f"got {kind!r}",
+            field="kind",
+            allowed=LATENCY_KINDS,
+        )
+    frame = checked(messages, LATENCY, "messages", "delivery_latency")
+    title = title or "Time to final status by channel"
+    if frame.empty:
+        return empty_figure(title)
+    final = frame[frame["status"].isin(FINAL_MESSAGE_STATUSES) & frame["latency_s"].notna()]
+    if final.empty:
+        return empty_figure(title, "no final message yet")
+    data = pd.DataFrame(
+        {
+            "channel": labelled(final["channel"], NO_SENDER),
+            "latency_s": final["latency_s"].astype(float),
+            "status": labelled(final["status"], "?"),
+        }
+    )
+    options: dict[str, Any] = {
+        "color": "channel",
+        "category_orders": {"channel": channel_levels(final["channel"])},
+        "color_discrete_map": COLORS,
+        "labels": {"channel": "Channel", "latency_s": "Seconds", "status": "Status"},
+    }
+    subtitle = f"{plural(len(final), 'final message')}; median {data['latency_s'].median():.1f} s"
+    if kind == "ecdf":
+        fig = px.ecdf(data, x="latency_s", **options)
+        fig.update_traces(
+            hovertemplate="%{fullData.name}: %{y:.0%} final by %{x:.1f} s<extra></extra>"
+        )
+        x, y, legend = "Seconds to final status", "Share of messages final", "Channel"
+    else:
+        points = "all" if len(data) <= _ALL_POINTS_UP_TO else "outliers"
+        fig = px.box(
+            data, x="channel", y="latency_s", points=points, hover_data=["status"], **options
+        )
+        fig.update_layout(boxmode="overlay", showlegend=False)
+        x, y, legend = "Channel", "Seconds to final status", None
+    return finish(fig, title, subtitle=subtitle, x=x, y=y, legend=legend)
+
+
+@documented("messages_or_attempts", [TIMELINE_MESSAGES, TIMELINE_ATTEMPTS], "title")
+def send_timeline(
+    messages_or_attempts: pd.DataFrame, *, freq: str | None = None, title: str | None = None
+) -> go.Figure:
+    """Statuses over time: stacked counts per time bin, coloured by status.
+
+    A messages frame shows each message at its latest status, when it last changed
+    (``updated_at``); an attempts frame each attempt when it was made (``attempted_at``).
+    ``freq``: the bin width, a pandas duration such as "5s" or "1min"; None picks one
+    giving at most 60 bins. Times in UTC.
+    """
+    kind = which_kind(
+        messages_or_attempts,
+        (TIMELINE_MESSAGES, TIMELINE_ATTEMPTS),
+        "messages_or_attempts",
+        "send_timeline",
+    )
+    frame = messages_or_attempts
+    time = kind.columns[-1]
+    attempts = kind is TIMELINE_ATTEMPTS
+    title = title or ("Attempts over time" if attempts else "Message statuses over time")
+    step = _bin_width(freq)
+    if frame.empty:
+        return empty_figure(title)
+    times = pd.to_datetime(frame[time], utc=True)
+    dated = times.notna()
+    if not dated.any():
+        return empty_figure(title, f"no {time}")
+    times = times[dated]
+    step = step or _auto_bin(times.max() - times.min())
+    data = pd.DataFrame(
+        {"time": times.dt.floor(step), "status": labelled(frame.loc[dated, "status"], "?")}
+    )
+    statuses = status_levels(frame["status"])
+    long = data.groupby(["time", "status"]).size().rename("count").reset_index()
+    fig = px.bar(
+        long,
+        x="time",
+        y="count",
+        color="status",
+        category_orders={"status": statuses},
+        color_discrete_map=COLORS,
+    )
+    width_ms = step.total_seconds() * 1000
+    fig.update_traces(
+        width=0.9 * width_ms,
+        offset=0,
+        hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC · %{fullData.name}<br>%{y:,} "
+        + ("attempts" if attempts else "messages")
+        + "<extra></extra>",
+    )
+    fig.update_layout(barmode="stack")
+    unit = "attempt" if attempts else "message"
+    subtitle = f"{plural(int(dated.sum()), unit)} by {time}, bins of {_duration(step)}"
+    return finish(
+        fig, title, subtitle=subtitle, x="Time (UTC)", y=unit.title() + "s", legend="Status"
+    )
+
+
+def _bin_width(freq: str | None) -> pd.Timedelta | None:
+    if freq is None:
+        return None
+    try:
+        step = pd.Timedelta(freq)
+    except (TypeError, ValueError):
+        step = None
+    if step is None or pd.isna(step) or step <= pd.Timedelta(0):
+        raise InvalidInputError(
+            f"charts.send_timeline: freq must be a positive duration such as '5s', '1min' "
+            f"or '1h'; got {freq!r}",
+            field="freq",
+            allowed=TIMELINE_BINS,
+        )
+    return step
+
+
+def _auto_bin(span: pd.Timedelta) -> pd.Timedelta:
+    for candidate in TIMELINE_BINS:
+        step = pd.Timedelta(candidate)
+        if span / step < _MAX_BINS:
+            return step
+    return pd.Timedelta(TIMELINE_BINS[-1])
+
+
+def _duration(step: pd.Timedelta) -> str:
+    seconds = step.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)} {unit}"
+    return f"{seconds:g} s"
