@@ -12,6 +12,7 @@ from ._base import (
     MEMBERS,
     OVERLAP,
     SENDERS,
+    TEMPLATE,
     channel_levels,
     checked,
     counts,
@@ -46,6 +47,7 @@ def inventory(senders: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     long = counts(data, "channel", "status", channels, statuses)
     fig = px.bar(
         long,
+        template=TEMPLATE,
         x="channel",
         y="count",
         color="status",
@@ -99,6 +101,7 @@ def pool_composition(members: pd.DataFrame, *, title: str | None = None) -> go.F
     long[["channel", "status"]] = long["group"].str.split("\0", expand=True)
     fig = px.bar(
         long,
+        template=TEMPLATE,
         y="pool",
         x="count",
         color="channel",
@@ -142,6 +145,7 @@ def pool_overlap(members: pd.DataFrame, *, title: str | None = None) -> go.Figur
     off_diagonal = shared.where(~np.eye(len(labels), dtype=bool)).max().max()
     fig = px.imshow(
         shared.to_numpy(),
+        template=TEMPLATE,
         x=labels,
         y=labels,
         text_auto=True,
@@ -153,9 +157,7 @@ def pool_overlap(members: pd.DataFrame, *, title: str | None = None) -> go.Figur
         customdata=_overlap_notes(shared),
         hovertemplate="%{customdata}<extra></extra>",
     )
-    fig.update_coloraxes(
-        colorbar_title_text="Senders", colorscale=fig.layout.template.layout.colorscale.sequential
-    )
+    fig.update_coloraxes(colorbar_title_text="Senders")
     return finish(
         fig,
         title,

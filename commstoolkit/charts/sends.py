@@ -19,6 +19,7 @@ from ._base import (
     NO_SENDER,
     OUTCOMES,
     RATE_SCALE,
+    TEMPLATE,
     TIMELINE_ATTEMPTS,
     TIMELINE_MESSAGES,
     channel_levels,
@@ -73,6 +74,7 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
     long["share"] = (long["count"] / totals.where(totals > 0)).fillna(0.0)
     fig = px.bar(
         long,
+        template=TEMPLATE,
         x="channel",
         y="count",
         color="status",
@@ -118,6 +120,7 @@ def sender_delivery(
     shown = stats if top is None else stats.head(top)
     fig = px.bar(
         shown,
+        template=TEMPLATE,
         x="rate",
         y="label",
         orientation="h",
@@ -194,6 +197,7 @@ def fallback(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     long = counts(data, "route", "status", route_levels(data["route"]), statuses)
     fig = px.bar(
         long,
+        template=TEMPLATE,
         x="route",
         y="count",
         color="status",
@@ -278,7 +282,7 @@ def delivery_latency(
     }
     subtitle = f"{plural(len(final), 'final message')}; median {data['latency_s'].median():.1f} s"
     if kind == "ecdf":
-        fig = px.ecdf(data, x="latency_s", **options)
+        fig = px.ecdf(data, x="latency_s", template=TEMPLATE, **options)
         fig.update_traces(
             hovertemplate="%{fullData.name}: %{y:.0%} final by %{x:.1f} s<extra></extra>"
         )
@@ -286,7 +290,13 @@ def delivery_latency(
     else:
         points = "all" if len(data) <= _ALL_POINTS_UP_TO else "outliers"
         fig = px.box(
-            data, x="channel", y="latency_s", points=points, hover_data=["status"], **options
+            data,
+            x="channel",
+            y="latency_s",
+            points=points,
+            hover_data=["status"],
+            template=TEMPLATE,
+            **options,
         )
         fig.update_layout(boxmode="overlay", showlegend=False)
         x, y, legend = "Channel", "Seconds to final status", None
@@ -330,6 +340,7 @@ def send_timeline(
     long = data.groupby(["time", "status"]).size().rename("count").reset_index()
     fig = px.bar(
         long,
+        template=TEMPLATE,
         x="time",
         y="count",
         color="status",
