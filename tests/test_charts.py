@@ -1,0 +1,523 @@
+"""Charts: each figure's data matches the frame it was given (counts, order, every channel).
+
+Inventory and pool charts draw real frames from the sandbox; message charts draw synthetic
+frames with the columns and dtypes of ``frames.messages_frame`` / ``attempts_frame``.
+Figures are inspected through their data, never rendered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+import commstoolkit as ct
+from commstoolkit import charts
+from commstoolkit.frames import (
+    MESSAGE_COLUMNS,
+    attempts_frame,
+    messages_frame,
+)
+from commstoolkit.models import (
+    MESSAGE_CHANNELS,
+    SENDER_CHANNELS,
+    SENDER_STATUSES,
+    Attempt,
+    Message,
+)
+
+T0 = pd.Timestamp("2024-04-05 06:20:00", tz="UTC")
+FINAL = ("DELIVERED", "READ", "UNDELIVERED", "FAILED", "CANCELED")
+
+# A small test send, one line per sender: (sender_id, address, channel, statuses, fallbacks).
+# Fallbacks cycle over the sender's messages; None is "attempts not loaded".
+SEND = [
+    ("s_good", "+14155550101", "SMS", ["DELIVERED"] * 9 + ["UNDELIVERED"], [False, True, None]),
+    ("s_rcs", "rcs:brand_agent", "RCS", ["READ"] * 6 + ["DELIVERED"] * 2, [False]),
+    ("s_bad", "+14155550103", "SMS", ["DELIVERED"] * 3 + ["FAILED"] * 2 + ["UNDELIVERED"], [True]),
+    ("s_slow", "+14155550104", "SMS", ["DELIVERED"] * 5 + ["SENT", "QUEUED"], [False, None]),
+    ("s_wa", "whatsapp:+14155550105", "WHATSAPP", ["DELIVERED", "READ", "FAILED"], [False]),
+]
+LATENCY = {"SMS": 4.0, "RCS": 2.0, "WHATSAPP": 3.0}
+
+
+def _messages(rows: list[dict]) -> pd.DataFrame:
+    """A messages frame from partial rows, with the dtypes of ``frames.messages_frame``."""
+    dtypes = messages_frame([]).dtypes.to_dict()
+    full = []
+    for n, row in enumerate(rows):
+        created = T0 + pd.Timedelta(seconds=n)
+        final = row["status"] in FINAL
+        latency = row.get("latency_s", LATENCY.get(row.get("channel"), 5.0) + n % 3)
+        full.append(
+            {
+                "message_id": f"comms_message_{n:04d}",
+                "operation_id": "comms_operation_0001",
+                "to": f"+1415555{n:04d}",
+                "to_channel": "WHATSAPP" if row.get("channel") == "WHATSAPP" else "PHONE",
+                "n_attempts": None if row.get("fallback") is None else 1 + bool(row["fallback"]),
+                "error_code": 30003 if row["status"] == "UNDELIVERED" else None,
+                "created_at": created,
+                "updated_at": created + pd.Timedelta(seconds=latency if final else 1),
+                "latency_s": latency if final else np.nan,
+                **row,
+            }
+        )
+    return pd.DataFrame(full, columns=list(MESSAGE_COLUMNS)).astype(dtypes)
+
+
+def _send_rows() -> list[dict]:
+    rows = []
+    for sender_id, address, channel, statuses, fallbacks in SEND:
+        for i, status in enumerate(statuses):
+            rows.append(
+                {
+                    "sender_id": sender_id,
+                    "sender_address": address,
+                    "channel": channel,
+                    "status": status,
+                    "fallback": fallbacks[i % len(fallbacks)],
+                }
+            )
+    # Unaddressable: FAILED at once, no sender, no attempt.
+    rows.append(
+        {
+            "sender_id": None,
+            "sender_address": None,
+            "channel": None,
+            "status": "FAILED",
+            "fallback": False,
+            "latency_s": 0.0,
+        }
+    )
+    return rows
+
+
+@pytest.fixture
+def send() -> pd.DataFrame:
+    return _messages(_send_rows())
+
+
+@pytest.fixture
+def attempts() -> pd.DataFrame:
+    """Attempts of three messages, built by ``frames.attempts_frame`` from API models."""
+    t0 = datetime(2024, 4, 5, 6, 20, tzinfo=timezone.utc)
+
+    def attempt(channel: str, status: str, seconds: int) -> Attempt:
+        at = t0 + timedelta(seconds=seconds)
+        return Attempt(f"s_{channel}", f"{channel}-addr", channel, None, status, at, None, None)
+
+    def message(n: int, status: str, *tried: Attempt) -> Message:
+        last = tried[-1]
+        return Message(
+            f"comms_message_{n}", "comms_operation_1", status, f"+1415555000{n}", "PHONE",
+            last.sender_id, last.sender_address, last.channel, None, {}, None, t0, t0, tried,
+        )  # fmt: skip
+
+    return attempts_frame(
+        [
+            message(1, "DELIVERED", attempt("RCS", "FAILED", 0), attempt("SMS", "DELIVERED", 12)),
+            message(2, "READ", attempt("RCS", "READ", 3)),
+            message(3, "UNDELIVERED", attempt("SMS", "UNDELIVERED", 14)),
+        ]
+    )
+
+
+@pytest.fixture
+def senders(client) -> pd.DataFrame:
+    return ct.load_senders(client)
+
+
+@pytest.fixture
+def members(client) -> pd.DataFrame:
+    return ct.load_pool_members(client)
+
+
+def _bars(fig: go.Figure, horizontal: bool = False) -> dict[str, dict[str, float]]:
+    """{trace name: {category: value}} of a bar chart."""
+    out = {}
+    for trace in fig.data:
+        categories, values = (trace.y, trace.x) if horizontal else (trace.x, trace.y)
+        out[trace.name] = {str(c): float(v) for c, v in zip(categories, values, strict=True)}
+    return out
+
+
+def _crosstab(rows: pd.Series, columns: pd.Series) -> dict[str, dict[str, float]]:
+    """{column value: {row value: count}}, computed with pandas, independently of charts."""
+    table = pd.crosstab(rows, columns, dropna=False)
+    return {str(c): {str(r): float(table.at[r, c]) for r in table.index} for c in table.columns}
+
+
+# -- the template ------------------------------------------------------------------------
+
+
+def test_the_project_template_is_registered_with_a_fixed_colour_per_channel_and_status():
+    template = pio.templates["commstoolkit"]
+    assert template == charts.TEMPLATE
+    colours = charts.COLORS
+    assert list(template.layout.colorway[:5]) == [colours[c] for c in SENDER_CHANNELS]
+    assert len({colours[c] for c in SENDER_CHANNELS}) == 5
+    assert colours["DELIVERED"] != colours["READ"] and colours["FAILED"] != colours["UNDELIVERED"]
+    finals = {colours[s] for s in ("DELIVERED", "READ", "UNDELIVERED", "FAILED")}
+    assert len(finals) == 4
+    assert not finals & {colours[c] for c in SENDER_CHANNELS}
+    assert template.layout.font.family and template.layout.margin.t
+
+
+def test_a_status_keeps_its_colour_whatever_else_the_frame_holds():
+    only_failed = charts.send_outcomes(_messages([{"channel": "SMS", "status": "FAILED"}]))
+    mixed = charts.send_outcomes(
+        _messages([{"channel": "SMS", "status": s} for s in ("DELIVERED", "QUEUED", "FAILED")])
+    )
+    colour = {t.name: t.marker.color for t in mixed.data}
+    assert only_failed.data[0].marker.color == colour["FAILED"] == charts.COLORS["FAILED"]
+    assert colour["DELIVERED"] == charts.COLORS["DELIVERED"]
+
+
+# -- inventory ---------------------------------------------------------------------------
+
+
+def test_inventory_counts_senders_by_channel_and_status(senders):
+    fig = charts.inventory(senders)
+    assert _bars(fig) == _crosstab(senders["channel"], senders["status"])
+    assert [t.name for t in fig.data] == list(SENDER_STATUSES)
+    for trace in fig.data:
+        assert list(trace.x) == list(SENDER_CHANNELS)
+        assert trace.marker.color == charts.COLORS[trace.name]
+    assert fig.layout.barmode == "stack"
+    assert fig.layout.title.text == "Senders by channel and status"
+    assert f"{len(senders)} senders" in fig.layout.title.subtitle.text
+    assert fig.layout.xaxis.title.text == "Channel" and fig.layout.yaxis.title.text == "Senders"
+    assert "senders" in fig.data[0].hovertemplate
+
+
+def test_inventory_shows_every_channel_even_without_senders(senders):
+    sms_only = senders[senders["channel"] == "SMS"]
+    plain = sms_only.astype({"channel": str, "status": str})  # no categories to lean on
+    for frame in (sms_only, plain):
+        bars = _bars(charts.inventory(frame))
+        assert list(bars["ACTIVATED"]) == list(SENDER_CHANNELS)
+        assert bars["ACTIVATED"]["PUSH"] == bars["DEACTIVATED"]["RCS"] == 0
+        assert bars["ACTIVATED"]["SMS"] == (sms_only["status"] == "ACTIVATED").sum()
+
+
+# -- pools -------------------------------------------------------------------------------
+
+
+def test_pool_composition_counts_each_pool_by_channel_and_status(members):
+    fig = charts.pool_composition(members)
+    expected = _crosstab(
+        members["pool_name"], members["channel"].astype(str) + ", " + members["status"].astype(str)
+    )
+    got = _bars(fig, horizontal=True)
+    assert set(got) == {f"{c}, {s}" for c in SENDER_CHANNELS for s in SENDER_STATUSES}
+    for name, counts in got.items():
+        assert counts == expected.get(name, dict.fromkeys(counts, 0.0))
+    patterns = {t.name: t.marker.pattern.shape for t in fig.data}
+    assert patterns["SMS, ACTIVATED"] == "" and patterns["SMS, DEACTIVATED"] == "/"
+    assert {t.marker.color for t in fig.data if t.name.startswith("RCS")} == {charts.COLORS["RCS"]}
+
+
+def test_pool_composition_puts_the_largest_pool_on_top(members):
+    fig = charts.pool_composition(members)
+    by_size = members["pool_name"].value_counts().sort_values(ascending=False)
+    # A horizontal bar chart draws its category array bottom-up.
+    assert list(fig.layout.yaxis.categoryarray)[::-1] == list(by_size.index)
+
+
+def test_pool_overlap_counts_shared_senders_with_pool_sizes_on_the_diagonal(members):
+    fig = charts.pool_overlap(members)
+    pools = {
+        name: set(group["sender_id"]) for name, group in members.groupby("pool_name", observed=True)
+    }
+    order = sorted(pools, key=lambda name: -len(pools[name]))
+    (heatmap,) = fig.data
+    assert list(heatmap.x) == list(heatmap.y) == order
+    assert heatmap.z.tolist() == [[len(pools[a] & pools[b]) for b in order] for a in order]
+    assert [heatmap.z[i][i] for i in range(len(order))] == [len(pools[p]) for p in order]
+    assert heatmap.texttemplate == "%{z}"  # every cell annotated with its count
+    assert any(heatmap.z[i][j] > 0 for i in range(len(order)) for j in range(len(order)) if i != j)
+    assert "in both" in heatmap.customdata[0][1]
+
+
+def test_pools_with_the_same_name_stay_apart():
+    members = pd.DataFrame(
+        {
+            "pool_id": ["p1", "p1", "p2"],
+            "pool_name": ["Alerts", "Alerts", "Alerts"],
+            "sender_id": ["a", "b", "b"],
+            "address": ["+1", "+2", "+2"],
+            "channel": ["SMS", "SMS", "SMS"],
+            "status": ["ACTIVATED"] * 3,
+        }
+    )
+    heatmap = charts.pool_overlap(members).data[0]
+    assert list(heatmap.x) == ["Alerts (p1)", "Alerts (p2)"]
+    assert heatmap.z.tolist() == [[2, 1], [1, 1]]
+
+
+# -- send outcomes -----------------------------------------------------------------------
+
+
+def test_send_outcomes_counts_statuses_per_channel_with_every_channel(send):
+    fig = charts.send_outcomes(send)
+    channel = send["channel"].astype(object).fillna("no sender")
+    expected = _crosstab(channel, send["status"].astype(str))
+    got = _bars(fig)
+    assert set(got) == set(send["status"].astype(str))
+    for status, counts in got.items():
+        assert list(counts) == [*MESSAGE_CHANNELS, "no sender"]
+        assert counts == expected[status]
+    assert [t.name for t in fig.data][:4] == ["DELIVERED", "READ", "UNDELIVERED", "FAILED"]
+    assert f"{len(send)} messages" in fig.layout.title.subtitle.text
+
+
+def test_send_outcomes_keeps_channels_with_no_message():
+    fig = charts.send_outcomes(_messages([{"channel": "SMS", "status": "DELIVERED"}]))
+    assert _bars(fig) == {"DELIVERED": {"SMS": 1, "RCS": 0, "WHATSAPP": 0}}
+
+
+# -- delivery per sender -----------------------------------------------------------------
+
+
+def test_sender_delivery_rates_each_sender_worst_first(send):
+    fig = charts.sender_delivery(send)
+    rated = send[send["status"].isin(["DELIVERED", "READ", "UNDELIVERED", "FAILED"])]
+    rated = rated.dropna(subset=["sender_id"])
+    delivered = (
+        rated["status"]
+        .isin(["DELIVERED", "READ"])
+        .groupby(rated["sender_address"])
+        .agg(["mean", "size"])
+    )
+    (bars,) = fig.data
+    # The bad sender (50%) stands out on top.
+    assert list(bars.y) == [
+        "+14155550103",
+        "whatsapp:+14155550105",
+        "+14155550101",
+        "rcs:brand_agent",
+        "+14155550104",
+    ]
+    assert [round(x, 6) for x in bars.x] == [round(delivered.at[a, "mean"], 6) for a in bars.y]
+    assert list(bars.text) == [f"{delivered.at[a, 'size']} msgs" for a in bars.y]
+    assert list(bars.marker.color) == list(bars.x)  # coloured by rate
+    assert fig.layout.coloraxis.cmin == 0 and fig.layout.coloraxis.cmax == 1
+    assert "s_bad" in bars.customdata[0][0]
+
+
+def test_sender_delivery_counts_neither_messages_in_flight_nor_unaddressable_ones(send):
+    fig = charts.sender_delivery(send)
+    slow = list(fig.data[0].y).index("+14155550104")
+    assert fig.data[0].x[slow] == 1.0 and fig.data[0].text[slow] == "5 msgs"
+    assert "3 in flight, canceled or without a sender left out" in fig.layout.title.subtitle.text
+
+
+def test_sender_delivery_ties_rank_the_busier_sender_first_and_top_keeps_the_worst():
+    rows = [{"sender_id": "a", "sender_address": "A", "channel": "SMS", "status": "FAILED"}]
+    rows += [{"sender_id": "b", "sender_address": "B", "channel": "SMS", "status": "FAILED"}] * 3
+    rows += [{"sender_id": "c", "sender_address": "C", "channel": "SMS", "status": "DELIVERED"}]
+    fig = charts.sender_delivery(_messages(rows))
+    assert list(fig.data[0].y) == ["B", "A", "C"]
+    assert list(charts.sender_delivery(_messages(rows), top=2).data[0].y) == ["B", "A"]
+    with pytest.raises(ct.InvalidInputError, match="top"):
+        charts.sender_delivery(_messages(rows), top=0)
+
+
+def test_sender_delivery_with_no_final_message_is_an_empty_figure():
+    fig = charts.sender_delivery(
+        _messages([{"sender_id": "a", "channel": "SMS", "status": "SENT"}])
+    )
+    assert fig.data == () and "no data" in fig.layout.title.text
+
+
+# -- fallback ----------------------------------------------------------------------------
+
+
+def test_fallback_counts_routes_from_the_fallback_column(send):
+    fig = charts.fallback(send)
+
+    def route(channel, fell_back) -> str:
+        if fell_back is pd.NA:
+            return "unknown"
+        if fell_back:
+            return "RCS → SMS fallback" if channel == "SMS" else f"fallback → {channel}"
+        return "no attempt" if pd.isna(channel) else channel
+
+    routes = pd.Series(
+        [route(c, f) for c, f in zip(send["channel"], send["fallback"], strict=True)]
+    )
+    expected = _crosstab(routes, send["status"].astype(str).reset_index(drop=True))
+    got = _bars(fig)
+    for status, counts in got.items():
+        assert counts == {r: expected[status].get(r, 0.0) for r in counts}
+    assert list(next(iter(got.values()))) == [
+        "RCS", "RCS → SMS fallback", "SMS", "WHATSAPP", "no attempt", "unknown",
+    ]  # fmt: skip
+    assert sum(v["unknown"] for v in got.values()) == send["fallback"].isna().sum() > 0
+
+
+def test_fallback_never_guesses_when_attempts_were_not_loaded(send):
+    unknown = send.assign(fallback=pd.array([pd.NA] * len(send), dtype="boolean"))
+    got = _bars(charts.fallback(unknown))
+    assert sum(v["unknown"] for v in got.values()) == len(send)
+    assert sum(v["RCS → SMS fallback"] + v["RCS"] + v["SMS"] for v in got.values()) == 0
+    assert "route unknown for" in charts.fallback(unknown).layout.title.subtitle.text
+
+
+# -- latency -----------------------------------------------------------------------------
+
+
+def test_delivery_latency_draws_final_messages_only_per_channel(send):
+    fig = charts.delivery_latency(send)
+    final = send[send["status"].isin(FINAL)]
+    channel = final["channel"].astype(object).fillna("no sender")
+    assert {t.name for t in fig.data} == set(channel)
+    for trace in fig.data:
+        assert sorted(trace.y) == sorted(final.loc[channel == trace.name, "latency_s"])
+        assert trace.marker.color == charts.COLORS.get(trace.name, trace.marker.color)
+    assert list(fig.layout.xaxis.categoryarray) == [*MESSAGE_CHANNELS, "no sender"]
+    assert "Seconds" in fig.layout.yaxis.title.text
+
+
+def test_delivery_latency_as_ecdf(send):
+    fig = charts.delivery_latency(send, kind="ecdf")
+    sms = send[(send["channel"] == "SMS") & send["status"].isin(FINAL)]
+    trace = next(t for t in fig.data if t.name == "SMS")
+    assert sorted(trace.x) == sorted(sms["latency_s"])
+    assert max(trace.y) == pytest.approx(1.0)
+    with pytest.raises(ct.InvalidInputError, match="box, ecdf"):
+        charts.delivery_latency(send, kind="violin")
+
+
+def test_delivery_latency_before_any_final_status_is_an_empty_figure():
+    fig = charts.delivery_latency(_messages([{"channel": "SMS", "status": "QUEUED"}]))
+    assert fig.data == () and "no data" in fig.layout.title.text
+
+
+# -- timeline ----------------------------------------------------------------------------
+
+
+def _timeline(fig: go.Figure) -> dict[str, dict[pd.Timestamp, float]]:
+    return {
+        t.name: dict(zip(pd.to_datetime(t.x, utc=True), map(float, t.y), strict=True))
+        for t in fig.data
+    }
+
+
+def test_send_timeline_counts_messages_by_when_their_status_last_changed(send):
+    fig = charts.send_timeline(send, freq="5s")
+    bins = send["updated_at"].dt.floor("5s")
+    expected = send.groupby([send["status"].astype(str), bins]).size()
+    got = _timeline(fig)
+    assert set(got) == set(send["status"].astype(str))
+    for status, counts in got.items():
+        assert counts == {t: float(n) for t, n in expected[status].items()}
+    assert fig.data[0].width == pytest.approx(0.9 * 5000)
+    assert fig.layout.xaxis.title.text == "Time (UTC)"
+    assert "bins of 5 s" in fig.layout.title.subtitle.text
+
+
+def test_send_timeline_counts_attempts_by_attempted_at(attempts):
+    fig = charts.send_timeline(attempts, freq="10s")
+    assert fig.layout.title.text == "Attempts over time"
+    t0 = pd.Timestamp("2024-04-05 06:20:00", tz="UTC")
+    ten = pd.Timedelta(seconds=10)
+    assert _timeline(fig) == {
+        "DELIVERED": {t0 + ten: 1.0},
+        "READ": {t0: 1.0},
+        "UNDELIVERED": {t0 + ten: 1.0},
+        "FAILED": {t0: 1.0},
+    }
+
+
+def test_send_timeline_picks_a_bin_giving_at_most_60_bars(send):
+    fig = charts.send_timeline(send)
+    times = {x for t in fig.data for x in t.x}
+    assert 1 < len(times) <= 60
+    assert sum(sum(t.y) for t in fig.data) == len(send)
+    with pytest.raises(ct.InvalidInputError, match="freq"):
+        charts.send_timeline(send, freq="soon")
+
+
+# -- every chart: empty frames, missing columns, the template ----------------------------
+
+MESSAGE_CHARTS = [
+    charts.send_outcomes,
+    charts.sender_delivery,
+    charts.fallback,
+    charts.delivery_latency,
+    charts.send_timeline,
+]
+
+
+@pytest.fixture
+def every_chart(senders, members, send, attempts):
+    """(chart, a frame it draws) for every chart, attempts included."""
+    return [
+        (charts.inventory, senders),
+        (charts.pool_composition, members),
+        (charts.pool_overlap, members),
+        *((chart, send) for chart in MESSAGE_CHARTS),
+        (charts.send_timeline, attempts),
+    ]
+
+
+def test_every_chart_applies_the_template_and_draws_something(every_chart):
+    for chart, frame in every_chart:
+        fig = chart(frame)
+        assert isinstance(fig, go.Figure)
+        assert fig.layout.template == pio.templates["commstoolkit"], chart.__name__
+        assert fig.data, chart.__name__
+        assert fig.layout.title.text and "no data" not in fig.layout.title.text
+        assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text, chart.__name__
+        assert all(t.hovertemplate for t in fig.data), chart.__name__
+
+
+def test_every_chart_on_an_empty_frame_is_an_empty_figure_saying_so(every_chart):
+    for chart, frame in every_chart:
+        fig = chart(frame.iloc[:0])
+        assert fig.data == (), chart.__name__
+        assert fig.layout.title.text.endswith(": no data"), chart.__name__
+        assert fig.layout.template == pio.templates["commstoolkit"]
+    assert charts.send_outcomes(messages_frame([]), title="Run 7").layout.title.text == (
+        "Run 7: no data"
+    )
+
+
+@pytest.mark.parametrize(
+    ("chart", "column", "expects"),
+    [
+        (charts.inventory, "status", "a senders frame (ct.load_senders)"),
+        (charts.pool_composition, "pool_name", "a pool members frame"),
+        (charts.pool_overlap, "sender_id", "a pool members frame"),
+        (charts.send_outcomes, "channel", "a messages frame"),
+        (charts.sender_delivery, "sender_address", "a messages frame"),
+        (charts.fallback, "fallback", "a messages frame"),
+        (charts.delivery_latency, "latency_s", "a messages frame"),
+        (charts.send_timeline, "updated_at", "or an attempts frame"),
+    ],
+)
+def test_a_missing_column_is_named_with_the_frame_expected(chart, column, expects):
+    columns = {
+        "inventory": ["channel", "status"],
+        "pool_composition": ["pool_id", "pool_name", "sender_id", "channel", "status"],
+        "pool_overlap": ["pool_id", "pool_name", "sender_id"],
+    }.get(chart.__name__, MESSAGE_COLUMNS)
+    frame = pd.DataFrame(columns=[c for c in columns if c != column])
+    with pytest.raises(ct.InvalidInputError) as error:
+        chart(frame)
+    message = str(error.value)
+    assert f"no column '{column}'" in message and expects in message
+    assert message.startswith(f"charts.{chart.__name__}:")
+    assert column in error.value.allowed
+
+
+def test_a_chart_given_something_else_than_a_frame_says_what_it_takes():
+    with pytest.raises(ct.InvalidInputError, match="must be a pandas DataFrame") as error:
+        charts.inventory([{"channel": "SMS"}])
+    assert error.value.field == "senders"
