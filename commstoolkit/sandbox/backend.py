@@ -8,13 +8,14 @@ last id served (``after``) and a ``limit``, and return ``(items, more)``.
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from collections.abc import Callable
 
 from . import ids, operations
 from .clock import Clock, rfc3339
 from .exceptions import not_found
+from .messages import Messaging
+from .query import Where
 from .store import Store
 
 CHUNK = 500
@@ -45,57 +46,13 @@ def pool_to_wire(row: sqlite3.Row) -> dict[str, object]:
     }
 
 
-class Where:
-    """A growing SQL WHERE clause with its parameters."""
-
-    def __init__(self) -> None:
-        self.terms: list[str] = []
-        self.params: list[object] = []
-
-    def add(self, term: str, *params: object) -> Where:
-        self.terms.append(term)
-        self.params.extend(params)
-        return self
-
-    def keyset(
-        self,
-        key: str,
-        after: str | None,
-        *,
-        created: str | None = None,
-        prefix: str = "",
-        start: float | None = None,
-        end: float | None = None,
-    ) -> Where:
-        """Rows after ``after`` in ``key`` order and, when given, ``start <= created < end``.
-
-        Ids embed their creation time, so the date window also bounds ``key``: the database
-        walks only the matching stretch of the index, whatever the page.
-        """
-        lower = None
-        if start is not None:
-            first = math.ceil(start)
-            self.add(f"{created} >= ?", first)
-            lower = ids.time_floor(prefix, first * 1000)
-        if end is not None:
-            last = math.ceil(end)
-            self.add(f"{created} < ?", last).add(f"{key} < ?", ids.time_floor(prefix, last * 1000))
-        if after is not None and (lower is None or after >= lower):
-            self.add(f"{key} > ?", after)
-        elif lower is not None:
-            self.add(f"{key} >= ?", lower)
-        return self
-
-    def sql(self) -> str:
-        return " AND ".join(self.terms) or "1"
-
-
 class Backend:
     """State of one sandbox account in a ``Store``, read and changed through API operations."""
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
+        self.messages = Messaging(store, clock, self.next_ids)
 
     # -- senders -------------------------------------------------------------------------
 
@@ -260,13 +217,15 @@ class Backend:
         return operations.to_wire(row, now)
 
     def settle(self) -> int:
-        """Complete every operation due on the sandbox clock; returns how many."""
+        """Complete every pool operation due on the sandbox clock and store the final stats
+        of finished message operations; returns how many operations changed."""
         with self.store.lock:
+            settled = self.messages.settle()
             with self.store.read() as conn:
                 if not operations.due(conn, self.clock.seconds()):
-                    return 0
+                    return settled
             with self.store.write() as conn:
-                return operations.settle(conn, self.clock.seconds())
+                return settled + operations.settle(conn, self.clock.seconds())
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -328,6 +287,18 @@ class Backend:
             instant=self.clock.instant,
         )
         return operation_id
+
+    def next_ids(self, prefix: str, n: int) -> tuple[list[str], int]:
+        """``n`` new ids made in the same millisecond (counting up), and their creation time."""
+        if n <= 0:
+            return [], int(self.clock.seconds())
+        first, created = self._next_id(prefix)
+        ms, random_part = self.store.get_int("id_last_ms"), self.store.get_int("id_last_random")
+        top = 1 << ids.RANDOM_BITS
+        made = [first] + [ids.make_id(prefix, ms, (random_part + i) % top) for i in range(1, n)]
+        self.store.set("id_counter", self.store.get_int("id_counter") + n - 1)
+        self.store.set("id_last_random", (random_part + n - 1) % top)
+        return made, created
 
     def _next_id(self, prefix: str) -> tuple[str, int]:
         """A new id for the current sandbox time, and its creation time (whole seconds).

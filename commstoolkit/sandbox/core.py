@@ -11,6 +11,7 @@ from .backend import Backend
 from .clock import Clock, rfc3339
 from .dispatch import API_ROUTES
 from .faults import Faults
+from .messages import pick_bad_senders
 from .store import Store, default_db_path
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ BASE_URL = "https://sandbox.comms.invalid/v1"
 
 
 class Sandbox:
-    """A faithful, stateful emulator of the Communications API (Senders, SenderPools).
+    """A faithful, stateful emulator of the Communications API (Senders, SenderPools, Messages).
 
     ``db``: a SQLite file shared by every process using it (default ``default_db_path()``), or
     ``":memory:"``. A new file is seeded with ``seed`` (default 7) and ``senders`` (default 300)
@@ -116,6 +117,8 @@ class Sandbox:
                 "memberships": count("memberships"),
                 "operations": count("operations"),
                 "processing": count("operations WHERE status = 'PROCESSING'"),
+                "messageOperations": count("message_operations"),
+                "messages": count("messages"),
                 "faults": count("faults"),
                 "now": rfc3339(self.clock.seconds()),
             }
@@ -143,5 +146,6 @@ class Sandbox:
             self.store.set(key, 0)
         self.clock.start()
         seeding.seed_account(self.store.conn, seed, senders, self.clock.seconds())
+        self.store.set("bad_senders", pick_bad_senders(self.store.conn, seed))
         for key, value in (("seed", seed), ("senders", senders), ("seeded", 1)):
             self.store.set(key, value)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from .control import CONTROL_ROUTES
 from .exceptions import ApiError, error, unauthorized
 from .faults import FaultRule
+from .message_routes import MESSAGE_ROUTES
 from .routes import ROUTES
 from .routing import Call, Route, match
 from .wire import Request, Response, error_response
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
 
 MAX_BODY = 6 * 1024 * 1024
 VERSION = re.compile(r"/(v1|preview)(/.*)\Z")
-# Every API route, in matching order; other resources (Messages, ...) join this list.
-API_ROUTES: list[Route] = [*ROUTES]
+# Every API route, in matching order (a path goes to the first template it matches, so the
+# messaging routes, with "POST /Senders/Resolve", come before "/Senders/{senderId}").
+API_ROUTES: list[Route] = [*MESSAGE_ROUTES, *ROUTES]
 logger = logging.getLogger("commstoolkit.sandbox")
 
 

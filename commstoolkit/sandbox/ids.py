@@ -20,11 +20,18 @@ RANDOM_BITS = 5 * RANDOM_CHARS
 SENDER = "comms_sender_"
 POOL = "comms_senderpool_"
 OPERATION = "comms_operation_"
+MESSAGE = "comms_message_"
+PROFILE = "mem_profile_"
+MEMORY_STORE = "mem_store_"
+SESSION = "comms_session_"
 
 _BODY = "[0-7][a-hjkmnpqrstv-z0-9]{25,34}"
 PATTERNS = {
-    prefix: re.compile(re.escape(prefix) + _BODY + r"\Z") for prefix in (SENDER, POOL, OPERATION)
+    prefix: re.compile(re.escape(prefix) + _BODY + r"\Z")
+    for prefix in (SENDER, POOL, OPERATION, MESSAGE, PROFILE, MEMORY_STORE)
 }
+# Session ids have no leading [0-7] (comms-api.md §1).
+PATTERNS[SESSION] = re.compile(re.escape(SESSION) + r"[a-hjkmnpqrstv-z0-9]{26,34}\Z")
 
 
 _FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET)

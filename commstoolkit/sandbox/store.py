@@ -3,7 +3,9 @@
 One file holds one account, so a server process and several notebook kernels can share it:
 WAL journaling, a busy timeout, and ``BEGIN IMMEDIATE`` for every write. Times are stored as
 epoch seconds (created/updated, whole seconds as the API shows them) or float seconds (due
-times); tags and operation payloads as JSON text.
+times); tags and operation payloads as JSON text. Messages keep their whole timeline (when they
+are sent, final, read), fixed when the send is accepted, so their status is computed from the
+clock on every read.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 BUSY_TIMEOUT_MS = 10_000
 
 SCHEMA = """
@@ -46,13 +48,44 @@ CREATE TABLE IF NOT EXISTS operations (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS operations_kind ON operations (kind, status, id);
 CREATE INDEX IF NOT EXISTS operations_due ON operations (status, due_at);
+CREATE TABLE IF NOT EXISTS message_operations (
+    id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, start_at REAL NOT NULL,
+    final_at REAL NOT NULL, last_change_at REAL NOT NULL, scheduled_for REAL,
+    total INTEGER NOT NULL, unaddressable INTEGER NOT NULL, pool_id TEXT, tags TEXT NOT NULL,
+    content TEXT NOT NULL, stats TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS message_operations_settle ON message_operations (stats, last_change_at);
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY, operation_id TEXT NOT NULL, to_address TEXT NOT NULL,
+    to_channel TEXT NOT NULL, profile TEXT, variables TEXT, sender_id TEXT, channel TEXT,
+    n_attempts INTEGER NOT NULL, created_at INTEGER NOT NULL, start_at REAL NOT NULL,
+    sent_at REAL NOT NULL, final_at REAL NOT NULL, final_status TEXT NOT NULL, read_at REAL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS messages_operation ON messages (operation_id, id);
+CREATE TABLE IF NOT EXISTS attempts (
+    message_id TEXT NOT NULL, n INTEGER NOT NULL, operation_id TEXT NOT NULL,
+    sender_id TEXT NOT NULL, to_address TEXT NOT NULL, to_channel TEXT NOT NULL,
+    attempted_at REAL NOT NULL, sent_at REAL NOT NULL, final_at REAL NOT NULL,
+    final_status TEXT NOT NULL, read_at REAL, error_code INTEGER, sid TEXT NOT NULL,
+    PRIMARY KEY (message_id, n)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS attempts_operation ON attempts (operation_id, attempted_at);
 CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY, rule TEXT NOT NULL, remaining INTEGER, evaluated INTEGER NOT NULL,
     fired INTEGER NOT NULL
 );
 """
 
-DATA_TABLES = ("senders", "pools", "memberships", "operations", "faults")
+DATA_TABLES = (
+    "senders",
+    "pools",
+    "memberships",
+    "operations",
+    "message_operations",
+    "messages",
+    "attempts",
+    "faults",
+)
 
 
 def default_db_path() -> Path:

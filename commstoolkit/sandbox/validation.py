@@ -27,7 +27,15 @@ DATE_PATTERN = re.compile(
     r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z"
 )
 T = TypeVar("T")
-ID_KINDS = {ids.SENDER: "sender", ids.POOL: "sender pool", ids.OPERATION: "operation"}
+ID_KINDS = {
+    ids.SENDER: "sender",
+    ids.POOL: "sender pool",
+    ids.OPERATION: "operation",
+    ids.MESSAGE: "message",
+    ids.PROFILE: "profile",
+    ids.MEMORY_STORE: "memory store",
+    ids.SESSION: "session",
+}
 
 
 class Collector:
@@ -36,9 +44,10 @@ class Collector:
     def __init__(self) -> None:
         self.items: list[ErrorItem] = []
 
-    def add(self, message: str, context: str) -> None:
+    def add(self, message: str, context: str, code: int | None = None) -> None:
+        """Record one error (code 20400 unless another is given, e.g. 21614)."""
         if len(self.items) < MAX_ERRORS:
-            self.items.append(ErrorItem(code_for(400), message, context))
+            self.items.append(ErrorItem(code or code_for(400), message, context))
 
     def check(self) -> None:
         """Raise the collected errors, if any."""
