@@ -61,6 +61,7 @@ STATUS_ORDER = (
 )  # fmt: skip
 DELIVERED_STATUSES = ("DELIVERED", "READ")
 NO_SENDER = "no sender"  # a message that no sender took (unaddressable)
+COLORS[NO_SENDER] = "#8c8c8c"
 
 
 def _template() -> go.layout.Template:
@@ -257,6 +258,12 @@ def finish(
     if y is not None:
         fig.update_yaxes(title_text=y)
     return fig
+
+
+def count_axis(fig: go.Figure, axis: str, largest: float) -> None:
+    """Whole-number ticks on a count axis: a step of 1 while the largest bar is small."""
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(tickformat=",d", rangemode="tozero", **({"dtick": 1} if largest <= 8 else {}))
 
 
 def empty_figure(title: str, why: str | None = None) -> go.Figure:

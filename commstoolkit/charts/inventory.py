@@ -15,6 +15,7 @@ from ._base import (
     TEMPLATE,
     channel_levels,
     checked,
+    count_axis,
     counts,
     documented,
     empty_figure,
@@ -58,6 +59,7 @@ def inventory(senders: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{y:,} senders<extra></extra>")
     fig.update_traces(texttemplate="%{y:,}", textposition="inside", insidetextanchor="middle")
     fig.update_layout(barmode="stack")
+    count_axis(fig, "y", long.groupby("channel")["count"].sum().max())
     totals = ", ".join(
         f"{c} {n:,}" for c, n in long.groupby("channel", sort=False)["count"].sum().items()
     )
@@ -113,6 +115,7 @@ def pool_composition(members: pd.DataFrame, *, title: str | None = None) -> go.F
     )
     fig.update_traces(hovertemplate="%{y}<br>%{fullData.name}: %{x:,} senders<extra></extra>")
     fig.update_layout(barmode="stack")
+    count_axis(fig, "x", long.groupby("pool")["count"].sum().max())
     return finish(
         fig,
         title,

@@ -24,6 +24,7 @@ from ._base import (
     TIMELINE_MESSAGES,
     channel_levels,
     checked,
+    count_axis,
     counts,
     documented,
     empty_figure,
@@ -87,6 +88,7 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
         "(%{customdata[0]:.0%} of the channel)<extra></extra>"
     )
     fig.update_layout(barmode="stack")
+    count_axis(fig, "y", long.groupby("channel")["count"].sum().max())
     delivered = frame["status"].isin(DELIVERED_STATUSES).sum()
     subtitle = f"{plural(len(frame), 'message')}, {delivered / len(frame):.0%} delivered or read"
     return finish(fig, title, subtitle=subtitle, x="Channel", y="Messages", legend="Status")
@@ -206,10 +208,9 @@ def fallback(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     )
     fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{y:,} messages<extra></extra>")
     fig.update_layout(barmode="stack")
-    return finish(
-        fig, title, subtitle=_fallback_summary(data["route"]), x="Route", y="Messages",
-        legend="Status",
-    )  # fmt: skip
+    count_axis(fig, "y", long.groupby("route")["count"].sum().max())
+    subtitle = _fallback_summary(data["route"])
+    return finish(fig, title, subtitle=subtitle, x="Route", y="Messages", legend="Status")
 
 
 def routes(frame: pd.DataFrame) -> pd.Series:
@@ -356,6 +357,7 @@ def send_timeline(
         + "<extra></extra>",
     )
     fig.update_layout(barmode="stack")
+    count_axis(fig, "y", long.groupby("time")["count"].sum().max())
     unit = "attempt" if attempts else "message"
     subtitle = f"{plural(int(dated.sum()), unit)} by {time}, bins of {_duration(step)}"
     return finish(
