@@ -205,6 +205,16 @@ def test_inventory_shows_every_channel_even_without_senders(senders):
         assert bars["ACTIVATED"]["SMS"] == (sms_only["status"] == "ACTIVATED").sum()
 
 
+def test_a_missing_value_is_counted_as_unknown_never_dropped(senders):
+    holes = senders.copy()
+    holes.loc[holes.index[:3], "status"] = pd.NA
+    bars = _bars(charts.inventory(holes))
+    assert sum(sum(counts.values()) for counts in bars.values()) == len(holes)
+    assert sum(bars["unknown"].values()) == 3
+    outcomes = _bars(charts.send_outcomes(_messages([{"channel": "SMS", "status": None}])))
+    assert outcomes == {"unknown": {"SMS": 1, "RCS": 0, "WHATSAPP": 0}}
+
+
 # -- pools -------------------------------------------------------------------------------
 
 

@@ -61,7 +61,9 @@ STATUS_ORDER = (
 )  # fmt: skip
 DELIVERED_STATUSES = ("DELIVERED", "READ")
 NO_SENDER = "no sender"  # a message that no sender took (unaddressable)
+UNKNOWN = "unknown"  # a missing value: shown as such, never guessed
 COLORS[NO_SENDER] = "#8c8c8c"
+COLORS[UNKNOWN] = "#bfb5a8"
 
 
 def _template() -> go.layout.Template:
@@ -222,20 +224,23 @@ def counts(frame: pd.DataFrame, rows: str, columns: str, row_levels, column_leve
 
 
 def status_levels(statuses: pd.Series) -> list[str]:
-    """The statuses that occur in ``statuses``, in the charts' stacking order."""
-    present = set(statuses.dropna().astype(str))
-    return [s for s in levels(statuses, (*STATUS_ORDER, *MESSAGE_STATUSES)) if s in present]
+    """The statuses that occur in ``statuses``, in the charts' stacking order (NA last)."""
+    present = {*statuses.dropna().astype(str), UNKNOWN}
+    order = levels(statuses, (*STATUS_ORDER, *MESSAGE_STATUSES), UNKNOWN)
+    return [s for s in order if s in present]
 
 
 def channel_levels(channels: pd.Series, *, senders: bool = False) -> list[str]:
-    """Every channel (senders' or messages'), then others seen, then ``no sender`` if NA."""
-    known = SENDER_CHANNELS if senders else MESSAGE_CHANNELS
-    return levels(channels, known, None if senders else NO_SENDER)
+    """Every channel (senders' or messages'), then others seen, then the NA label if any:
+    ``unknown`` for senders, ``no sender`` for messages."""
+    if senders:
+        return levels(channels, SENDER_CHANNELS, UNKNOWN)
+    return levels(channels, MESSAGE_CHANNELS, NO_SENDER)
 
 
 def sender_status_levels(statuses: pd.Series) -> list[str]:
-    """ACTIVATED, DEACTIVATED, then any other status seen."""
-    return levels(statuses, SENDER_STATUSES)
+    """ACTIVATED, DEACTIVATED, then any other status seen, then ``unknown`` if NA."""
+    return levels(statuses, SENDER_STATUSES, UNKNOWN)
 
 
 def finish(

@@ -13,6 +13,7 @@ from ._base import (
     OVERLAP,
     SENDERS,
     TEMPLATE,
+    UNKNOWN,
     channel_levels,
     checked,
     count_axis,
@@ -41,7 +42,10 @@ def inventory(senders: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     if frame.empty:
         return empty_figure(title)
     data = pd.DataFrame(
-        {"channel": labelled(frame["channel"], "?"), "status": labelled(frame["status"], "?")}
+        {
+            "channel": labelled(frame["channel"], UNKNOWN),
+            "status": labelled(frame["status"], UNKNOWN),
+        }
     )
     channels = channel_levels(frame["channel"], senders=True)
     statuses = sender_status_levels(frame["status"])
@@ -88,8 +92,8 @@ def pool_composition(members: pd.DataFrame, *, title: str | None = None) -> go.F
     data = pd.DataFrame(
         {
             "pool": frame["pool_id"].astype(str).map(pools),
-            "channel": labelled(frame["channel"], "?"),
-            "status": labelled(frame["status"], "?"),
+            "channel": labelled(frame["channel"], UNKNOWN),
+            "status": labelled(frame["status"], UNKNOWN),
         }
     )
     order = list(

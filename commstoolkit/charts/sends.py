@@ -22,6 +22,7 @@ from ._base import (
     TEMPLATE,
     TIMELINE_ATTEMPTS,
     TIMELINE_MESSAGES,
+    UNKNOWN,
     channel_levels,
     checked,
     count_axis,
@@ -41,7 +42,7 @@ __all__ = ["delivery_latency", "fallback", "send_outcomes", "send_timeline", "se
 RATED_STATUSES = ("DELIVERED", "READ", "UNDELIVERED", "FAILED")
 ROUTE_FALLBACK = "RCS → SMS fallback"
 ROUTE_NO_ATTEMPT = "no attempt"
-ROUTE_UNKNOWN = "unknown"
+ROUTE_UNKNOWN = UNKNOWN  # fallback NA: the attempts were not loaded
 LATENCY_KINDS = ("box", "ecdf")
 # Candidate timeline bins, smallest first; the first giving at most _MAX_BINS bins is used.
 TIMELINE_BINS = (
@@ -66,7 +67,7 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
     data = pd.DataFrame(
         {
             "channel": labelled(frame["channel"], NO_SENDER),
-            "status": labelled(frame["status"], "?"),
+            "status": labelled(frame["status"], UNKNOWN),
         }
     )
     channels = channel_levels(frame["channel"])
@@ -118,7 +119,7 @@ def sender_delivery(
     rated = frame[frame["status"].isin(RATED_STATUSES) & frame["sender_id"].notna()]
     if rated.empty:
         return empty_figure(title, "no delivered or failed message with a sender yet")
-    stats = per_sender(rated)
+    stats = _per_sender(rated)
     shown = stats if top is None else stats.head(top)
     fig = px.bar(
         shown,
@@ -151,7 +152,7 @@ def sender_delivery(
     return finish(fig, title, subtitle=subtitle, x="Delivered (DELIVERED or READ)", y="Sender")
 
 
-def per_sender(rated: pd.DataFrame) -> pd.DataFrame:
+def _per_sender(rated: pd.DataFrame) -> pd.DataFrame:
     """One row per sender, worst first: ``sender_id, sender_address, channel, messages,
     delivered, rate, label, text`` (rate ascending, then more messages, then address)."""
     data = pd.DataFrame(
@@ -194,16 +195,16 @@ def fallback(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     title = title or "RCS and SMS fallback"
     if frame.empty:
         return empty_figure(title)
-    data = pd.DataFrame({"route": routes(frame), "status": labelled(frame["status"], "?")})
+    data = pd.DataFrame({"route": _routes(frame), "status": labelled(frame["status"], UNKNOWN)})
     statuses = status_levels(frame["status"])
-    long = counts(data, "route", "status", route_levels(data["route"]), statuses)
+    long = counts(data, "route", "status", _route_levels(data["route"]), statuses)
     fig = px.bar(
         long,
         template=TEMPLATE,
         x="route",
         y="count",
         color="status",
-        category_orders={"route": route_levels(data["route"]), "status": statuses},
+        category_orders={"route": _route_levels(data["route"]), "status": statuses},
         color_discrete_map=COLORS,
     )
     fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{y:,} messages<extra></extra>")
@@ -213,18 +214,18 @@ def fallback(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     return finish(fig, title, subtitle=subtitle, x="Route", y="Messages", legend="Status")
 
 
-def routes(frame: pd.DataFrame) -> pd.Series:
+def _routes(frame: pd.DataFrame) -> pd.Series:
     """Each message's route label (see ``fallback``)."""
     fell_back = frame["fallback"].astype("boolean")
     after = fell_back.fillna(False).astype(bool)
     channel = labelled(frame["channel"], "")
     route = channel.where(channel != "", ROUTE_NO_ATTEMPT)
     route = route.mask(after & (channel == "SMS"), ROUTE_FALLBACK)
-    route = route.mask(after & (channel != "SMS"), "fallback → " + channel.replace("", "?"))
+    route = route.mask(after & (channel != "SMS"), "fallback → " + channel.replace("", UNKNOWN))
     return route.mask(fell_back.isna(), ROUTE_UNKNOWN)
 
 
-def route_levels(route: pd.Series) -> list[str]:
+def _route_levels(route: pd.Series) -> list[str]:
     """RCS, its SMS fallback and SMS (always), then other routes seen, then the unclear."""
     always = ["RCS", ROUTE_FALLBACK, "SMS"]
     last = [r for r in (ROUTE_NO_ATTEMPT, ROUTE_UNKNOWN) if (route == r).any()]
@@ -272,7 +273,7 @@ def delivery_latency(
         {
             "channel": labelled(final["channel"], NO_SENDER),
             "latency_s": final["latency_s"].astype(float),
-            "status": labelled(final["status"], "?"),
+            "status": labelled(final["status"], UNKNOWN),
         }
     )
     options: dict[str, Any] = {
@@ -335,7 +336,7 @@ def send_timeline(
     times = times[dated]
     step = step or _auto_bin(times.max() - times.min())
     data = pd.DataFrame(
-        {"time": times.dt.floor(step), "status": labelled(frame.loc[dated, "status"], "?")}
+        {"time": times.dt.floor(step), "status": labelled(frame.loc[dated, "status"], UNKNOWN)}
     )
     statuses = status_levels(frame["status"])
     long = data.groupby(["time", "status"]).size().rename("count").reset_index()
