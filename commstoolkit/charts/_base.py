@@ -211,16 +211,13 @@ def labelled(values: pd.Series, missing: str) -> pd.Series:
     return values.astype(object).where(values.notna(), missing).astype(str)
 
 
-def counts(frame: pd.DataFrame, rows: str, columns: str, row_levels, column_levels) -> pd.DataFrame:
-    """Long table ``rows, columns, count`` over every pair of levels (zeros included)."""
-    table = (
-        frame.groupby([rows, columns], observed=True)
-        .size()
-        .unstack(fill_value=0)
-        .reindex(index=row_levels, columns=column_levels, fill_value=0)
-    )
-    table.index.name, table.columns.name = rows, columns
-    return table.stack().rename("count").reset_index()
+def counts(frame: pd.DataFrame, by: dict[str, list[str]]) -> pd.DataFrame:
+    """Long table: one row per combination of the levels ``by`` gives for these columns,
+    with its ``count`` of rows in ``frame`` (zeros included), in the levels' order."""
+    names = list(by)
+    every = pd.MultiIndex.from_product(list(by.values()), names=names)
+    found = frame.groupby(names, observed=True).size()
+    return found.reindex(every, fill_value=0).rename("count").reset_index()
 
 
 def status_levels(statuses: pd.Series) -> list[str]:

@@ -49,7 +49,7 @@ def inventory(senders: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     )
     channels = channel_levels(frame["channel"], senders=True)
     statuses = sender_status_levels(frame["status"])
-    long = counts(data, "channel", "status", channels, statuses)
+    long = counts(data, {"channel": channels, "status": statuses})
     fig = px.bar(
         long,
         template=TEMPLATE,
@@ -101,10 +101,7 @@ def pool_composition(members: pd.DataFrame, *, title: str | None = None) -> go.F
     )
     channels = channel_levels(frame["channel"], senders=True)
     statuses = sender_status_levels(frame["status"])
-    data["group"] = data["channel"] + "\0" + data["status"]
-    groups = [f"{c}\0{s}" for c in channels for s in statuses]
-    long = counts(data, "pool", "group", order, groups)
-    long[["channel", "status"]] = long["group"].str.split("\0", expand=True)
+    long = counts(data, {"pool": order, "channel": channels, "status": statuses})
     fig = px.bar(
         long,
         template=TEMPLATE,

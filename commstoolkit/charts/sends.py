@@ -57,8 +57,8 @@ _ALL_POINTS_UP_TO = 500  # a box plot shows every message up to this many, then 
 def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """Messages by channel and status: one stacked bar per channel, every channel shown.
 
-    A message no sender took (unaddressable, NA
-    channel) counts under "no sender"; messages still in flight show in grey.
+    A message no sender took (unaddressable, NA channel) counts under "no sender";
+    messages still in flight show in grey.
     """
     frame = checked(messages, OUTCOMES, "messages", "send_outcomes")
     title = title or "Message outcomes by channel"
@@ -70,8 +70,8 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
             "status": labelled(frame["status"], UNKNOWN),
         }
     )
-    channels = channel_levels(frame["channel"])
-    long = counts(data, "channel", "status", channels, status_levels(frame["status"]))
+    channels, statuses = channel_levels(frame["channel"]), status_levels(frame["status"])
+    long = counts(data, {"channel": channels, "status": statuses})
     totals = long.groupby("channel")["count"].transform("sum")
     long["share"] = (long["count"] / totals.where(totals > 0)).fillna(0.0)
     fig = px.bar(
@@ -80,7 +80,7 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
         x="channel",
         y="count",
         color="status",
-        category_orders={"channel": channels, "status": status_levels(frame["status"])},
+        category_orders={"channel": channels, "status": statuses},
         color_discrete_map=COLORS,
         custom_data=["share"],
     )
@@ -101,10 +101,10 @@ def sender_delivery(
 ) -> go.Figure:
     """Delivery rate per sender, worst first, bars coloured by rate and labelled "n msgs".
 
-    Rate = DELIVERED or
-    READ over the sender's DELIVERED, READ, UNDELIVERED and FAILED messages; messages in
-    flight, canceled or without a sender are left out (the subtitle says how many). Ties
-    rank the sender with more messages first. ``top`` keeps only the ``top`` worst senders.
+    Rate = DELIVERED or READ over the sender's DELIVERED, READ, UNDELIVERED and FAILED
+    messages; messages in flight, canceled or without a sender are left out (the subtitle
+    says how many). Ties rank the sender with more messages first. ``top`` keeps only the
+    ``top`` worst senders.
     """
     frame = checked(messages, DELIVERY, "messages", "sender_delivery")
     title = title or "Delivery rate by sender, worst first"
@@ -186,10 +186,10 @@ def _per_sender(rated: pd.DataFrame) -> pd.DataFrame:
 def fallback(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """How messages were routed (RCS, RCS → SMS fallback, SMS...) and how each route ended.
 
-    The route comes from the ``fallback`` column and
-    the final channel: no fallback -> the channel; fallback onto SMS -> "RCS → SMS
-    fallback"; no attempt at all -> "no attempt"; NA fallback (attempts not loaded) ->
-    "unknown", never guessed. Bars are stacked by final status.
+    The route comes from the ``fallback`` column and the final channel: no fallback ->
+    the channel; fallback onto SMS -> "RCS → SMS fallback"; no attempt at all -> "no
+    attempt"; NA fallback (attempts not loaded) -> "unknown", never guessed. Bars are
+    stacked by status; the subtitle gives the share of RCS tries that fell back to SMS.
     """
     frame = checked(messages, FALLBACK, "messages", "fallback")
     title = title or "RCS and SMS fallback"
@@ -197,14 +197,15 @@ def fallback(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
         return empty_figure(title)
     data = pd.DataFrame({"route": _routes(frame), "status": labelled(frame["status"], UNKNOWN)})
     statuses = status_levels(frame["status"])
-    long = counts(data, "route", "status", _route_levels(data["route"]), statuses)
+    route_order = _route_levels(data["route"])
+    long = counts(data, {"route": route_order, "status": statuses})
     fig = px.bar(
         long,
         template=TEMPLATE,
         x="route",
         y="count",
         color="status",
-        category_orders={"route": _route_levels(data["route"]), "status": statuses},
+        category_orders={"route": route_order, "status": statuses},
         color_discrete_map=COLORS,
     )
     fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{y:,} messages<extra></extra>")
@@ -252,8 +253,8 @@ def delivery_latency(
     """Seconds from send to final status, by channel: a box per channel, or an ECDF.
 
     Only final messages (DELIVERED, READ, UNDELIVERED, FAILED, CANCELED) with a
-    ``latency_s`` count. ``kind``: "box" (default; every
-    message drawn as a point up to 500 of them) or "ecdf" (share of messages final by then).
+    ``latency_s`` count. ``kind``: "box" (default; every message drawn as a point up to
+    500 of them) or "ecdf" (the share of each channel's messages final by then).
     """
     if kind not in LATENCY_KINDS:
         raise InvalidInputError(
