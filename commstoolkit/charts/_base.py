@@ -45,7 +45,6 @@ MESSAGE_STATUS_COLORS = {
     "GROUP": "#8c8c8c",
     "INBOUND": "#5b8db8",
 }
-COLORS = {**CHANNEL_COLORS, **SENDER_STATUS_COLORS, **MESSAGE_STATUS_COLORS}
 # Delivery rate 0..1: red for a bad sender, amber for a doubtful one, green for a good one.
 RATE_SCALE = [
     (0.0, MESSAGE_STATUS_COLORS["FAILED"]),
@@ -62,8 +61,13 @@ STATUS_ORDER = (
 DELIVERED_STATUSES = ("DELIVERED", "READ")
 NO_SENDER = "no sender"  # a message that no sender took (unaddressable)
 UNKNOWN = "unknown"  # a missing value: shown as such, never guessed
-COLORS[NO_SENDER] = "#8c8c8c"
-COLORS[UNKNOWN] = "#bfb5a8"
+COLORS = {
+    **CHANNEL_COLORS,
+    **SENDER_STATUS_COLORS,
+    **MESSAGE_STATUS_COLORS,
+    NO_SENDER: "#8c8c8c",
+    UNKNOWN: "#bfb5a8",
+}
 
 
 def _template() -> go.layout.Template:
@@ -99,42 +103,31 @@ class FrameKind:
         return f"{article} {self.name} ({self.source}) with columns {', '.join(self.columns)}"
 
 
-def _kind(name: str, source: str, frame_columns: Sequence[str], *columns: str) -> FrameKind:
+# The frames charts take: (what it is, where it comes from, its columns in frames.py).
+_SENDERS = ("senders frame", "ct.load_senders", SENDER_COLUMNS)
+_MEMBERS = ("pool members frame", "ct.load_pool_members", MEMBER_COLUMNS)
+_MESSAGES = ("messages frame", "TestSend.messages, frames.load_messages", MESSAGE_COLUMNS)
+_ATTEMPTS = ("attempts frame", "TestSend.attempts", ATTEMPT_COLUMNS)
+
+
+def _needs(frame: tuple[str, str, Sequence[str]], *columns: str) -> FrameKind:
+    name, source, frame_columns = frame
     unknown = [c for c in columns if c not in frame_columns]
     if unknown:  # frames renamed a column: fail on import, not in an analyst's notebook
         raise RuntimeError(f"charts need {unknown}, which the {name} does not have")
     return FrameKind(name, source, columns)
 
 
-_MESSAGES_FROM = "TestSend.messages, frames.load_messages"
-SENDERS = _kind("senders frame", "ct.load_senders", SENDER_COLUMNS, "channel", "status")
-OVERLAP = _kind(
-    "pool members frame",
-    "ct.load_pool_members",
-    MEMBER_COLUMNS,
-    "pool_id",
-    "pool_name",
-    "sender_id",
-)
-MEMBERS = _kind(
-    "pool members frame",
-    "ct.load_pool_members",
-    MEMBER_COLUMNS,
-    "pool_id", "pool_name", "sender_id", "channel", "status",
-)  # fmt: skip
-OUTCOMES = _kind("messages frame", _MESSAGES_FROM, MESSAGE_COLUMNS, "channel", "status")
-DELIVERY = _kind(
-    "messages frame",
-    _MESSAGES_FROM,
-    MESSAGE_COLUMNS,
-    "sender_id", "sender_address", "channel", "status",
-)  # fmt: skip
-FALLBACK = _kind("messages frame", _MESSAGES_FROM, MESSAGE_COLUMNS, "channel", "status", "fallback")
-LATENCY = _kind("messages frame", _MESSAGES_FROM, MESSAGE_COLUMNS, "channel", "status", "latency_s")
-TIMELINE_MESSAGES = _kind("messages frame", _MESSAGES_FROM, MESSAGE_COLUMNS, "status", "updated_at")
-TIMELINE_ATTEMPTS = _kind(
-    "attempts frame", "TestSend.attempts", ATTEMPT_COLUMNS, "status", "attempted_at"
-)
+# What each chart needs, the only place charts name the frames' columns they check.
+SENDERS = _needs(_SENDERS, "channel", "status")
+MEMBERS = _needs(_MEMBERS, "pool_id", "pool_name", "sender_id", "channel", "status")
+OVERLAP = _needs(_MEMBERS, "pool_id", "pool_name", "sender_id")
+OUTCOMES = _needs(_MESSAGES, "channel", "status")
+DELIVERY = _needs(_MESSAGES, "sender_id", "sender_address", "channel", "status")
+FALLBACK = _needs(_MESSAGES, "channel", "status", "fallback")
+LATENCY = _needs(_MESSAGES, "channel", "status", "latency_s")
+TIMELINE_MESSAGES = _needs(_MESSAGES, "status", "updated_at")
+TIMELINE_ATTEMPTS = _needs(_ATTEMPTS, "status", "attempted_at")
 
 # Argument meanings, written once; every chart's docstring ends with the ones it takes.
 ARGUMENTS = {
