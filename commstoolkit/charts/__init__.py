@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from ._base import CHANNEL_COLORS, COLORS, MESSAGE_STATUS_COLORS, TEMPLATE, TEMPLATE_NAME
 from .inventory import inventory, pool_composition, pool_overlap
-from .sends import delivery_latency, fallback, send_outcomes, send_timeline, sender_delivery
+from .sends import delivery_latency, fallback, send_outcomes, sender_delivery
+from .timeline import send_timeline
 
 __all__ = [
     "CHANNEL_COLORS",

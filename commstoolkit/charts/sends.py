@@ -1,4 +1,4 @@
-"""Test-send charts: outcomes, delivery per sender, RCS fallback, latency, timeline."""
+"""Test-send charts: outcomes, delivery per sender, RCS fallback, latency."""
 
 from __future__ import annotations
 
@@ -20,8 +20,6 @@ from ._base import (
     OUTCOMES,
     RATE_SCALE,
     TEMPLATE,
-    TIMELINE_ATTEMPTS,
-    TIMELINE_MESSAGES,
     UNKNOWN,
     channel_levels,
     checked,
@@ -33,10 +31,9 @@ from ._base import (
     labelled,
     plural,
     status_levels,
-    which_kind,
 )
 
-__all__ = ["delivery_latency", "fallback", "send_outcomes", "send_timeline", "sender_delivery"]
+__all__ = ["delivery_latency", "fallback", "send_outcomes", "sender_delivery"]
 
 # Outcomes a sender answers for: CANCELED (by the caller) and messages in flight do not count.
 RATED_STATUSES = ("DELIVERED", "READ", "UNDELIVERED", "FAILED")
@@ -44,12 +41,6 @@ ROUTE_FALLBACK = "RCS → SMS fallback"
 ROUTE_NO_ATTEMPT = "no attempt"
 ROUTE_UNKNOWN = UNKNOWN  # fallback NA: the attempts were not loaded
 LATENCY_KINDS = ("box", "ecdf")
-# Candidate timeline bins, smallest first; the first giving at most _MAX_BINS bins is used.
-TIMELINE_BINS = (
-    "1s", "2s", "5s", "10s", "15s", "30s", "1min", "2min", "5min", "10min", "15min",
-    "30min", "1h", "2h", "3h", "6h", "12h", "1D", "7D", "28D",
-)  # fmt: skip
-_MAX_BINS = 60
 _ALL_POINTS_UP_TO = 500  # a box plot shows every message up to this many, then outliers only
 
 
@@ -304,97 +295,3 @@ def delivery_latency(
         fig.update_layout(boxmode="overlay", showlegend=False)
         x, y, legend = "Channel", "Seconds to final status", None
     return finish(fig, title, subtitle=subtitle, x=x, y=y, legend=legend)
-
-
-@documented("messages_or_attempts", [TIMELINE_MESSAGES, TIMELINE_ATTEMPTS], "title")
-def send_timeline(
-    messages_or_attempts: pd.DataFrame, *, freq: str | None = None, title: str | None = None
-) -> go.Figure:
-    """Statuses over time: stacked counts per time bin, coloured by status.
-
-    A messages frame shows each message at its latest status, when it last changed
-    (``updated_at``); an attempts frame each attempt when it was made (``attempted_at``).
-    ``freq``: the bin width, a pandas duration such as "5s" or "1min"; None picks one
-    giving at most 60 bins. Times in UTC.
-    """
-    kind = which_kind(
-        messages_or_attempts,
-        (TIMELINE_MESSAGES, TIMELINE_ATTEMPTS),
-        "messages_or_attempts",
-        "send_timeline",
-    )
-    frame = messages_or_attempts
-    time = kind.columns[-1]
-    attempts = kind is TIMELINE_ATTEMPTS
-    title = title or ("Attempts over time" if attempts else "Message statuses over time")
-    step = _bin_width(freq)
-    if frame.empty:
-        return empty_figure(title)
-    times = pd.to_datetime(frame[time], utc=True)
-    dated = times.notna()
-    if not dated.any():
-        return empty_figure(title, f"no {time}")
-    times = times[dated]
-    step = step or _auto_bin(times.max() - times.min())
-    data = pd.DataFrame(
-        {"time": times.dt.floor(step), "status": labelled(frame.loc[dated, "status"], UNKNOWN)}
-    )
-    statuses = status_levels(frame["status"])
-    long = data.groupby(["time", "status"]).size().rename("count").reset_index()
-    fig = px.bar(
-        long,
-        template=TEMPLATE,
-        x="time",
-        y="count",
-        color="status",
-        category_orders={"status": statuses},
-        color_discrete_map=COLORS,
-    )
-    width_ms = step.total_seconds() * 1000
-    fig.update_traces(
-        width=0.9 * width_ms,
-        offset=0,
-        hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC · %{fullData.name}<br>%{y:,} "
-        + ("attempts" if attempts else "messages")
-        + "<extra></extra>",
-    )
-    fig.update_layout(barmode="stack")
-    count_axis(fig, "y", long.groupby("time")["count"].sum().max())
-    unit = "attempt" if attempts else "message"
-    subtitle = f"{plural(int(dated.sum()), unit)} by {time}, bins of {_duration(step)}"
-    return finish(
-        fig, title, subtitle=subtitle, x="Time (UTC)", y=unit.title() + "s", legend="Status"
-    )
-
-
-def _bin_width(freq: str | None) -> pd.Timedelta | None:
-    if freq is None:
-        return None
-    try:
-        step = pd.Timedelta(freq)
-    except (TypeError, ValueError):
-        step = None
-    if step is None or pd.isna(step) or step <= pd.Timedelta(0):
-        raise InvalidInputError(
-            f"charts.send_timeline: freq must be a positive duration such as '5s', '1min' "
-            f"or '1h'; got {freq!r}",
-            field="freq",
-            allowed=TIMELINE_BINS,
-        )
-    return step
-
-
-def _auto_bin(span: pd.Timedelta) -> pd.Timedelta:
-    for candidate in TIMELINE_BINS:
-        step = pd.Timedelta(candidate)
-        if span / step < _MAX_BINS:
-            return step
-    return pd.Timedelta(TIMELINE_BINS[-1])
-
-
-def _duration(step: pd.Timedelta) -> str:
-    seconds = step.total_seconds()
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)} {unit}"
-    return f"{seconds:g} s"
