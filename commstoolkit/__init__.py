@@ -49,6 +49,7 @@ from .pools import (
 )
 
 if TYPE_CHECKING:
+    from . import charts
     from .sandbox import Sandbox
     from .widgets import PoolBuilder
 
@@ -79,6 +80,7 @@ __all__ = [
     "SenderPool",
     "ServerError",
     "ServiceUnavailableError",
+    "charts",
     "connect",
     "create_pool",
     "delete_pool",
@@ -90,17 +92,20 @@ __all__ = [
     "select_senders",
 ]
 
-# name -> (module, attribute); resolved on first access (PEP 562).
+# name -> (module, attribute or None for the module itself); resolved on first access (PEP 562).
 _LAZY = {
     "PoolBuilder": (".widgets", "PoolBuilder"),
     "Sandbox": (".sandbox", "Sandbox"),
+    "charts": (".charts", None),
 }
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module, attribute = _LAZY[name]
-        value = getattr(import_module(module, __name__), attribute)
+        value = import_module(module, __name__)
+        if attribute is not None:
+            value = getattr(value, attribute)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'commstoolkit' has no attribute {name!r}")

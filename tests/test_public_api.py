@@ -31,6 +31,7 @@ PUBLIC = [
     "SenderPool",
     "ServerError",
     "ServiceUnavailableError",
+    "charts",
     "connect",
     "create_pool",
     "delete_pool",
@@ -54,6 +55,7 @@ DESIGN_NAMES = [
     "create_pool",
     "PoolBuilder",
     "Sandbox",
+    "charts",
 ]
 
 
