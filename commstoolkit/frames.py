@@ -313,8 +313,8 @@ def messages_frame(messages: Sequence[Message]) -> pd.DataFrame:
         "to_channel": [m.to_channel for m in messages],
         "status": [m.status for m in messages],
         "sender_id": [m.sender_id for m in messages],
-        "sender_address": [m.sender_address for m in messages],
-        "channel": [m.channel for m in messages],
+        "sender_address": [m.sender_address or None for m in messages],
+        "channel": [_sender_channel(m.channel) for m in messages],
         "fallback": [m.fallback for m in messages],
         "n_attempts": [m.n_attempts for m in messages],
         "error_code": [m.attempts[-1].error_code if m.attempts else None for m in messages],
@@ -338,13 +338,19 @@ def attempts_frame(messages: Sequence[Message]) -> pd.DataFrame:
             rows["attempt"].append(number)
             rows["sender_id"].append(attempt.sender_id)
             rows["sender_address"].append(attempt.sender_address)
-            rows["channel"].append(attempt.channel)
+            rows["channel"].append(_sender_channel(attempt.channel))
             rows["to"].append(attempt.to_address or message.to_address)
             rows["status"].append(attempt.status)
             rows["attempted_at"].append(attempt.attempted_at)
             rows["error_code"].append(attempt.error_code)
             rows["error_message"].append(attempt.error_message)
     return _typed_frame(rows, ATTEMPT_DTYPES)
+
+
+def _sender_channel(channel: str | None) -> str | None:
+    """A sender channel, or None: an unaddressable message's ``from`` is an address
+    (channel PHONE), not a sender."""
+    return channel if channel in MESSAGE_CHANNELS else None
 
 
 def _latency(message: Message) -> float:

@@ -85,6 +85,16 @@ def test_without_attempts_fallback_and_counts_are_na_not_guessed():
     assert frame["latency_s"].tolist() == [4.5, 4.5]
 
 
+def test_an_unaddressable_message_has_no_sender_in_the_frame(recwarn):
+    # The sandbox (like the spec's MessageAddress) gives it ``from: {address: "", channel: PHONE}``.
+    data = _wire(_message(0, "FAILED"), with_attempts=False)
+    data["from"] = {"address": "", "channel": "PHONE"}
+    frame = messages_frame([Message.from_api({**data, "attempts": []})])
+    assert frame["channel"].isna().all() and frame["sender_address"].isna().all()
+    assert frame["sender_id"].isna().all() and frame["n_attempts"].tolist() == [0]
+    assert not recwarn.list
+
+
 def test_attempts_frame_has_one_row_per_attempt_numbered_from_one():
     frame = attempts_frame([_message(0, attempts=FALLBACK), _message(1), _message(2, attempts=())])
     assert tuple(frame.columns) == ATTEMPT_COLUMNS
