@@ -23,7 +23,7 @@ PERCENTILES = (0.5, 0.9, 0.99)
 _TABLE_COLUMNS = ("messages", "final", "delivered", "delivery_rate", "fallbacks", "latency_p50_s")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SendSummary:
     """A test send in numbers.
 
@@ -63,6 +63,9 @@ class SendSummary:
                 f"by status: {statuses}",
             ]
         )
+
+    def __repr__(self) -> str:
+        return str(self)
 
     def _repr_html_(self) -> str:
         head = html.escape(str(self)).replace("\n", "<br>")
