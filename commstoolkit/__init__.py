@@ -35,7 +35,7 @@ from .errors import (
     ServerError,
     ServiceUnavailableError,
 )
-from .frames import load_pool_members, load_pools, load_senders
+from .frames import load_messages, load_pool_members, load_pools, load_senders
 from .models import Operation, Sender, SenderPool
 from .pools import (
     PoolApplyError,
@@ -46,6 +46,15 @@ from .pools import (
     plan_pool,
     pool_report,
     select_senders,
+)
+from .testsend import (
+    DuplicateRecipientWarning,
+    InvalidRecipientsError,
+    SendIncompleteError,
+    SendRefusedError,
+    SendSummary,
+    TestSend,
+    test_send,
 )
 
 if TYPE_CHECKING:
@@ -64,7 +73,9 @@ __all__ = [
     "CommsError",
     "CommsTimeoutError",
     "ConfigurationError",
+    "DuplicateRecipientWarning",
     "InvalidInputError",
+    "InvalidRecipientsError",
     "NotFoundError",
     "Operation",
     "OperationError",
@@ -76,20 +87,26 @@ __all__ = [
     "RateLimitError",
     "RetryPolicy",
     "Sandbox",
+    "SendIncompleteError",
+    "SendRefusedError",
+    "SendSummary",
     "Sender",
     "SenderPool",
     "ServerError",
     "ServiceUnavailableError",
+    "TestSend",
     "charts",
     "connect",
     "create_pool",
     "delete_pool",
+    "load_messages",
     "load_pool_members",
     "load_pools",
     "load_senders",
     "plan_pool",
     "pool_report",
     "select_senders",
+    "test_send",
 ]
 
 # name -> (module, attribute or None for the module itself); resolved on first access (PEP 562).
