@@ -8,6 +8,14 @@
     sandbox.clock.advance(5)                         # running operations complete
     sandbox.faults.add("POST /SenderPools", status=503, times=1)
 
+Messaging: ``POST /Messages`` routes every recipient over the pool's senders (RCS for capable
+handsets, else SMS; RCS failures fall back to SMS; WhatsApp needs a WhatsApp sender), with
+hidden per-sender delivery quality, all deterministic for the seed; statuses follow the clock
+(``delivery`` and ``messages`` explain how). Magic recipients (``delivery.MAGIC_TABLE``):
++15005550001 invalid (400, 21614), ...0002 unaddressable, ...0003 always fails, ...0004 always
+undelivered, ...0005 never RCS-capable, ...0006 always RCS-capable (delivered, read), ...0007
+RCS turned off (RCS fails 61337, SMS delivers).
+
 Defaults: credentials ``DEFAULT_ACCOUNT_SID`` / ``DEFAULT_AUTH_TOKEN``; account file
 ``default_db_path()``; seed 7 with 300 senders; the clock starts at 2025-06-02T09:00:00Z on
 every (re)seed and runs in real time. Over HTTP: ``commstoolkit.sandbox.server``.

@@ -7,7 +7,8 @@ sender (a hash, no state), fixed when a send is accepted:
   turned off (their RCS attempt fails with 61337), the rest are not capable (straight to SMS).
 - **Channels**: a PHONE recipient gets the pool's RCS senders first when its handset looks
   capable, else SMS; a WHATSAPP recipient needs a WHATSAPP sender. ``channels.filterIn``
-  limits the channels and ``channels.priority`` reorders them (lower first). An RCS attempt
+  limits the channels (an empty list limits nothing) and ``channels.priority`` reorders them
+  (lower first; channels it leaves out follow, in the default order). An RCS attempt
   that does not deliver falls back to the next channel (SMS) as a second attempt.
 - **Senders**: within a channel the eligible senders share the traffic, each recipient always
   getting the same one (a hash of its address picks it).

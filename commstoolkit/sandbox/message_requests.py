@@ -23,6 +23,7 @@ MAX_RECIPIENTS = 10_000
 MAX_RESOLVE = 100
 MAX_CONNECTED = 10
 ADDRESS_CHANNELS = ("PHONE", "WHATSAPP")
+ADDRESS_FIELDS = ("address", "channel")
 RESOLVE_CHANNELS = ("EMAIL", "PHONE", "WHATSAPP", "PUSH")
 BAD_NUMBER = "The address specified in the request is not a valid phone number."
 CREDENTIAL = "comms_credential_"
@@ -83,13 +84,18 @@ def _phone_ok(address: str) -> bool:
 
 
 def _address(
-    item: object, where: str, channels: tuple[str, ...], errors: check.Collector, closed: bool
+    item: object,
+    where: str,
+    channels: tuple[str, ...],
+    errors: check.Collector,
+    allowed: tuple[str, ...] | None,
 ) -> tuple[str, str] | None:
-    """``{address, channel}`` -> the pair, or None with its problems recorded."""
+    """``{address, channel}`` -> the pair, or None with its problems recorded; ``allowed``
+    lists the only fields it may have (None: any)."""
     if not isinstance(item, dict):
         errors.add(f'{where} must be an object like {{"address": ..., "channel": ...}}', where)
         return None
-    extra = [k for k in item if k not in ("address", "channel", "variables")] if closed else []
+    extra = [k for k in item if k not in allowed] if allowed is not None else []
     address, channel = item.get("address"), item.get("channel")
     if extra:
         errors.add(f"{where} has an unknown field {extra[0]!r}", f"{where}.{extra[0]}")
@@ -127,7 +133,7 @@ def _recipient(item: object, where: str, errors: check.Collector) -> Recipient |
             errors.add(f"{where}.addresses must hold 1 to {MAX_CONNECTED} addresses", where)
             return None
         found = [
-            _address(a, f"{where}.addresses[{j}]", ADDRESS_CHANNELS, errors, False)
+            _address(a, f"{where}.addresses[{j}]", ADDRESS_CHANNELS, errors, ADDRESS_FIELDS)
             for j, a in enumerate(listed)
         ]
         pairs = tuple(pair for pair in found if pair)
@@ -140,7 +146,7 @@ def _recipient(item: object, where: str, errors: check.Collector) -> Recipient |
                 return None
         profile = {"profileId": item["profileId"], "memoryStoreId": item["memoryStoreId"]}
         return Recipient((("", "PHONE"),), _variables(item, where, errors), profile)
-    pair = _address(item, where, ADDRESS_CHANNELS, errors, True)
+    pair = _address(item, where, ADDRESS_CHANNELS, errors, (*ADDRESS_FIELDS, "variables"))
     if pair is None:
         return None
     variables = _variables(item, where, errors)  # type: ignore[arg-type]
@@ -265,7 +271,7 @@ def parse_resolve(body: bytes) -> ResolveRequest:
     )
     errors = check.Collector()
     found = [
-        _address(item, f"$.recipientAddresses[{i}]", RESOLVE_CHANNELS, errors, False)
+        _address(item, f"$.recipientAddresses[{i}]", RESOLVE_CHANNELS, errors, None)
         for i, item in enumerate(listed)
     ]
     errors.check()

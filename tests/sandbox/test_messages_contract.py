@@ -170,3 +170,33 @@ def test_a_bad_request_is_one_answer_listing_every_invalid_number(api: httpx.Cli
         (21614, "$.to[2].address"),
     ]
     assert error_of(answer)["message"].startswith("The address specified")
+
+
+def test_send_bodies_are_refused_exactly_when_the_schema_refuses_them(
+    raw_api: httpx.Client, sandbox: Sandbox, contract: Contract
+):
+    """Each spec example with one change (a field dropped or added, a string or array
+    emptied): the sandbox refuses what the schema refuses, and accepts what it accepts unless
+    a check the schema cannot express applies (an invalid number, an unknown sender address,
+    a send time that is not a date-time)."""
+    from .test_messages_requests import _mutations
+
+    senders, pool = _seeded(raw_api), pool_id(raw_api)
+    target = datetime(2030, 3, 25, tzinfo=timezone.utc).timestamp()
+    sandbox.clock.advance(target - sandbox.clock.seconds())
+    validator = contract.validator("#/$defs/SendMessagesRequest")
+    tried, semantic = 0, 0
+    for example in contract.examples("POST_Messages__request__*"):
+        body = _with_seeded(example["value"], senders, pool)
+        for variant in (body, *_mutations(body)):
+            answer = raw_api.post("/Messages", json=variant)
+            tried += 1
+            if not validator.is_valid(variant):
+                assert answer.status_code == 400, variant
+            elif answer.status_code != 202:
+                found = answer.json()["errors"][0]
+                assert found["code"] in (21614, 20404) or found["context"].startswith(
+                    "$.schedule.sendAt"
+                ), (variant, found)
+                semantic += 1
+    assert tried > 500 and semantic < tried // 10
