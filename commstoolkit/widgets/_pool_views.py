@@ -17,18 +17,27 @@ from ..models import SENDER_CHANNELS, SenderPool
 from ..pools import PoolApplyError, PoolPlan
 
 __all__ = [
+    "ERROR",
+    "INFO",
+    "OK",
     "PREVIEW_ROWS",
+    "TABLE_STYLE",
     "count_text",
     "diff_text",
     "error_text",
+    "escape_lines",
+    "message_html",
     "outcome_text",
     "plan_ready_text",
+    "pool_options",
     "preview_html",
 ]
 
 PREVIEW_ROWS = 20
+# Colours of the sentences under the buttons: done, failed, information.
+OK, ERROR, INFO = "#1a7f37", "#b42318", "#333"
 _PREVIEW_COLUMNS = ("display_name", "address", "channel", "status", "created_at")
-_TABLE_STYLE = (
+TABLE_STYLE = (
     "<style>.ct-table{border-collapse:collapse;font-size:12px}"
     ".ct-table th,.ct-table td{padding:2px 10px;text-align:left;white-space:nowrap}"
     ".ct-table thead th{border-bottom:1px solid #bbb}"
@@ -72,7 +81,13 @@ def preview_html(
         else f"All {_senders(len(selection))}"
     )
     body = table.to_html(index=False, na_rep="", border=0, classes="ct-table")
-    return f"{_TABLE_STYLE}<div style='font-size:12px;color:#555'>{shown}</div>{body}"
+    return f"{TABLE_STYLE}<div style='font-size:12px;color:#555'>{shown}</div>{body}"
+
+
+def pool_options(pools: pd.DataFrame) -> list[tuple[str, str]]:
+    """``(label, pool_id)`` per pool of a ``load_pools`` frame, labelled ``name (N senders)``."""
+    columns = zip(pools["pool_id"], pools["name"], pools["size"], strict=True)
+    return [(f"{name} ({_senders(size)})", pool_id) for pool_id, name, size in columns]
 
 
 def diff_text(pool_name: str, members: Collection[str], planned: Iterable[str]) -> str:
@@ -149,3 +164,10 @@ def _sentence(text: str) -> str:
 def escape_lines(text: str) -> str:
     """HTML-escape ``text`` (for an ``ipywidgets.HTML`` value)."""
     return html.escape(text).replace("\n", "<br>")
+
+
+def message_html(text: str, color: str = INFO) -> str:
+    """The HTML of a sentence under a widget's buttons (empty text: nothing)."""
+    if not text:
+        return ""
+    return f"<div style='color:{color};white-space:normal'>{escape_lines(text)}</div>"

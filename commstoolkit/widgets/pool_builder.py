@@ -29,19 +29,22 @@ from ._pool_inputs import (
     target_arguments,
 )
 from ._pool_views import (
+    ERROR,
+    INFO,
+    OK,
     count_text,
     diff_text,
     error_text,
-    escape_lines,
+    message_html,
     outcome_text,
     plan_ready_text,
+    pool_options,
     preview_html,
 )
 
 __all__ = ["PoolBuilder"]
 
 _LABEL = widgets.Layout(width="110px")
-_OK, _ERROR, _INFO = "#1a7f37", "#b42318", "#333"
 _ANY_TAG = ""
 # Switched-on toggles read as "included" at a glance (ipywidgets marks them .mod-active).
 _STYLE = (
@@ -246,7 +249,7 @@ class PoolBuilder(widgets.VBox):
             members = self._current_members() if existing else None
         except CommsError as err:
             self.selection = self.senders.iloc[0:0]
-            self._say(error_text("select senders", err), _ERROR)
+            self._say(error_text("select senders", err), ERROR)
             members = None
         self.count_label.value = count_text(self.selection)
         self.preview_table.value = preview_html(self.selection, members=members)
@@ -288,7 +291,7 @@ class PoolBuilder(widgets.VBox):
             )
         except CommsError as err:
             self.plan = None
-            self._say(error_text("plan the pool", err), _ERROR)
+            self._say(error_text("plan the pool", err), ERROR)
             return None
         self.output.outputs = (
             {
@@ -297,7 +300,7 @@ class PoolBuilder(widgets.VBox):
                 "metadata": {},
             },
         )
-        self._say(plan_ready_text(self.plan), _INFO)
+        self._say(plan_ready_text(self.plan), INFO)
         return self.plan
 
     def apply(self, button: Any = None) -> SenderPool | None:
@@ -311,7 +314,7 @@ class PoolBuilder(widgets.VBox):
         plan = self.plan or self.preview()
         if plan is None:
             return None
-        self._say("Applying…", _INFO)
+        self._say("Applying…", INFO)
         self.apply_button.disabled = self.preview_button.disabled = True
         try:
             with self.output:
@@ -319,7 +322,7 @@ class PoolBuilder(widgets.VBox):
         except CommsError as err:
             self.result = None
             self.apply_button.disabled = False
-            self._say(error_text("apply the plan", err), _ERROR)
+            self._say(error_text("apply the plan", err), ERROR)
             return None
         finally:
             self.preview_button.disabled = False
@@ -327,7 +330,7 @@ class PoolBuilder(widgets.VBox):
         self._applied = plan
         self._members.clear()
         self._load_pool_choices()
-        self._say(outcome_text(plan, pool), _OK)
+        self._say(outcome_text(plan, pool), OK)
         return pool
 
     # -- helpers ----------------------------------------------------------------------------
@@ -348,17 +351,12 @@ class PoolBuilder(widgets.VBox):
         try:
             pools = load_pools(self.client).sort_values("name", kind="stable")
         except CommsError as err:
-            self._say(error_text("list the pools", err), _ERROR)
+            self._say(error_text("list the pools", err), ERROR)
             return
         self._pools = pools.set_index("pool_id", drop=False)
-        columns = (pools["pool_id"], pools["name"], pools["size"])
-        options = [
-            (f"{name} ({size:,} senders)", pool_id)
-            for pool_id, name, size in zip(*columns, strict=True)
-        ]
         with self._hold():
             chosen = self.pool_choice.value
-            self.pool_choice.options = options
+            self.pool_choice.options = pool_options(pools)
             self.pool_choice.value = chosen if chosen in self._pools.index else None
 
     def _pool_settings(self, pool_id: str) -> tuple[str, str]:
@@ -380,9 +378,5 @@ class PoolBuilder(widgets.VBox):
         finally:
             self._holding = holding
 
-    def _say(self, text: str, color: str = _INFO) -> None:
-        self.message.value = (
-            f"<div style='color:{color};white-space:normal'>{escape_lines(text)}</div>"
-            if text
-            else ""
-        )
+    def _say(self, text: str, color: str = INFO) -> None:
+        self.message.value = message_html(text, color)
