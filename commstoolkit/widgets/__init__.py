@@ -1,12 +1,15 @@
-"""Notebook widgets (ipywidgets): thin views over the pools functions.
+"""Notebook widgets (ipywidgets): thin views over the pools and test-send functions.
 
 ``PoolBuilder(client)`` picks senders with filters (``select_senders``), previews the pool
-plan (``plan_pool``) and applies it (``PoolPlan.apply``). Importing this package imports
-ipywidgets; ``import commstoolkit`` does not (``ct.PoolBuilder`` loads it on first use).
+plan (``plan_pool``) and applies it (``PoolPlan.apply``). ``TestSendPanel(client)`` dry-runs
+or sends a test message through a pool (``test_send``) and shows the summary and the send
+charts. Importing this package imports ipywidgets; ``import commstoolkit`` does not
+(``ct.PoolBuilder`` loads it on first use).
 """
 
 from __future__ import annotations
 
 from .pool_builder import PoolBuilder
+from .test_send_panel import TestSendPanel
 
-__all__ = ["PoolBuilder"]
+__all__ = ["PoolBuilder", "TestSendPanel"]
