@@ -272,7 +272,7 @@ class Backend:
     ) -> str:
         """Schedule a pool operation on the sandbox clock; returns its id."""
         operation_id, created_at = self._next_id(ids.OPERATION)
-        operations.insert(
+        due_at = operations.insert(
             conn,
             operations.Scheduled(
                 id=operation_id,
@@ -284,8 +284,8 @@ class Backend:
                 extra=extra,
             ),
             now=self.clock.seconds(),
-            instant=self.clock.instant,
         )
+        self.clock.skip_to(due_at)
         return operation_id
 
     def next_ids(self, prefix: str, n: int) -> tuple[list[str], int]:

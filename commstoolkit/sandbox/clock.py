@@ -2,8 +2,10 @@
 
 ``now = base + (real_now - real_base) * speed``. Each reseed starts the clock at ``EPOCH`` (so
 the same seed gives the same data and ids); after that it runs at ``speed`` (1 = real time,
-0 = frozen) and jumps forward with ``advance``. With ``instant`` set, every scheduled
-transition (an operation finishing) is due as soon as it is scheduled.
+0 = frozen) and jumps forward with ``advance``. With ``instant`` set, the clock skips ahead
+after each write to the moment what that write started is over (``skip_to``): operations and
+messages are final at once, with the same realistic timestamps and latencies they would have
+in real time.
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ class Clock:
         with self._store.write():
             self._rebase(self._current() + seconds)
         return self.now()
+
+    def skip_to(self, seconds: float) -> None:
+        """With ``instant`` set, move sandbox time forward to ``seconds`` (never back)."""
+        with self._store.write():
+            if self.instant and seconds > self._current():
+                self._rebase(seconds)
 
     @property
     def speed(self) -> float:

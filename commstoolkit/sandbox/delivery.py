@@ -16,8 +16,8 @@ sender (a hash, no state), fixed when a send is accepted:
   40-60%, and every seeded pool holds at least one bad ACTIVATED SMS sender) and pace.
 - **Timeline**: an attempt is SENT 0.5-1.5 s after it starts and final after a per-channel
   latency (SMS 2-6 s, RCS 1-3 s, WHATSAPP 1-4 s, times the sender's pace); a FAILED attempt
-  is never SENT; about half of delivered RCS / WhatsApp messages are READ 5-60 s later. With
-  ``instant`` every offset is zero.
+  is never SENT; about half of delivered RCS / WhatsApp messages are READ 5-60 s later. (With
+  the clock's ``instant`` set the clock skips ahead past these times; they stay realistic.)
 
 ``MAGIC`` numbers behave the same whatever the seed (see ``MAGIC_TABLE``).
 """
@@ -164,10 +164,8 @@ class Router:
         *,
         filter_in: Sequence[str] | None = None,
         priority: dict[str, int] | None = None,
-        instant: bool = False,
     ) -> None:
         self.seed = seed
-        self.instant = instant
         allowed = set(filter_in) if filter_in else None
         self.by_channel: dict[str, list[Sender]] = {}
         for sender in sorted(senders, key=lambda s: s.id):
@@ -219,17 +217,16 @@ class Router:
     def _attempt(self, sender: Sender, address: str, to_channel: str, at: float) -> Attempt:
         u = units(self.seed, "attempt", address, sender.id, n=6)
         status, error = self._outcome(sender, address, u[0], u[1])
-        scale = 0.0 if self.instant else 1.0
         if status == "FAILED":
-            sent = final = at + scale * (0.3 + 0.7 * u[2])
+            sent = final = at + (0.3 + 0.7 * u[2])
         else:
             base, spread = LATENCY[sender.channel]
-            sent = at + scale * (0.5 + u[2])
-            final = sent + scale * sender.pace * (base + spread * u[3])
+            sent = at + (0.5 + u[2])
+            final = sent + sender.pace * (base + spread * u[3])
         read = None
         magic = MAGIC.get(address)
         if status == "DELIVERED" and sender.channel != "SMS" and (magic == "rcs" or u[4] < 0.5):
-            read = final + scale * (5 + 55 * u[5])
+            read = final + (5 + 55 * u[5])
         return Attempt(sender, address, to_channel, at, sent, final, status, read, error)
 
     def _outcome(self, sender: Sender, address: str, u: float, v: float) -> tuple[str, int | None]:

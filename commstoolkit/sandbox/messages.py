@@ -124,7 +124,7 @@ class Messaging:
     def send(self, request: SendRequest) -> str:
         """Accept a send: route every recipient, store the messages; returns the operation id."""
         with self.store.write() as conn:
-            now, instant = self.clock.seconds(), self.clock.instant
+            now = self.clock.seconds()
             if request.send_at is not None and request.send_at > now + MAX_AHEAD:
                 raise invalid("sendAt may be at most 30 days ahead", "$.schedule.sendAt[0]")
             start = max(now, request.send_at or now)
@@ -135,7 +135,6 @@ class Messaging:
                 self.senders(choice, pool_id),
                 filter_in=choice.filter_in,
                 priority=choice.priority,
-                instant=instant,
             )
             (operation_id,), created = self.next_ids(ids.OPERATION, 1)
             message_ids, _ = self.next_ids(ids.MESSAGE, len(request.recipients))
@@ -177,6 +176,8 @@ class Messaging:
             conn.executemany(
                 "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", attempts
             )
+            if request.send_at is None:
+                self.clock.skip_to(last_change)
         return operation_id
 
     # -- messages ----------------------------------------------------------------------------

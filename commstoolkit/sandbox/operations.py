@@ -37,17 +37,18 @@ class Scheduled:
     extra: dict[str, object] = field(default_factory=dict)  # create: name and tags
 
 
-def insert(conn: sqlite3.Connection, op: Scheduled, *, now: float, instant: bool) -> None:
-    """Store a PROCESSING operation, due ``duration`` sandbox seconds from ``now``."""
+def insert(conn: sqlite3.Connection, op: Scheduled, *, now: float) -> float:
+    """Store a PROCESSING operation, due ``duration`` sandbox seconds from ``now``; its due time."""
     total = len(op.sender_ids)
     payload = json.dumps({"senders": op.sender_ids, **op.extra}, separators=(",", ":"))
-    due_at = now if instant else now + duration(total)
+    due_at = now + duration(total)
     conn.execute(
         "INSERT INTO operations VALUES "
         "(?, 'sender_pool', ?, ?, 'PROCESSING', ?, ?, ?, ?, ?, ?, ?, ?)",
         (op.id, op.action, op.pool_id, total, total - op.failed, op.failed, payload,
          op.created_at, op.created_at, now, due_at),
     )  # fmt: skip
+    return due_at
 
 
 def due(conn: sqlite3.Connection, now: float) -> bool:
