@@ -120,6 +120,7 @@ class TestSendPanel(widgets.VBox):
         self.load_pools()
         self._on_recipients()
         self._on_text()
+        self._update_buttons()
 
     @property
     def live(self) -> bool:
@@ -269,8 +270,9 @@ class TestSendPanel(widgets.VBox):
 
         A progress bar shows while the messages travel; then ``result`` holds the
         ``TestSend`` and the Output shows its summary and the send charts. In live mode
-        nothing happens until the confirmation box is ticked. Returns ``result`` (None on
-        a refusal or error, which is shown as sentences).
+        nothing happens until the confirmation box is ticked. Returns ``result``: None
+        after a refusal or an error (shown as sentences), the partial ``TestSend`` when
+        sending stopped midway (``TestSend.resume`` finishes it).
         """
         if self.live and not self.confirm.value:
             self._say(
