@@ -7,6 +7,7 @@ the parameter name (``pageSize``), as comms-api.md §11 asks.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -147,15 +148,33 @@ def tags(value: object, context: str) -> dict[str, str]:
     return value
 
 
+def _not_json_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
 def json_body(body: bytes) -> object:
-    """The parsed JSON body, else 400 (empty body, bad UTF-8 or bad JSON)."""
+    """The parsed JSON body, else 400 (empty body, bad UTF-8 or bad JSON).
+
+    Strict JSON: NaN, Infinity, numbers too large for a double and integers of more than
+    4,300 digits (Python's limit) are refused too, as a 400, never stored.
+    """
     if not body.strip():
         raise invalid("the request body must be JSON; it is empty", "$")
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_not_json_constant, parse_float=_finite_float)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
         raise invalid(f"the request body is not valid JSON{where}", "$") from None
+    except ValueError as exc:  # a constant or a number refused above, or too many digits
+        reason = str(exc).split(":")[0]
+        raise invalid(f"the request body is not valid JSON: {reason}", "$") from None
     except RecursionError:
         raise invalid("the request body nests arrays or objects too deeply", "$") from None
 
