@@ -24,6 +24,8 @@ MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
 MAX_ERRORS = 20
 TAG_PATTERN = re.compile(r"[a-zA-Z0-9._~-]+\Z")
+SURROGATE = re.compile("[\ud800-\udfff]")
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 DATE_PATTERN = re.compile(
     r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z"
 )
@@ -168,7 +170,8 @@ def json_body(body: bytes) -> object:
     if not body.strip():
         raise invalid("the request body must be JSON; it is empty", "$")
     try:
-        return json.loads(body, parse_constant=_not_json_constant, parse_float=_finite_float)
+        value = json.loads(body, parse_constant=_not_json_constant, parse_float=_finite_float)
+        where = _unpaired_surrogate(value, "$")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
         raise invalid(f"the request body is not valid JSON{where}", "$") from None
@@ -177,6 +180,38 @@ def json_body(body: bytes) -> object:
         raise invalid(f"the request body is not valid JSON: {reason}", "$") from None
     except RecursionError:
         raise invalid("the request body nests arrays or objects too deeply", "$") from None
+    if where is not None:
+        raise invalid(
+            f"{where} holds an unpaired UTF-16 surrogate (\\ud800-\\udfff), which is no text",
+            where,
+        )
+    return value
+
+
+def _unpaired_surrogate(value: object, path: str) -> str | None:
+    """The JSON path of the first string (or key) holding an unpaired surrogate, if any.
+
+    ``json`` joins an escaped pair into one character, so any surrogate left is unpaired;
+    it could be neither stored (UTF-8) nor sent back.
+    """
+    if isinstance(value, str):
+        return path if not value.isascii() and SURROGATE.search(value) else None
+    if isinstance(value, list):
+        items: list[tuple[str, object]] = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+    elif isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            where = f"{path}.{key}" if NAME_PATTERN.match(key) else f"{path}[{json.dumps(key)}]"
+            if SURROGATE.search(key):
+                return where
+            items.append((where, item))
+    else:
+        return None
+    for where, item in items:
+        found = _unpaired_surrogate(item, where)
+        if found is not None:
+            return found
+    return None
 
 
 def json_object(body: bytes) -> dict[str, object]:

@@ -60,3 +60,38 @@ def test_numbers_json_cannot_carry_are_refused_as_invalid_json(box, raw, path, b
     assert answer.status_code == 400, answer.text
     assert _envelope(answer)["context"] == "$"
     assert _snapshot(box) == before
+
+
+def _a_pool(raw: httpx.Client) -> str:
+    return raw.get("/SenderPools").json()["senderPools"][0]["id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "context"),
+    [
+        ("POST", "/SenderPools", b'{"name": "\\ud800"}', "$.name"),
+        ("POST", "/SenderPools", b'{"name": "ok \\udfff ok"}', "$.name"),
+        ("PATCH", "/SenderPools/{pool}", b'{"name": "a\\ud83d"}', "$.name"),
+        ("POST", "/Senders/Search", b'{"address": "\\udc00", "channel": "SMS"}', "$.address"),
+    ],
+    ids=["create-name", "create-low-surrogate", "patch-name", "search-address"],
+)
+def test_unpaired_surrogates_are_a_400_and_never_reach_the_database(
+    box, raw, method, path, body, context
+):
+    """A lone UTF-16 surrogate cannot be stored as UTF-8: a pool named "\\ud800" used to be
+    accepted, then every later request answered 500 (the operation could never complete)."""
+    answer = raw.request(method, path.format(pool=_a_pool(raw)), content=body)
+    assert answer.status_code == 400, answer.text
+    assert _envelope(answer)["context"] == context
+    box.clock.advance(60)
+    assert raw.get("/SenderPools").status_code == 200
+    assert raw.get("/Senders").status_code == 200
+
+
+def test_paired_surrogates_are_one_character_and_welcome(box, raw):
+    answer = raw.post("/SenderPools", content=b'{"name": "launch \\ud83d\\ude80"}')
+    assert answer.status_code == 202
+    box.clock.advance(60)
+    names = [p["name"] for p in raw.get("/SenderPools").json()["senderPools"]]
+    assert "launch 🚀" in names
