@@ -35,6 +35,7 @@ __all__ = [
     "confirm_label",
     "dry_run_text",
     "figure_output",
+    "follow_error_text",
     "html_output",
     "mode_html",
     "recipients_html",
@@ -148,8 +149,8 @@ def route_table(routes: pd.DataFrame) -> pd.DataFrame:
     """One row per recipient of a dry run's routes: the sender a send would use (rank 1).
 
     Columns: ``to, sender_id, sender, sender_address, channel, priority, alternatives``
-    (how many other senders could take it). A recipient no sender can reach has NA sender
-    and ``sender`` saying so.
+    (how many other senders could take it). A recipient no sender can reach has NA
+    sender, priority and alternatives, and ``sender`` saying so.
     """
     first = routes.loc[routes["rank"].fillna(1) == 1]
     ranked = routes.dropna(subset=["rank"])
@@ -164,7 +165,7 @@ def route_table(routes: pd.DataFrame) -> pd.DataFrame:
             "sender_address": first["sender_address"],
             "channel": first["channel"],
             "priority": first["priority"],
-            "alternatives": first["to"].map(others).fillna(0).astype("Int64"),
+            "alternatives": first["to"].map(others).astype("Int64"),
         }
     ).reset_index(drop=True)
 
@@ -240,6 +241,15 @@ def send_error_text(action: str, err: BaseException) -> str:
         return error_text(action, err)
     first = str(err).strip().splitlines()[0] if str(err).strip() else ""
     return f"Could not {action}: unexpected {type(err).__name__}{': ' + first if first else ''}."
+
+
+def follow_error_text(run: TestSend, err: BaseException) -> str:
+    """Sentences for a send whose messages went out but could not be followed to the end."""
+    reason = send_error_text("follow them", err).removeprefix("Could not follow them: ")
+    return (
+        f"The messages were sent (run {run.run_id}), but following them failed: {reason} "
+        "Call .result.wait() to follow them again."
+    )
 
 
 def html_output(markup: str, text: str) -> dict[str, Any]:

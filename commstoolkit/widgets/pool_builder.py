@@ -17,6 +17,7 @@ from ..errors import CommsError
 from ..frames import TAG_PREFIX, load_pool_members, load_pools, load_senders
 from ..models import SENDER_CHANNELS, SENDER_STATUSES, SenderPool
 from ..pools import PoolPlan, plan_pool, select_senders
+from ._capture import captured
 from ._pool_inputs import (
     EXISTING_POOL,
     KEEP_MEMBERS,
@@ -317,7 +318,7 @@ class PoolBuilder(widgets.VBox):
         self._say("Applying…", INFO)
         self.apply_button.disabled = self.preview_button.disabled = True
         try:
-            with self.output:
+            with captured(self.output):  # the progress bar, and errors reach the except
                 pool = plan.apply(progress=True)
         except CommsError as err:
             self.result = None

@@ -21,12 +21,14 @@ from ..frames import load_pools
 from ..models import MESSAGE_ADDRESS_CHANNELS, MESSAGE_CHANNELS
 from ..testsend import SendIncompleteError, TestSend, test_send
 from ..testsend.api import TEXT_MAX
+from ._capture import captured
 from ._pool_views import ERROR, INFO, OK, error_text, message_html, pool_options
 from ._segments import sms_segments
 from ._send_inputs import RecipientCheck, check_recipients, sender_channels
 from ._send_views import (
     confirm_label,
     dry_run_text,
+    follow_error_text,
     mode_html,
     recipients_html,
     result_outputs,
@@ -89,7 +91,7 @@ class TestSendPanel(widgets.VBox):
     ``ct-refresh-pools``, ``ct-recipients``, ``ct-recipient-issues``,
     ``ct-send-channel``, ``ct-filter`` (and ``ct-filter-sms|rcs|whatsapp``), ``ct-text``,
     ``ct-text-count``, ``ct-confirm``, ``ct-dry-run``, ``ct-send``,
-    ``ct-send-message``, ``ct-routes``, ``ct-send-output``.
+    ``ct-send-message``, ``ct-send-progress``, ``ct-routes``, ``ct-send-output``.
     """
 
     __test__ = False  # not a pytest test class, whatever its name
@@ -143,7 +145,7 @@ class TestSendPanel(widgets.VBox):
         )
         self.recipient_issues = widgets.HTML()
         self.channel = widgets.ToggleButtons(
-            options=list(MESSAGE_ADDRESS_CHANNELS), value="PHONE", style={"button_width": "90px"}
+            options=list(MESSAGE_ADDRESS_CHANNELS), value="PHONE", style={"button_width": "110px"}
         )
         self.channel_buttons = {c: _channel_toggle(c) for c in MESSAGE_CHANNELS}
         self.text = widgets.Textarea(
@@ -161,6 +163,7 @@ class TestSendPanel(widgets.VBox):
         self.routes_view = widgets.HTML(
             layout={"max_height": "320px", "overflow": "auto", "width": "100%"}
         )
+        self.progress = widgets.Output()
         self.output = widgets.Output(layout={"overflow": "auto", "max_width": "100%"})
         for control, css in (
             (self.mode_banner, "ct-mode"),
@@ -175,6 +178,7 @@ class TestSendPanel(widgets.VBox):
             (self.dry_run_button, "ct-dry-run"),
             (self.send_button, "ct-send"),
             (self.message, "ct-send-message"),
+            (self.progress, "ct-send-progress"),
             (self.routes_view, "ct-routes"),
             (self.output, "ct-send-output"),
         ):
@@ -195,6 +199,7 @@ class TestSendPanel(widgets.VBox):
             confirm_row,
             widgets.HBox([_label(""), self.dry_run_button, self.send_button]),
             self.message,
+            self.progress,
             self.routes_view,
             self.output,
         ]
@@ -271,8 +276,9 @@ class TestSendPanel(widgets.VBox):
         A progress bar shows while the messages travel; then ``result`` holds the
         ``TestSend`` and the Output shows its summary and the send charts. In live mode
         nothing happens until the confirmation box is ticked. Returns ``result``: None
-        after a refusal or an error (shown as sentences), the partial ``TestSend`` when
-        sending stopped midway (``TestSend.resume`` finishes it).
+        after a refusal or an error before anything was sent (shown as sentences); the
+        ``TestSend`` once messages went out, even when sending stopped midway
+        (``TestSend.resume`` finishes it) or following them failed (``.wait()`` again).
         """
         if self.live and not self.confirm.value:
             self._say(
@@ -298,17 +304,20 @@ class TestSendPanel(widgets.VBox):
 
     def _send_and_follow(self, arguments: dict[str, Any]) -> None:
         self._say(f"Sending {len(self.check.numbers):,} message(s)…", INFO)
-        with self.output:  # the progress bar shows in the Output while the messages travel
-            run = test_send(
-                self.client,
-                **arguments,
-                confirm=bool(self.confirm.value),
-                allow=self.allow,
-                max_recipients=self.max_recipients,
-                wait=False,
-            )
-            self.result = run
-            run.wait(progress=True, timeout=self.timeout)
+        run = test_send(
+            self.client,
+            **arguments,
+            confirm=bool(self.confirm.value),
+            allow=self.allow,
+            max_recipients=self.max_recipients,
+            wait=False,
+        )
+        self.result = run
+        try:
+            with captured(self.progress):  # a progress bar while the messages travel
+                run.wait(progress=True, timeout=self.timeout)
+        finally:
+            self.progress.clear_output()
         self._show_result(run)
 
     def _arguments(self) -> dict[str, Any]:
@@ -352,6 +361,9 @@ class TestSendPanel(widgets.VBox):
             logger.debug("TestSendPanel could not %s", action, exc_info=True)
             if isinstance(err, SendIncompleteError):
                 self.result = err.test_send
+            elif self.result is not None:  # sent; only following the messages failed
+                self._say(follow_error_text(self.result, err), ERROR)
+                return
             self._say(send_error_text(action, err), ERROR)
         finally:
             self._busy = False

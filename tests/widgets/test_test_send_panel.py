@@ -140,7 +140,7 @@ def test_dry_run_shows_test_sends_routes_and_sends_nothing(panel, instant_client
     first = expected.routes[expected.routes["rank"].fillna(1) == 1].reset_index(drop=True)
     for row, (_, route) in zip(rows, first.iterrows(), strict=True):
         if pd.isna(route["sender_id"]):
-            assert row[1:5] == ["no sender of the pool can reach it", "", "", ""]
+            assert row[1:] == ["no sender of the pool can reach it", "", "", "", ""]
         else:
             assert row[2:5] == [route["sender_address"], route["channel"], str(route["priority"])]
     said = _said(panel)
@@ -321,3 +321,24 @@ def test_the_panel_is_a_widget_with_its_css_classes(panel):
         (panel.channel_buttons["SMS"], "ct-filter-sms"),
     ):
         assert css in control._dom_classes
+
+
+class KernelLikeOutput(widgets.Output):
+    """An Output that, like ipywidgets' in a kernel, swallows what is raised inside it."""
+
+    def __exit__(self, etype, evalue, tb):
+        super().__exit__(etype, evalue, tb)
+        return etype is not None
+
+
+def test_an_error_while_following_the_send_is_a_sentence_even_in_a_kernel(panel, instant_client):
+    panel.progress = KernelLikeOutput()
+    instant_client.sandbox.faults.add("GET /Messages/Operations/{operationId}", status=500)
+    panel.recipients.value = ORDINARY
+    run = panel.send_test()
+    said = _said(panel)
+    expected = f"The messages were sent (run {run.run_id}), but following them failed: 500"
+    assert said.startswith(expected), said
+    assert said.endswith("Call .result.wait() to follow them again.")
+    assert run is panel.result and run.run_id is not None
+    assert len(_all_messages(instant_client)) == 1

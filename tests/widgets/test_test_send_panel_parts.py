@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 
+import ipywidgets as widgets
 import pandas as pd
 import pytest
 
@@ -12,6 +13,7 @@ import commstoolkit as ct
 from commstoolkit.errors import InvalidInputError
 from commstoolkit.testsend import InvalidRecipientsError, SendRefusedError
 from commstoolkit.testsend.recipients import normalise_numbers
+from commstoolkit.widgets._capture import captured
 from commstoolkit.widgets._segments import GSM7, UCS2, sms_segments
 from commstoolkit.widgets._send_inputs import check_recipients, sender_channels
 from commstoolkit.widgets._send_views import (
@@ -130,10 +132,10 @@ def test_route_table_has_one_row_per_recipient_with_its_first_route(routes):
     assert table["sender_id"].equals(first["sender_id"])
     assert table["channel"].equals(first["channel"])
     ranked = routes.dropna(subset=["rank"]).groupby("to").size()
-    for _, row in table.iterrows():
-        assert row["alternatives"] == max(ranked.get(row["to"], 1) - 1, 0)
+    reached = table.dropna(subset=["sender_id"])
+    assert list(reached["alternatives"]) == [ranked[to] - 1 for to in reached["to"]]
     unreachable = table[table["to"] == "+15005550002"].iloc[0]
-    assert pd.isna(unreachable["sender_id"])
+    assert pd.isna(unreachable["sender_id"]) and pd.isna(unreachable["alternatives"])
     assert unreachable["sender"] == "no sender of the pool can reach it"
 
 
@@ -174,3 +176,24 @@ def test_figure_output_is_plain_json_with_the_plotly_mime_type():
     figure = output["data"]["application/vnd.plotly.v1+json"]
     assert figure["layout"]["title"]["text"] == fig.layout.title.text
     json.dumps(output)  # what the Output widget sends to the browser must be plain JSON
+
+
+# -- progress capture ---------------------------------------------------------------------------
+
+
+class KernelLikeOutput(widgets.Output):
+    """An Output that, like ipywidgets' in a kernel, swallows what is raised inside it."""
+
+    def __exit__(self, etype, evalue, tb):
+        super().__exit__(etype, evalue, tb)
+        return etype is not None
+
+
+def test_captured_lets_errors_through_an_output_that_swallows_them():
+    output = KernelLikeOutput()
+    with output:
+        raise KeyError("swallowed, as in a kernel")
+    with pytest.raises(KeyError, match="reaches the caller"), captured(output):
+        raise KeyError("reaches the caller")
+    with captured(output):
+        pass
