@@ -139,8 +139,14 @@ class RunningServer:
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket (port 0: any free port); connections queue until served."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    """A listening TCP socket (port 0: any free port); connections queue until served.
+
+    The protocol is named (IPPROTO_TCP) so that asyncio recognises the accepted sockets as
+    TCP and turns Nagle's algorithm off on them: with it on, an answer written in two parts
+    (head, then body) waited for the client's delayed ACK, about 40 ms per request.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
