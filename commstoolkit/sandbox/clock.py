@@ -10,6 +10,7 @@ in real time.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -17,6 +18,9 @@ from datetime import datetime, timezone
 from .store import Store
 
 EPOCH = datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc)
+# Sandbox time never passes the last second the API's date-times can write (9999-12-31).
+MAX_SECONDS = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+MAX_SPEED = 1e6
 
 
 def to_datetime(seconds: float) -> datetime:
@@ -50,10 +54,15 @@ class Clock:
 
     def advance(self, seconds: float) -> datetime:
         """Move sandbox time forward by ``seconds`` (>= 0); returns the new time."""
-        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+        if not _number(seconds, 0, MAX_SECONDS):
             raise ValueError(f"advance: seconds must be a number >= 0, got {seconds!r}")
         with self._store.write():
-            self._rebase(self._current() + seconds)
+            target = self._current() + seconds
+            if target > MAX_SECONDS:
+                raise ValueError(
+                    f"advance: {seconds!r} seconds would take sandbox time past 9999-12-31"
+                )
+            self._rebase(target)
         return self.now()
 
     def skip_to(self, seconds: float) -> None:
@@ -70,8 +79,8 @@ class Clock:
 
     @speed.setter
     def speed(self, value: float) -> None:
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"speed must be a number >= 0, got {value!r}")
+        if not _number(value, 0, MAX_SPEED):
+            raise ValueError(f"speed must be a number from 0 to {MAX_SPEED:g}, got {value!r}")
         with self._store.write():
             self._rebase(self._current(), speed=float(value))
 
@@ -113,10 +122,19 @@ class Clock:
 
     def _current(self) -> float:
         base, real, speed = self._state()
-        return base + (self._real_time() - real) * speed
+        return min(base + (self._real_time() - real) * speed, MAX_SECONDS)
 
     def _rebase(self, seconds: float, speed: float | None = None) -> None:
         self._store.set("clock_base", repr(seconds))
         self._store.set("clock_real", repr(self._real_time()))
         if speed is not None:
             self._store.set("clock_speed", repr(speed))
+
+
+def _number(value: object, low: float, high: float) -> bool:
+    """Whether ``value`` is a real number (not a bool, not NaN) from ``low`` to ``high``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return low <= value <= high  # exact for ints of any size

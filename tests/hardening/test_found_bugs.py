@@ -95,3 +95,39 @@ def test_paired_surrogates_are_one_character_and_welcome(box, raw):
     box.clock.advance(60)
     names = [p["name"] for p in raw.get("/SenderPools").json()["senderPools"]]
     assert "launch 🚀" in names
+
+
+@pytest.mark.parametrize(
+    ("body", "context"),
+    [
+        (b'{"advance": 1e308}', "$.advance"),
+        (b'{"advance": 300000000000}', "$.advance"),  # past the year 9999
+        (b'{"advance": 1' + b"0" * 400 + b"}", "$.advance"),  # too big for a float
+        (b'{"speed": 1e308}', "$.speed"),
+        (b'{"speed": 1e300, "advance": 1}', "$.speed"),
+    ],
+    ids=["1e308", "year-10000", "401-digits", "speed-1e308", "speed-first"],
+)
+def test_the_clock_refuses_times_it_cannot_show(box, raw, body, context):
+    """Sandbox time must stay a date the API can write: these were a 500 (and left the
+    clock at a time every later answer failed to format)."""
+    before = box.clock.to_wire()
+    answer = raw.post(f"{CONTROL}/clock", content=body)
+    assert answer.status_code == 400, answer.text
+    assert _envelope(answer)["context"] == context
+    assert box.clock.to_wire() == before
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), float("inf"), 1e308])
+def test_clock_advance_in_code_refuses_and_changes_nothing(box, seconds):
+    before = box.clock.seconds()
+    with pytest.raises(ValueError, match="advance"):
+        box.clock.advance(seconds)
+    assert box.clock.seconds() == before
+
+
+@pytest.mark.parametrize("speed", [float("nan"), float("inf"), 1e300])
+def test_clock_speed_in_code_refuses_and_changes_nothing(box, speed):
+    with pytest.raises(ValueError, match="speed"):
+        box.clock.speed = speed
+    assert box.clock.speed == 0
