@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 import random
 import sqlite3
 from collections.abc import Iterable
@@ -29,6 +30,9 @@ from .store import Store
 
 DROPS = (None, "before", "after")
 DEFAULT_RETRY_AFTER = {429: 1.0, 503: 1.0}
+MAX_RETRY_AFTER = 86_400.0  # a day
+MAX_LATENCY = 3_600.0  # an hour
+MAX_TIMES = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -54,15 +58,15 @@ class FaultRule:
         return data
 
 
-def _number(name: str, value: object, low: float, high: float | None = None) -> float:
+def _number(name: str, value: object, low: float, high: float) -> float:
+    """``value`` as a float if it is a finite number from ``low`` to ``high``, else ValueError."""
     if (
         not isinstance(value, (int, float))
         or isinstance(value, bool)
-        or value < low
-        or (high is not None and value > high)
+        or (isinstance(value, float) and not math.isfinite(value))
+        or not low <= value <= high  # exact for ints of any size
     ):
-        bound = f"from {low} to {high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be a number {bound}, got {value!r}")
+        raise ValueError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
     return float(value)
 
 
@@ -85,7 +89,8 @@ class Faults:
         drop: str | None = None,
         malformed: bool = False,
     ) -> int:
-        """Add a rule; returns its id. Raises ValueError naming a bad argument."""
+        """Add a rule; returns its id. Raises ValueError naming a bad argument (numbers must
+        be finite: ``retry_after`` up to a day, ``latency`` up to an hour)."""
         if not isinstance(route, str) or not any(
             fnmatch.fnmatchcase(known, route) for known in self._routes
         ):
@@ -95,9 +100,11 @@ class Faults:
         if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
             raise ValueError(f"status must be an HTTP error status 400-599, got {status!r}")
         if times is not None and (
-            not isinstance(times, int) or isinstance(times, bool) or times < 1
+            not isinstance(times, int) or isinstance(times, bool) or not 1 <= times <= MAX_TIMES
         ):
-            raise ValueError(f"times must be a positive integer or None, got {times!r}")
+            raise ValueError(
+                f"times must be an integer from 1 to {MAX_TIMES:,} or None, got {times!r}"
+            )
         if drop not in DROPS:
             raise ValueError(f"drop must be None, 'before' or 'after', got {drop!r}")
         if not isinstance(malformed, bool):
@@ -107,10 +114,12 @@ class Faults:
         rule = {
             "route": route,
             "status": status,
-            "retry_after": None if retry_after is None else _number("retry_after", retry_after, 0),
+            "retry_after": None
+            if retry_after is None
+            else _number("retry_after", retry_after, 0, MAX_RETRY_AFTER),
             "probability": _number("probability", probability, 0, 1),
             "times": times,
-            "latency": _number("latency", latency, 0),
+            "latency": _number("latency", latency, 0, MAX_LATENCY),
             "drop": drop,
             "malformed": malformed,
         }

@@ -131,3 +131,38 @@ def test_clock_speed_in_code_refuses_and_changes_nothing(box, speed):
     with pytest.raises(ValueError, match="speed"):
         box.clock.speed = speed
     assert box.clock.speed == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "context"),
+    [
+        (b'{"route": "*", "status": 429, "retryAfter": 1' + b"0" * 400 + b"}", "$.retryAfter"),
+        (b'{"route": "*", "status": 503, "times": 1' + b"0" * 30 + b"}", "$.times"),
+        (b'{"route": "*", "latency": 1e300}', "$.latency"),
+        (b'{"route": "*", "status": 429, "retryAfter": 1e300}', "$.retryAfter"),
+    ],
+    ids=["retry-after-401-digits", "times-31-digits", "latency-1e300", "retry-after-1e300"],
+)
+def test_fault_rules_with_numbers_out_of_range_are_a_400(box, raw, body, context):
+    """These were a 500 (a number too big for a float or for SQLite), or a rule that made
+    every request hang for ever."""
+    answer = raw.post(f"{CONTROL}/faults", content=body)
+    assert answer.status_code == 400, answer.text
+    assert _envelope(answer)["context"] == context
+    assert box.faults.list() == []
+    assert raw.get("/Senders").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"status": 503, "probability": float("nan")}, "probability"),
+        ({"latency": float("inf")}, "latency"),
+        ({"status": 429, "retry_after": float("nan")}, "retry_after"),
+        ({"status": 503, "times": 10**30}, "times"),
+    ],
+)
+def test_fault_rules_in_code_refuse_non_finite_or_huge_numbers(box, kwargs, named):
+    with pytest.raises(ValueError, match=named):
+        box.faults.add("GET /Senders", **kwargs)
+    assert box.faults.list() == []
