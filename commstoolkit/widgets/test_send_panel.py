@@ -313,12 +313,23 @@ class TestSendPanel(widgets.VBox):
             wait=False,
         )
         self.result = run
+        self._follow(run)
+
+    def _follow(self, run: TestSend) -> None:
+        """Follow a send that went out, then show it; a failure here says it was sent."""
         try:
-            with captured(self.progress):  # a progress bar while the messages travel
-                run.wait(progress=True, timeout=self.timeout)
-        finally:
-            self.progress.clear_output()
-        self._show_result(run)
+            timed_out = False
+            try:
+                with captured(self.progress):  # a progress bar while the messages travel
+                    run.wait(progress=True, timeout=self.timeout)
+            except OperationTimeoutError:
+                timed_out = True
+            finally:
+                self.progress.clear_output()
+            self._show_result(run, timed_out)
+        except Exception as err:  # the panel shows every failure as a sentence
+            logger.debug("TestSendPanel could not follow run %s", run.run_id, exc_info=True)
+            self._say(follow_error_text(run, err), ERROR)
 
     def _arguments(self) -> dict[str, Any]:
         """``test_send``'s arguments from the controls (``InvalidInputError``: what is missing)."""
@@ -355,15 +366,10 @@ class TestSendPanel(widgets.VBox):
             if notes:
                 text, color = self._said
                 self._say(f"{text} {notes}", color)
-        except OperationTimeoutError:
-            self._show_result(self.result, timed_out=True)
         except Exception as err:  # the panel shows every failure as a sentence
             logger.debug("TestSendPanel could not %s", action, exc_info=True)
             if isinstance(err, SendIncompleteError):
                 self.result = err.test_send
-            elif self.result is not None:  # sent; only following the messages failed
-                self._say(follow_error_text(self.result, err), ERROR)
-                return
             self._say(send_error_text(action, err), ERROR)
         finally:
             self._busy = False
@@ -371,9 +377,7 @@ class TestSendPanel(widgets.VBox):
                 self.confirm.value = False  # each live send is confirmed on its own
             self._update_buttons()
 
-    def _show_result(self, run: TestSend | None, timed_out: bool = False) -> None:
-        if run is None:
-            return
+    def _show_result(self, run: TestSend, timed_out: bool) -> None:
         self.output.outputs = result_outputs(run)
         text = send_outcome_text(run, self._pool_name())
         if timed_out:

@@ -342,3 +342,12 @@ def test_an_error_while_following_the_send_is_a_sentence_even_in_a_kernel(panel,
     assert said.endswith("Call .result.wait() to follow them again.")
     assert run is panel.result and run.run_id is not None
     assert len(_all_messages(instant_client)) == 1
+
+
+def test_a_failed_dry_run_after_a_send_does_not_claim_a_send(panel, instant_client):
+    panel.recipients.value = ORDINARY
+    sent = panel.send_test()
+    instant_client.sandbox.faults.add("POST /Senders/Resolve", status=500)
+    assert panel.dry_run() is None
+    assert _said(panel).startswith("Could not run the dry run: 500")
+    assert panel.result is sent and panel.output.outputs == ()
