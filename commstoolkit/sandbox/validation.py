@@ -116,7 +116,7 @@ def date(value: str, context: str) -> float:
         zone = "+00:00" if zone in ("Z", "z") else zone
         stamp = datetime.fromisoformat(f"{day}T{clock}{zone}")
         return stamp.astimezone(timezone.utc).timestamp() + float(fraction or 0)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: before year 1 or after 9999 in UTC
         raise invalid(
             f"{context} must be an RFC 3339 date-time like 2024-04-05T06:20:00Z (got {value!r})",
             context,

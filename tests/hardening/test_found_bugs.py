@@ -166,3 +166,31 @@ def test_fault_rules_in_code_refuse_non_finite_or_huge_numbers(box, kwargs, name
     with pytest.raises(ValueError, match=named):
         box.faults.add("GET /Senders", **kwargs)
     assert box.faults.list() == []
+
+
+EDGE_DATES = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59"]
+
+
+@pytest.mark.parametrize("when", EDGE_DATES)
+@pytest.mark.parametrize("path", ["/Senders", "/SenderPools", "/Messages", "/Messages/Operations"])
+def test_dates_that_leave_the_calendar_in_utc_are_a_400(raw, path, when):
+    """Well-formed RFC 3339 text whose UTC instant is before year 1 or after 9999 was a 500."""
+    answer = raw.get(path, params={"startDate": when})
+    assert answer.status_code == 400, answer.text
+    assert _envelope(answer)["context"] == "startDate"
+
+
+@pytest.mark.parametrize("when", EDGE_DATES)
+def test_a_schedule_outside_the_calendar_is_a_400_and_sends_nothing(box, raw, when):
+    before = box.state()
+    answer = raw.post(
+        "/Messages",
+        json={
+            "to": [{"address": "+15005550006", "channel": "PHONE"}],
+            "content": {"text": "hello"},
+            "schedule": {"sendAt": [when]},
+        },
+    )
+    assert answer.status_code == 400, answer.text
+    assert _envelope(answer)["context"] == "$.schedule.sendAt[0]"
+    assert box.state() == before
