@@ -1,0 +1,272 @@
+"""The committed notebooks: valid and output-free, and each runs top to bottom headless.
+
+Every notebook runs in a real ipykernel (nbclient) against a fresh sandbox file; a failing
+cell fails the test with the cell's source and the error (``execute`` below), and a
+deliberately broken notebook checks that it does.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+import commstoolkit as ct
+from commstoolkit.demo import DEMO_NOTEBOOKS, demo_notebooks_dir
+from commstoolkit.notebook_runner import NotebookCellError, notebook_parameters, run_notebook
+from commstoolkit.reports import count_figures
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+COMMITTED = sorted(NOTEBOOKS.glob("*.ipynb"))
+DELIVERED = ("DELIVERED", "READ")
+RATED = (*DELIVERED, "UNDELIVERED", "FAILED")
+FLAGGED = re.compile(
+    r"Sender \*\*(?P<address>[^*]+)\*\* \((?P<channel>\w+)\) delivers \*\*(?P<rate>\d+)%\*\* "
+    r"\((?P<delivered>\d+) of (?P<messages>\d+) messages\) against (?P<rest>\d+)% for the rest"
+)
+
+
+def execute(notebook: Path | nbformat.NotebookNode, **parameters) -> nbformat.NotebookNode:
+    """Run a notebook headless; a failing cell fails the test showing its source and error."""
+    try:
+        return run_notebook(notebook, parameters, timeout=180)
+    except NotebookCellError as error:
+        pytest.fail(f"{error}\n\n{error.traceback}", pytrace=False)
+
+
+def outputs(notebook: nbformat.NotebookNode, cell_id: str, mimetype: str) -> list[str]:
+    """The ``mimetype`` data (or stream text, for ``"stream"``) of one cell's outputs."""
+    cell = next(c for c in notebook.cells if c.get("id") == cell_id)
+    if mimetype == "stream":
+        return [o["text"] for o in cell.outputs if o["output_type"] == "stream"]
+    return [o["data"][mimetype] for o in cell.outputs if mimetype in o.get("data", {})]
+
+
+def defaults(path: Path) -> dict[str, object]:
+    """The notebook's parameter defaults, as values."""
+    notebook = nbformat.read(path, as_version=4)
+    return {k: ast.literal_eval(v) for k, v in notebook_parameters(notebook).items()}
+
+
+def sandbox(db: Path) -> ct.CommsClient:
+    return ct.connect(sandbox=True, db=db, quiet=True)
+
+
+# -- the committed files -------------------------------------------------------------------
+
+
+def test_the_three_notebooks_are_committed_and_packaged():
+    assert [p.name for p in COMMITTED] == list(DEMO_NOTEBOOKS)
+    assert {p.name for p in demo_notebooks_dir().glob("*.ipynb")} == set(DEMO_NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+def test_committed_notebook_is_valid_v4_5_with_ids_and_no_outputs(path):
+    raw = nbformat.reads(path.read_text(encoding="utf-8"), as_version=nbformat.NO_CONVERT)
+    nbformat.validate(raw)
+    assert (raw.nbformat, raw.nbformat_minor) == (4, 5)
+    assert raw.metadata.kernelspec.name == "python3"
+    ids = [cell.get("id") for cell in raw.cells]
+    assert all(ids) and len(set(ids)) == len(ids)
+    code = [cell for cell in raw.cells if cell.cell_type == "code"]
+    assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
+    assert all("execution" not in cell.metadata for cell in code)
+    assert "widgets" not in raw.metadata
+    tagged = [c for c in raw.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and tagged[0].cell_type == "code"
+    assert not [c for c in raw.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert raw.cells[0].cell_type == "markdown" and raw.cells[0].source.startswith("# ")
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+def test_parameters_default_to_the_sandbox_and_hold_no_secret(path):
+    params = defaults(path)
+    assert params["mode"] == "sandbox"
+    assert {"sandbox_db", "seed", "senders"} <= set(params)
+    assert not [name for name in params if re.search("token|secret|password|key", name)]
+    source = path.read_text(encoding="utf-8")
+    assert "TWILIO_AUTH_TOKEN =" not in source and "auth_token=" not in source
+
+
+# -- each notebook, run headless on a fresh sandbox ----------------------------------------
+
+
+@pytest.mark.slow
+def test_sender_inventory_runs_and_reports_pool_health(tmp_path):
+    db = tmp_path / "sandbox.sqlite3"
+    executed = execute(NOTEBOOKS / "01_sender_inventory.ipynb", sandbox_db=str(db), seed=7)
+    assert count_figures(executed) == 3
+    with sandbox(db) as client:
+        pools = ct.load_pools(client)
+        report = ct.pool_report(client)
+    assert f"300 senders, {len(pools)} pools" in outputs(executed, "load", "stream")[0]
+    notes = outputs(executed, "health", "text/markdown")[0]
+    for row in report.itertuples():
+        if row.n_deactivated:
+            assert f"**{row.name}**: {row.n_deactivated} of {row.size} senders" in notes
+        if row.n_shared:
+            assert f"**{row.name}** shares {row.n_shared} of its {row.size}" in notes
+
+
+@pytest.mark.slow
+def test_build_a_pool_creates_the_pool_its_filters_select(tmp_path):
+    db = tmp_path / "sandbox.sqlite3"
+    path = NOTEBOOKS / "02_build_a_pool.ipynb"
+    params = defaults(path)
+    executed = execute(path, sandbox_db=str(db), seed=7)
+    assert count_figures(executed) == 1
+    assert outputs(executed, "builder", "application/vnd.jupyter.widget-view+json")
+    with sandbox(db) as client:
+        senders = ct.load_senders(client)
+        pools = ct.load_pools(client)
+        created = pools[pools["name"] == params["pool_name"]]
+        assert len(created) == 1
+        members = ct.load_pool_members(client, created["pool_id"].iloc[0])
+    expected = ct.select_senders(
+        senders, channels=params["channels"], statuses=params["statuses"], tags=params["tags"]
+    )
+    assert 0 < len(expected) == len(members)
+    assert set(members["sender_id"]) == set(expected["sender_id"])
+    assert created["tags.team"].iloc[0] == params["pool_tags"]["team"]
+    assert f"holds {len(expected):,} senders" in outputs(executed, "apply", "stream")[0]
+
+    # Run again: the pool exists, the plan is empty, nothing changes.
+    again = execute(path, sandbox_db=str(db), seed=7)
+    plan = outputs(again, "plan", "text/plain")[0]
+    assert "+0 -0" in plan
+    with sandbox(db) as client:
+        assert len(ct.load_pools(client)) == len(pools)
+
+
+@pytest.mark.slow
+def test_test_send_runs_and_its_finding_is_computed_from_the_messages(tmp_path):
+    db = tmp_path / "sandbox.sqlite3"
+    path = NOTEBOOKS / "03_test_send.ipynb"
+    params = defaults(path)
+    executed = execute(path, sandbox_db=str(db), seed=7)
+    assert count_figures(executed) == 5
+    with sandbox(db) as client:
+        messages = ct.load_messages(client)
+    assert len(messages) == params["generated_recipients"] + 5
+    assert messages["status"].isin(RATED).all()  # tracked to the end
+
+    finding = outputs(executed, "finding", "text/markdown")[0]
+    flagged = [m.groupdict() for m in FLAGGED.finditer(finding)]
+    assert flagged, finding  # seed 7 has clearly bad senders in this pool
+    rated = messages[messages["status"].isin(RATED) & messages["sender_id"].notna()]
+    rated = rated[~rated["to"].str.startswith("+1500555000")]
+    for sender in flagged:
+        mine = rated[rated["sender_address"] == sender["address"]]
+        delivered = int(mine["status"].isin(DELIVERED).sum())
+        assert (int(sender["delivered"]), int(sender["messages"])) == (delivered, len(mine))
+        assert int(sender["rate"]) == round(100 * delivered / len(mine))
+        rest = rated[rated["sender_address"] != sender["address"]]
+        assert int(sender["rest"]) == round(100 * rest["status"].isin(DELIVERED).mean())
+    assert params["pool_name"] in finding
+
+
+@pytest.mark.slow
+def test_test_send_says_so_when_no_sender_stands_out(tmp_path):
+    executed = execute(
+        NOTEBOOKS / "03_test_send.ipynb",
+        sandbox_db=str(tmp_path / "sandbox.sqlite3"),
+        generated_recipients=20,  # a message or two per sender: no rate is telling
+        magic_recipients=False,
+    )
+    finding = outputs(executed, "finding", "text/markdown")[0]
+    assert finding.startswith("No sender stands out")
+
+
+# -- the finding, on frames made to order (no kernel) --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def finding():
+    """The notebook's ``finding`` function, taken from its cell."""
+    notebook = nbformat.read(NOTEBOOKS / "03_test_send.ipynb", as_version=4)
+    source = next(c.source for c in notebook.cells if c.get("id") == "finding")
+    namespace: dict[str, object] = {"MAGIC": ["+15005550003"]}
+    exec(source.rsplit("\nMarkdown(", 1)[0], namespace)
+    return namespace["finding"]
+
+
+def _messages(counts: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """Messages per sender address: ``{address: (delivered, undelivered)}``."""
+    rows = []
+    for address, (delivered, undelivered) in counts.items():
+        statuses = ["DELIVERED"] * delivered + ["UNDELIVERED"] * undelivered
+        rows += [
+            {"to": f"+1415555{i:04d}", "status": s, "sender_id": "id-" + address}
+            | {"sender_address": address, "channel": "SMS"}
+            for i, s in enumerate(statuses)
+        ]
+    return pd.DataFrame(rows)
+
+
+def test_finding_names_the_sender_that_delivers_clearly_worse(finding):
+    frame = _messages({"+15550001": (29, 31), "+15550002": (98, 2), "+15550003": (97, 3)})
+    text = finding(frame, "Promo")
+    assert text == (
+        "- Sender **+15550001** (SMS) delivers **48%** (29 of 60 messages) against 98% for "
+        "the rest of the pool: consider removing it from **Promo**."
+    )
+
+
+def test_finding_puts_a_small_dip_down_to_chance(finding):
+    frame = _messages({"+15550001": (8, 2), "+15550002": (95, 5), "+15550003": (96, 4)})
+    assert finding(frame, "Promo").startswith(
+        "No sender stands out in **Promo**: 3 senders delivered 95% of 210 messages"
+    )
+
+
+def test_finding_leaves_the_test_numbers_out(finding):
+    frame = _messages({"+15550001": (50, 0), "+15550002": (50, 0)})
+    failing = frame.iloc[:20].assign(to="+15005550003", status="FAILED")
+    assert finding(pd.concat([frame, failing]), "P").startswith("No sender stands out")
+
+
+def test_finding_with_nothing_final(finding):
+    frame = _messages({"+15550001": (3, 0)}).assign(status="SENT")
+    assert finding(frame, "P").startswith("No message with a sender reached a final status")
+
+
+# -- a failing cell fails the test, showing the cell --------------------------------------
+
+
+def _broken(tmp_path: Path) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Broken on purpose"),
+        nbformat.v4.new_code_cell("total = 10\nparts = 0"),
+        nbformat.v4.new_code_cell("share = total / parts  # divides by zero"),
+        nbformat.v4.new_code_cell("print('never runs')"),
+    ]
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_a_failing_cell_fails_the_test_with_its_source_and_error(tmp_path):
+    with pytest.raises(pytest.fail.Exception) as failed:
+        execute(_broken(tmp_path))
+    message = str(failed.value)
+    assert "broken.ipynb: cell 3" in message
+    assert "ZeroDivisionError: division by zero" in message
+    assert "share = total / parts  # divides by zero" in message
+    assert "never runs" not in message
+
+
+def test_the_cell_error_carries_the_partly_executed_notebook(tmp_path):
+    with pytest.raises(NotebookCellError) as caught:
+        run_notebook(_broken(tmp_path))
+    error = caught.value
+    assert (error.number, error.ename) == (3, "ZeroDivisionError")
+    assert error.cell_id == error.notebook.cells[2].id
+    assert "----> 1 share = total / parts" in error.traceback
+    assert error.notebook.cells[3].outputs == []  # execution stopped at the failure
