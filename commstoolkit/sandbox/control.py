@@ -15,6 +15,7 @@ from collections.abc import Callable
 from . import validation as check
 from .exceptions import invalid, not_found
 from .routing import Call, Route
+from .seed import check_size
 from .wire import Response, json_response
 
 FAULT_FIELDS = {
@@ -48,10 +49,9 @@ def _apply(action: Callable[[], object], where: str) -> None:
 
 def reset(call: Call) -> Response:
     body = _body(call, ("seed", "senders"))
-    for key in body:
-        value = body[key]
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise invalid(f"{key} must be a non-negative integer (got {value!r})", f"$.{key}")
+    for key in ("seed", "senders"):
+        given = {"seed": None, "senders": None, key: body.get(key)}
+        _apply(lambda: check_size(**given), f"$.{key}")  # noqa: B023
     call.sandbox.reset(seed=body.get("seed"), senders=body.get("senders"))  # type: ignore[arg-type]
     return json_response(200, call.sandbox.state())
 

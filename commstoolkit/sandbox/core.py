@@ -48,11 +48,7 @@ class Sandbox:
         auth_token: str | None = None,
         speed: float | None = None,
     ) -> None:
-        for name, value in (("seed", seed), ("senders", senders)):
-            if value is not None and (
-                not isinstance(value, int) or isinstance(value, bool) or value < 0
-            ):
-                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        seeding.check_size(seed, senders)
         self.db_path = ":memory:" if str(db) == ":memory:" else Path(db or default_db_path())
         self.account_sid = account_sid or DEFAULT_ACCOUNT_SID
         self._auth_token = auth_token or DEFAULT_AUTH_TOKEN
@@ -91,6 +87,7 @@ class Sandbox:
     def reset(self, seed: int | None = None, senders: int | None = None) -> None:
         """Reseed the account (same seed and size unless given); clears faults, restarts the
         clock at its epoch (speed and instant kept)."""
+        seeding.check_size(seed, senders)
         with self.store.write():
             seed = self.store.get_int("seed", seeding.DEFAULT_SEED) if seed is None else seed
             senders = (

@@ -20,6 +20,8 @@ from . import ids
 
 DEFAULT_SEED = 7
 DEFAULT_SENDERS = 300
+MAX_SEED = 2**63 - 1
+MAX_SENDERS = 1_000_000
 YEAR = 365 * 24 * 3600
 
 CHANNEL_WEIGHTS = {"SMS": 45, "RCS": 15, "WHATSAPP": 15, "EMAIL": 15, "PUSH": 10}
@@ -101,6 +103,17 @@ class Unique:
                 value = vary(base, n)
         self.seen.add(value)
         return value
+
+
+def check_size(seed: int | None, senders: int | None) -> None:
+    """ValueError naming ``seed`` or ``senders`` unless each is None or an integer from 0 to
+    ``MAX_SEED`` / ``MAX_SENDERS`` (seeding a billion senders would hold the account for
+    hours)."""
+    for name, value, high in (("seed", seed, MAX_SEED), ("senders", senders, MAX_SENDERS)):
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= high
+        ):
+            raise ValueError(f"{name} must be an integer from 0 to {high:,}, got {value!r}")
 
 
 def _digits(rng: random.Random, n: int) -> str:

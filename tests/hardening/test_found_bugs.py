@@ -194,3 +194,26 @@ def test_a_schedule_outside_the_calendar_is_a_400_and_sends_nothing(box, raw, wh
     assert answer.status_code == 400, answer.text
     assert _envelope(answer)["context"] == "$.schedule.sendAt[0]"
     assert box.state() == before
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("body", "context"),
+    [(b'{"senders": 1000000000}', "$.senders"), (b'{"seed": 1' + b"0" * 30 + b"}", "$.seed")],
+    ids=["a-billion-senders", "31-digit-seed"],
+)
+def test_a_reset_the_sandbox_cannot_seed_is_a_400(box, raw, body, context):
+    """A billion senders used to hold the account lock for hours, seeding."""
+    before = box.state()
+    answer = raw.post(f"{CONTROL}/reset", content=body)
+    assert answer.status_code == 400, answer.text
+    assert _envelope(answer)["context"] == context
+    assert box.state() == before
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"), [({"senders": 10**9}, "senders"), ({"seed": 2**64}, "seed")]
+)
+def test_a_sandbox_it_cannot_seed_is_refused_in_code(kwargs, named):
+    with pytest.raises(ValueError, match=named):
+        Sandbox(":memory:", **kwargs)
