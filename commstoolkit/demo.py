@@ -102,8 +102,7 @@ def run_demo(
                 cwd=out,
             )
         except NotebookCellError as error:
-            say(f"  {name}: FAILED")
-            say(f"{error}\n  {error.traceback.splitlines()[-1] if error.traceback else ''}")
+            say(f"  {name}: FAILED\n{error}")
             say(f"The notebook as far as it ran: {out / name} (report {out / f'{stem}.html'})")
             return 1
         seconds = time.monotonic() - started

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import html
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -162,7 +163,10 @@ def _static_outputs(notebook: NotebookNode) -> NotebookNode:
                 output["data"] = {"text/html": _figure_html(data[PLOTLY_MIMETYPE])}
             elif WIDGET_MIMETYPE in data:
                 model = states.get(data[WIDGET_MIMETYPE].get("model_id"), {})
-                output["data"] = {"text/html": _widget_note(model.get("model_name"))}
+                # The repr names the class (PoolBuilder); the model only its base (VBox).
+                named = re.match(r"(\w+)\(", data.get("text/plain", ""))
+                what = named.group(1) if named else model.get("model_name", "")
+                output["data"] = {"text/html": _widget_note(what.removesuffix("Model"))}
     return static
 
 
@@ -181,9 +185,8 @@ def _figure_html(figure: dict[str, Any]) -> str:
     )
 
 
-def _widget_note(model_name: str | None) -> str:
-    what = f" ({html.escape(model_name.removesuffix('Model'))})" if model_name else ""
-    return _WIDGET_NOTE.format(what=what)
+def _widget_note(name: str) -> str:
+    return _WIDGET_NOTE.format(what=f" ({html.escape(name)})" if name else "")
 
 
 def _plotly_js() -> str:

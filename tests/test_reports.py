@@ -148,7 +148,9 @@ def test_a_run_never_writes_the_environment_secret(monkeypatch, tmp_path):
 # -- HTML ----------------------------------------------------------------------------------
 
 
-def _executed_with_figures(n: int, widget: bool = False) -> nbformat.NotebookNode:
+def _executed_with_figures(
+    n: int, widget: bool = False, repr_: str = "IntSlider(value=3)"
+) -> nbformat.NotebookNode:
     """An 'executed' notebook holding ``n`` plotly figures as the kernel leaves them."""
     notebook = _notebook()
     for i in range(n):
@@ -162,7 +164,7 @@ def _executed_with_figures(n: int, widget: bool = False) -> nbformat.NotebookNod
         cell.outputs = [
             nbformat.v4.new_output(
                 "execute_result",
-                data={"application/vnd.jupyter.widget-view+json": view, "text/plain": "Slider"},
+                data={"application/vnd.jupyter.widget-view+json": view, "text/plain": repr_},
             )
         ]
         notebook.cells.append(cell)
@@ -184,10 +186,17 @@ def test_report_html_is_standalone_and_offline():
     assert page.count("Plotly.newPlot(") == 2
     assert page.count('class="plotly-graph-div"') == 2
     assert "Figure 0" in page and "Figure 1" in page
-    assert "Interactive widget (IntSlider)" in page
+    assert "Interactive widget (IntSlider): it runs in JupyterLab" in page
     assert "application/vnd.jupyter.widget-state+json" not in page
     # plotly.js itself, inline, once
     assert page.count('<script type="text/javascript">/**\n* plotly.js v') == 1
+
+
+def test_a_widget_is_named_by_its_class_else_its_model():
+    page = notebook_html(_executed_with_figures(0, widget=True, repr_="PoolBuilder(children=())"))
+    assert "Interactive widget (PoolBuilder)" in page
+    page = notebook_html(_executed_with_figures(0, widget=True, repr_="<widget>"))
+    assert "Interactive widget (IntSlider)" in page
 
 
 def test_report_without_figures_leaves_plotly_js_out():
