@@ -182,6 +182,16 @@ def test_test_send_says_so_when_no_sender_stands_out(tmp_path):
     assert finding.startswith("No sender stands out")
 
 
+@pytest.mark.slow
+def test_live_mode_without_credentials_stops_at_connect_and_never_falls_back(tmp_path):
+    with pytest.raises(NotebookCellError) as caught:
+        run_notebook(NOTEBOOKS / "03_test_send.ipynb", {"mode": "live"}, timeout=120)
+    error = caught.value
+    assert error.cell_id == "connect" and error.ename == "ConfigurationError"
+    assert "sandbox=False needs credentials" in error.evalue
+    assert not [c for c in error.notebook.cells if c.get("id") == "send" and c.outputs]
+
+
 # -- the finding, on frames made to order (no kernel) --------------------------------------
 
 
