@@ -80,6 +80,21 @@ def parse_timestamp(value: str | datetime) -> datetime:
 
     A timestamp without an offset is taken as UTC. Raises ValueError when unreadable.
     """
+    # The API's own form, "2024-04-05T06:20:00Z", read without the regex (a listing of
+    # 100,000 senders holds 200,000 of them); anything else takes the general path below.
+    if (
+        value.__class__ is str
+        and len(value) == 20
+        and value[19] == "Z"
+        and value[10] == "T"
+        and value[4] == value[7] == "-"
+        and value[13] == value[16] == ":"
+        and value.isascii()
+    ):
+        try:
+            return datetime.fromisoformat(value[:19]).replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass  # e.g. month 13: the general path raises with its message
     if isinstance(value, datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return aware.astimezone(timezone.utc)
