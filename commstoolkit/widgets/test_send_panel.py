@@ -80,8 +80,10 @@ class TestSendPanel(widgets.VBox):
     rules as ``test_send``), ``channel`` (PHONE or WHATSAPP), ``channel_buttons`` (dict
     of ``ToggleButton``: the pool's sender channels allowed; all on = no filter),
     ``text`` (with its character and SMS segment count), ``confirm`` (live only: Send
-    stays disabled until it is ticked; it is unticked again after each send),
-    ``dry_run_button``, ``send_button``.
+    stays disabled until it is ticked; unticked again by each send and by any change of
+    pool or recipients), ``dry_run_button``, ``send_button``. What the buttons call:
+    ``dry_run()`` (returns ``routes``), ``send_test()`` (returns ``result``),
+    ``load_pools()``.
 
     Latest values: ``check`` (``RecipientCheck`` of the recipients box), ``routes``
     (the last dry run's routes frame, as ``TestSend.routes``; None until a dry run),
