@@ -217,3 +217,41 @@ def test_a_reset_the_sandbox_cannot_seed_is_a_400(box, raw, body, context):
 def test_a_sandbox_it_cannot_seed_is_refused_in_code(kwargs, named):
     with pytest.raises(ValueError, match=named):
         Sandbox(":memory:", **kwargs)
+
+
+class _NoNetwork(httpx.BaseTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"a request was sent: {request.method} {request.url}")
+
+
+@pytest.fixture
+def offline():
+    import commstoolkit as ct
+
+    with ct.CommsClient(account_sid="AC1", auth_token="t", transport=_NoNetwork()) as client:
+        yield client
+
+
+GOOD_POOL = "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8"
+
+
+@pytest.mark.parametrize(
+    "pool_ids", ["nope", [GOOD_POOL, "nope"], 5], ids=["bad", "good-then-bad", "number"]
+)
+def test_load_pool_members_checks_every_id_first_naming_pool_ids(offline, pool_ids):
+    """A bad id after a good one used to be found only after fetching the good pool; the
+    error named "id", and a number was a TypeError."""
+    import commstoolkit as ct
+
+    with pytest.raises(ct.InvalidInputError) as caught:
+        ct.load_pool_members(offline, pool_ids)
+    assert caught.value.field == "pool_ids" and "pool_ids" in str(caught.value)
+
+
+@pytest.mark.parametrize("channel", [123, b"SMS"])
+def test_load_senders_with_a_channel_that_is_no_text_names_it(offline, channel):
+    """It was a TypeError ('int' object is not iterable)."""
+    import commstoolkit as ct
+
+    with pytest.raises(ct.InvalidInputError, match="channel"):
+        ct.load_senders(offline, channel=channel)
