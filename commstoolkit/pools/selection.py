@@ -44,6 +44,15 @@ def select_senders(
     the allowed values) for an unknown channel or status, a tag key no column holds, an
     unreadable date or a frame without the columns a filter needs.
     """
+    if not isinstance(senders, pd.DataFrame):
+        raise InvalidInputError(
+            f"senders: expected a senders frame (load_senders), got {type(senders).__name__}",
+            field="senders",
+        )
+    if search is not None and not isinstance(search, str):
+        raise InvalidInputError(
+            f"search: expected text to look for, got {search!r}", field="search"
+        )
     mask = np.ones(len(senders), dtype=bool)
     if channels is not None:
         wanted = _enum_values("channels", channels, SENDER_CHANNELS)
@@ -55,7 +64,7 @@ def select_senders(
         mask &= _isin(senders[TAG_PREFIX + key], values)
     if created_after is not None or created_before is not None:
         mask &= _date_mask(senders, created_after, created_before)
-    text = search.strip() if isinstance(search, str) else search
+    text = search.strip() if search is not None else None
     if text:
         # Text search is the costly filter: run it only on the rows still in the running.
         rows = np.flatnonzero(mask)
@@ -74,7 +83,12 @@ def _column(senders: pd.DataFrame, column: str, field: str) -> pd.Series:
 
 
 def _enum_values(field: str, value: str | Iterable[str], allowed: tuple[str, ...]) -> list[str]:
-    values = [value] if isinstance(value, str) else list(value)
+    if isinstance(value, str):
+        values: list = [value]
+    elif isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
+        values = list(value)
+    else:
+        values = [value]
     bad = [v for v in values if not isinstance(v, str) or v.upper() not in allowed]
     if bad:
         raise InvalidInputError(

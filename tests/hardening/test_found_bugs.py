@@ -255,3 +255,30 @@ def test_load_senders_with_a_channel_that_is_no_text_names_it(offline, channel):
 
     with pytest.raises(ct.InvalidInputError, match="channel"):
         ct.load_senders(offline, channel=channel)
+
+
+@pytest.mark.parametrize(
+    ("senders", "kwargs", "named"),
+    [
+        ("frame", {"channels": 123}, "channels"),
+        ("frame", {"statuses": b"ACTIVATED"}, "statuses"),
+        ("frame", {"search": 5}, "search"),
+        ("senders.csv", {}, "senders"),
+    ],
+    ids=["channels-number", "statuses-bytes", "search-number", "text-for-a-frame"],
+)
+def test_select_senders_names_arguments_of_the_wrong_type(box, senders, kwargs, named):
+    """These were a TypeError or an AttributeError from deep inside pandas."""
+    import commstoolkit as ct
+
+    if senders == "frame":
+        client = ct.CommsClient(
+            account_sid=box.account_sid,
+            auth_token=box.auth_token,
+            base_url=box.base_url,
+            transport=box.transport(),
+        )
+        senders = ct.load_senders(client)
+    with pytest.raises(ct.InvalidInputError) as caught:
+        ct.select_senders(senders, **kwargs)
+    assert caught.value.field == named and named in str(caught.value)
