@@ -73,6 +73,7 @@ def test_send(
     sender_channels = _channels(channels)
     text = _text(text)
     _check_timeout(timeout)
+    _check_journal(journal)
     recipients = normalise_numbers(to)
     if dry_run:
         routes = resolve_routes(client, pool_id, recipients, channel, sender_channels)
@@ -221,6 +222,15 @@ def _text(text: Any) -> str:
         field="text",
         allowed=f"1..{TEXT_MAX} characters",
     )
+
+
+def _check_journal(journal: Any) -> None:
+    if journal is not None and not isinstance(journal, (str, os.PathLike)):
+        raise InvalidInputError(
+            f"journal: expected a file path (str or pathlib.Path) or None, got {journal!r}",
+            field="journal",
+            allowed="a file path or None",
+        )
 
 
 def _check_timeout(timeout: Any) -> None:

@@ -282,3 +282,13 @@ def test_select_senders_names_arguments_of_the_wrong_type(box, senders, kwargs, 
     with pytest.raises(ct.InvalidInputError) as caught:
         ct.select_senders(senders, **kwargs)
     assert caught.value.field == named and named in str(caught.value)
+
+
+@pytest.mark.parametrize("journal", [123, b"run.jsonl", ["run.jsonl"]])
+def test_test_send_refuses_a_journal_that_is_no_path_before_any_request(offline, journal):
+    """The pool was fetched first, then a TypeError came from pathlib."""
+    import commstoolkit as ct
+
+    with pytest.raises(ct.InvalidInputError) as caught:
+        ct.test_send(offline, GOOD_POOL, "+15005550006", "hi", journal=journal)
+    assert caught.value.field == "journal"
