@@ -60,7 +60,7 @@ from .testsend import (
 if TYPE_CHECKING:
     from . import charts
     from .sandbox import Sandbox
-    from .widgets import PoolBuilder
+    from .widgets import PoolBuilder, TestSendPanel
 
 __version__ = "0.1.0"
 
@@ -95,6 +95,7 @@ __all__ = [
     "ServerError",
     "ServiceUnavailableError",
     "TestSend",
+    "TestSendPanel",
     "charts",
     "connect",
     "create_pool",
@@ -113,6 +114,7 @@ __all__ = [
 _LAZY = {
     "PoolBuilder": (".widgets", "PoolBuilder"),
     "Sandbox": (".sandbox", "Sandbox"),
+    "TestSendPanel": (".widgets", "TestSendPanel"),
     "charts": (".charts", None),
 }
 

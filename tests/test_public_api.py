@@ -37,6 +37,7 @@ PUBLIC = [
     "ServerError",
     "ServiceUnavailableError",
     "TestSend",
+    "TestSendPanel",
     "charts",
     "connect",
     "create_pool",
@@ -51,7 +52,7 @@ PUBLIC = [
     "test_send",
 ]
 
-# design.md §2 names provided so far; the notebooks issue adds TestSendPanel.
+# Every name of design.md §2.
 DESIGN_NAMES = [
     "connect",
     "load_senders",
@@ -62,6 +63,7 @@ DESIGN_NAMES = [
     "create_pool",
     "test_send",
     "PoolBuilder",
+    "TestSendPanel",
     "Sandbox",
     "charts",
 ]
