@@ -27,7 +27,7 @@ from .models import SENDER_CHANNELS, SENDER_STATUSES
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .client import CommsClient
+    from . import CommsClient  # the public name: only connect() joins client and sandbox
 
 __all__ = ["main"]
 
