@@ -8,7 +8,7 @@ Nothing outside this module spells a camelCase field name.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Generic, TypeVar
@@ -35,6 +35,7 @@ __all__ = [
     "Route",
     "SendMessages",
     "Sender",
+    "SenderColumns",
     "SenderPool",
     "SenderPoolCreate",
     "SenderPoolUpdate",
@@ -45,6 +46,7 @@ __all__ = [
     "paging",
     "parse_timestamp",
     "query_params",
+    "read_page",
     "tags_query",
 ]
 
@@ -68,6 +70,7 @@ MESSAGE_ADDRESS_CHANNELS = ("PHONE", "WHATSAPP")  # the channels of a send's rec
 _FINAL_MESSAGE_STATS = ("delivered", "read", "undelivered", "failed", "canceled")
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 _RFC3339 = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?P<frac>\.\d+)?"
@@ -174,6 +177,116 @@ class Sender:
             created_at=parse_timestamp(data["createdAt"]),
             updated_at=parse_timestamp(data["updatedAt"]),
         )
+
+
+class SenderColumns:
+    """Senders held column by column (one list per ``Sender`` field), without a ``Sender``
+    per item: the bulk path of ``frames.load_senders`` for large accounts.
+
+    ``add(objects)`` appends a page of Sender JSON objects, ``extend(senders)`` appends
+    ``Sender`` objects. Every value is what ``Sender.from_api`` reads, and a page it cannot
+    read raises what ``Sender.from_api`` raises (the page is then not added). ``tags`` maps
+    each tag key to one value per row, None where the sender has no such tag.
+    """
+
+    __slots__ = (
+        "address",
+        "channel",
+        "created_at",
+        "display_name",
+        "id",
+        "status",
+        "tags",
+        "updated_at",
+    )
+
+    def __init__(self) -> None:
+        self.id: list[str] = []
+        self.display_name: list[str | None] = []
+        self.address: list[str] = []
+        self.channel: list[str] = []
+        self.status: list[str] = []
+        self.created_at: list[datetime] = []
+        self.updated_at: list[datetime] = []
+        self.tags: dict[str, list[str | None]] = {}
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def add(self, objects: Sequence[Mapping[str, Any]]) -> int:
+        """Append a page of ``Sender`` JSON objects; returns how many it held."""
+        try:
+            page = _sender_page(objects)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            page = None
+        if page is None:
+            # Something unusual (a timestamp in another form, a tag value that is not text,
+            # a bad object): read each one as Sender.from_api does, errors included.
+            return self.extend([Sender.from_api(data) for data in objects])
+        fields, tags = page
+        self._append(fields, tags)
+        return len(fields[0])
+
+    def extend(self, senders: Sequence[Sender]) -> int:
+        """Append ``Sender`` objects; returns how many."""
+        fields = (
+            [s.id for s in senders],
+            [s.display_name for s in senders],
+            [s.address for s in senders],
+            [s.channel for s in senders],
+            [s.status for s in senders],
+            [s.created_at for s in senders],
+            [s.updated_at for s in senders],
+        )
+        self._append(fields, [s.tags for s in senders])
+        return len(senders)
+
+    def _append(self, fields: tuple[list[Any], ...], tags: list[Mapping[str, str]]) -> None:
+        before, added = len(self.id), len(fields[0])
+        keys = set().union(*tags)
+        for key in keys - self.tags.keys():
+            self.tags[key] = [None] * before
+        for key, values in self.tags.items():
+            values.extend([t.get(key) for t in tags] if key in keys else [None] * added)
+        for column, values in zip(
+            (
+                self.id,
+                self.display_name,
+                self.address,
+                self.channel,
+                self.status,
+                self.created_at,
+                self.updated_at,
+            ),
+            fields,
+            strict=True,
+        ):
+            column.extend(values)
+
+
+_NO_TAGS: Mapping[str, str] = {}
+
+
+def _sender_page(
+    objects: Sequence[Mapping[str, Any]],
+) -> tuple[tuple[list[Any], ...], list[Mapping[str, str]]] | None:
+    """A page of Sender JSON objects read field by field (one pass per field), or None when
+    a tag map is not a dict of text values (``Sender.from_api`` converts those)."""
+    tags = [data.get("tags") or _NO_TAGS for data in objects]
+    if not all(t.__class__ is dict for t in tags if t is not _NO_TAGS) or not all(
+        key.__class__ is str and value.__class__ is str for t in tags for key, value in t.items()
+    ):
+        return None
+    fields = (
+        [data["id"] for data in objects],
+        [data.get("displayName") for data in objects],
+        [data["address"] for data in objects],
+        [data["channel"] for data in objects],
+        [data["status"] for data in objects],
+        [parse_timestamp(data["createdAt"]) for data in objects],
+        [parse_timestamp(data["updatedAt"]) for data in objects],
+    )
+    return fields, tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,11 +417,20 @@ class Page(Generic[T]):
         cls, data: Mapping[str, Any], items: str, parse: Callable[[Mapping[str, Any]], T]
     ) -> Page[T]:
         """Read a list body; ``items`` is the snake_case name of its list ("sender_pools")."""
-        pagination = data.get("pagination") or {}
-        return cls(
-            items=[parse(item) for item in data.get(_camel(items)) or []],
-            next=pagination.get("next") or None,
-        )
+        found, next_cursor = read_page(data, items, lambda objects: [parse(o) for o in objects])
+        return cls(items=found, next=next_cursor)
+
+
+def read_page(
+    data: Mapping[str, Any], items: str, read: Callable[[list[Any]], R]
+) -> tuple[R, str | None]:
+    """Read a list body with a whole-page reader: ``(read(its objects), pagination.next)``.
+
+    ``items`` is the snake_case name of its list; ``read`` gets the JSON objects as decoded
+    (``SenderColumns.add`` reads a page at once, ``Page.from_api`` one object at a time).
+    """
+    pagination = data.get("pagination") or {}
+    return read(data.get(_camel(items)) or []), pagination.get("next") or None
 
 
 def paging(page_size: int | None, page_token: str | None) -> dict[str, Any]:

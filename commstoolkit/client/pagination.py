@@ -13,17 +13,19 @@ from typing import Any, Generic, TypeVar
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import parse_payload
 from commstoolkit.errors import UnexpectedResponseError
-from commstoolkit.models import Page, paging
+from commstoolkit.models import paging, read_page
 
 __all__ = ["Pager"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Pager(Generic[T]):
     """All items of a listing, fetched page by page as you iterate.
 
-    ``for item in pager`` yields every item; ``pager.pages()`` yields one list per HTTP page.
+    ``for item in pager`` yields every item; ``pager.pages()`` yields one list per HTTP page;
+    ``pager.read_pages(read)`` yields each page read at once by ``read``.
     Nothing is requested until iteration starts, and each iteration starts from the first page.
     """
 
@@ -54,22 +56,30 @@ class Pager(Generic[T]):
 
     def pages(self) -> Iterator[list[T]]:
         """Yield the items one HTTP page at a time (a list per page)."""
+        parse = self._parse
+        return self.read_pages(lambda objects: [parse(data) for data in objects])
+
+    def read_pages(self, read: Callable[[list[Any]], R]) -> Iterator[R]:
+        """Yield ``read(objects)`` for each HTTP page, ``objects`` being its items as decoded
+        JSON: a whole-page reader (``models.SenderColumns.add``) need not build an object
+        per item. What ``read`` cannot read is an ``UnexpectedResponseError``, as in
+        ``pages()``."""
         cursor: str | None = None
         seen: set[str] = set()
         while True:
-            page = self._fetch(cursor)
-            yield page.items
-            if page.next is None:
+            found, next_cursor = self._fetch(cursor, read)
+            yield found
+            if next_cursor is None:
                 return
-            if page.next in seen:
+            if next_cursor in seen:
                 raise self._unexpected(
                     "the server returned a pagination cursor it had already returned; "
                     "stopping to avoid an endless listing"
                 )
-            seen.add(page.next)
-            cursor = page.next
+            seen.add(next_cursor)
+            cursor = next_cursor
 
-    def _fetch(self, cursor: str | None) -> Page[T]:
+    def _fetch(self, cursor: str | None, read: Callable[[list[Any]], R]) -> tuple[R, str | None]:
         if cursor is not None and _is_url(cursor):
             data = self._fetch_url(cursor)
         elif self._body is not None:
@@ -82,7 +92,7 @@ class Pager(Generic[T]):
             params = {**self._params, **paging(self._page_size, cursor)}
             data = self._http.request_json(self._method, self._path, params=params)
         return parse_payload(
-            lambda d: Page.from_api(d, self._items, self._parse),
+            lambda d: read_page(d, self._items, read),
             data,
             f"page of {self._items}",
             self._method,
