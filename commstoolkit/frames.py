@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .client._validate import check_id
 from .errors import InvalidInputError
@@ -60,6 +61,9 @@ CHANNEL = pd.CategoricalDtype(SENDER_CHANNELS)
 STATUS = pd.CategoricalDtype(SENDER_STATUSES)
 TAG_PREFIX = "tags."
 _TAG_TEXT = re.compile(r"[a-zA-Z0-9._~-]+")
+
+# Text columns are Arrow-backed (pandas' default string storage when pyarrow is installed).
+_ARROW_TEXT = pd.arrays.ArrowStringArray(pa.array([""], pa.large_string())).dtype == STRING
 
 SENDER_DTYPES: dict[str, Any] = {
     "sender_id": STRING,
@@ -224,8 +228,7 @@ def _senders_columns_frame(columns: SenderColumns) -> pd.DataFrame:
     if not columns.tags:
         return frame
     tag_columns = {
-        TAG_PREFIX + key: pd.Series(columns.tags[key], dtype=STRING, index=frame.index)
-        for key in sorted(columns.tags)
+        TAG_PREFIX + key: _typed(columns.tags[key], STRING) for key in sorted(columns.tags)
     }
     return pd.concat([frame, pd.DataFrame(tag_columns, index=frame.index)], axis=1)
 
@@ -406,13 +409,24 @@ def _typed_frame(columns: dict[str, list[Any]], dtypes: dict[str, Any]) -> pd.Da
 
 
 def _typed(values: list[Any], dtype: Any) -> pd.Series:
-    """A column of ``dtype``; a categorical is built from its codes (about ten times faster
-    than from the values; a value outside the categories is NA, as it would be anyway)."""
-    if not isinstance(dtype, pd.CategoricalDtype):
-        return pd.Series(values, dtype=dtype)
-    code = {value: index for index, value in enumerate(dtype.categories)}
-    codes = np.fromiter((code.get(v, -1) for v in values), dtype=np.int8, count=len(values))
-    return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))
+    """A column of ``dtype``, built the fast way where there is one (same column).
+
+    A categorical is built from its codes (about ten times faster than from the values; a
+    value outside the categories is NA, as it would be anyway); text goes to Arrow directly
+    (two to five times faster than through pandas' checks), unless a value is not text.
+    """
+    if isinstance(dtype, pd.CategoricalDtype):
+        code = {value: index for index, value in enumerate(dtype.categories)}
+        codes = np.array([code.get(v, -1) for v in values], dtype=np.int8)
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))
+    if dtype is STRING and _ARROW_TEXT:
+        try:
+            text = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass  # not all text: pandas converts it below
+        else:
+            return pd.Series(pd.arrays.ArrowStringArray(text))
+    return pd.Series(values, dtype=dtype)
 
 
 def _add_tag_columns(frame: pd.DataFrame, tags: Sequence[dict[str, str]]) -> pd.DataFrame:
