@@ -37,29 +37,29 @@ from .errors import (
 )
 from .frames import load_messages, load_pool_members, load_pools, load_senders
 from .models import Operation, Sender, SenderPool
-from .pools import (
-    PoolApplyError,
-    PoolPlan,
-    PoolPlanWarning,
-    create_pool,
-    delete_pool,
-    plan_pool,
-    pool_report,
-    select_senders,
-)
-from .testsend import (
-    DuplicateRecipientWarning,
-    InvalidRecipientsError,
-    SendIncompleteError,
-    SendRefusedError,
-    SendSummary,
-    TestSend,
-    test_send,
-)
 
 if TYPE_CHECKING:
-    from . import charts
+    from . import charts, pools, testsend  # noqa: F401  (submodules, also lazy)
+    from .pools import (
+        PoolApplyError,
+        PoolPlan,
+        PoolPlanWarning,
+        create_pool,
+        delete_pool,
+        plan_pool,
+        pool_report,
+        select_senders,
+    )
     from .sandbox import Sandbox
+    from .testsend import (
+        DuplicateRecipientWarning,
+        InvalidRecipientsError,
+        SendIncompleteError,
+        SendRefusedError,
+        SendSummary,
+        TestSend,
+        test_send,
+    )
     from .widgets import PoolBuilder, TestSendPanel
 
 __version__ = "0.1.0"
@@ -111,11 +111,40 @@ __all__ = [
 ]
 
 # name -> (module, attribute or None for the module itself); resolved on first access (PEP 562).
+# pools and testsend (phonenumbers) are lazy too: together they were a third of what
+# ``import commstoolkit`` adds to ``import pandas, httpx``.
 _LAZY = {
     "PoolBuilder": (".widgets", "PoolBuilder"),
     "Sandbox": (".sandbox", "Sandbox"),
     "TestSendPanel": (".widgets", "TestSendPanel"),
     "charts": (".charts", None),
+    "pools": (".pools", None),
+    "testsend": (".testsend", None),
+    **{
+        name: (".pools", name)
+        for name in (
+            "PoolApplyError",
+            "PoolPlan",
+            "PoolPlanWarning",
+            "create_pool",
+            "delete_pool",
+            "plan_pool",
+            "pool_report",
+            "select_senders",
+        )
+    },
+    **{
+        name: (".testsend", name)
+        for name in (
+            "DuplicateRecipientWarning",
+            "InvalidRecipientsError",
+            "SendIncompleteError",
+            "SendRefusedError",
+            "SendSummary",
+            "TestSend",
+            "test_send",
+        )
+    },
 }
 
 
