@@ -286,6 +286,22 @@ def test_a_create_that_may_have_reached_the_api_says_so(account):
     assert isinstance(caught.value.cause, ct.CommsConnectionError)
 
 
+def test_rerunning_after_a_lost_create_answer_finishes_that_pool_instead_of_a_second(account):
+    ids = _pick(account, 8)
+    # A pool of the same name that was there before is no candidate: it is left alone.
+    earlier = plan_pool(account.client, ids[5:], name="lost-answer").apply(progress=False)
+    account.sandbox.faults.add("POST /SenderPools", drop="after", times=1)
+    plan = plan_pool(account.client, ids[:5], name="lost-answer")
+    with pytest.raises(PoolApplyError, match=r"Run plan\.apply"):
+        plan.apply(progress=False)
+    pool = plan.apply(progress=False)
+
+    named = {p.id for p in account.client.sender_pools.list() if p.name == "lost-answer"}
+    assert named == {earlier.id, pool.id}  # one pool from the lost answer, no second one
+    assert account.members(pool.id) == set(ids[:5])
+    assert account.members(earlier.id) == set(ids[5:])
+
+
 # --- errors before any request ----------------------------------------------------------
 
 

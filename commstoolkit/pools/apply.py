@@ -78,6 +78,8 @@ def apply_plan(plan: PoolPlan, *, progress: bool = True) -> SenderPool:
     """
     client = plan.client
     try:
+        if plan.pool_id is None and plan._pools_before_create is not None:
+            _take_over_lost_create(client, plan)
         steps = plan.steps() if plan.pool_id is None else _remaining_steps(plan)
     except CommsError as err:
         raise _stopped(plan, [], plan.steps(), err) from err
@@ -154,6 +156,7 @@ def _remaining_steps(plan: PoolPlan) -> list[Step]:
 def _run(client: CommsClient, plan: PoolPlan, step: Step) -> None:
     pools = client.sender_pools
     if step.kind == "create":
+        plan._creating(frozenset(pool.id for pool in pools.list()))
         done = client.wait(pools.create(name=step.name, sender_ids=step.sender_ids, tags=step.tags))
         plan._created(pools.find_created(done).id)
         _check_operation(done, step)
@@ -163,6 +166,19 @@ def _run(client: CommsClient, plan: PoolPlan, step: Step) -> None:
         pools.members.remove(plan.pool_id, step.sender_ids[0])
     else:
         pools.update(plan.pool_id, name=step.name, tags=step.tags)
+
+
+def _take_over_lost_create(client: CommsClient, plan: PoolPlan) -> None:
+    """After a create whose outcome is unknown, adopt the one pool of the plan's name that
+    appeared since, so that re-running apply() never leaves a second pool behind."""
+    before = plan._pools_before_create or frozenset()
+    appeared = [
+        pool
+        for pool in client.sender_pools.list()
+        if pool.id not in before and pool.name == plan.name
+    ]
+    if len(appeared) == 1:
+        plan._created(appeared[0].id)
 
 
 def _check_operation(operation: Operation, step: Step) -> None:
@@ -215,7 +231,8 @@ def _stopped(
         lines.append(
             "The failed request may still have reached the API"
             + (
-                ": a pool may have been created; check ct.load_pools(client) before re-running."
+                ": a pool may have been created. Run plan.apply() again: it looks for that "
+                "pool and finishes it instead of creating another."
                 if plan.pool_id is None
                 else "."
             )

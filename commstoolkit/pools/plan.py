@@ -57,6 +57,7 @@ class PoolPlan:
         self._client = client
         self._is_new = pool is None
         self._pool_id = pool.id if pool else None
+        self._pools_before_create: frozenset[str] | None = None
         self._name = name
         self._tags = tags
         self._to_add = to_add
@@ -162,6 +163,11 @@ class PoolPlan:
     def _created(self, pool_id: str) -> None:
         # apply() created the pool: later applies edit that pool instead of creating another.
         self._pool_id = pool_id
+
+    def _creating(self, existing_pool_ids: frozenset[str]) -> None:
+        # The pools there were before apply() sent its create: if the answer is lost, the
+        # next apply() finds the pool it made among the pools that appeared since.
+        self._pools_before_create = existing_pool_ids
 
     def title(self) -> str:
         """``create pool 'x'`` or ``update pool 'x' (comms_senderpool_…)``."""

@@ -38,8 +38,8 @@ After every cell the fault is cleared and the call re-run (`plan.apply()` again,
 `TestSend.resume(client, journal)`, or the read again); then the pool's members equal the
 plan, and the test send has exactly one message per recipient. `applied` marks a write the
 server committed although the call failed (drop after commit, timeout, malformed answer);
-† a pool create whose answer was lost: re-running `apply()` creates the pool again and the
-first one is left behind, as the error message warns (`ct.load_pools(client)` shows it)."""
+re-running `apply()` after a pool create whose answer was lost finishes that pool (it looks
+for the pool of the plan's name that appeared since) and never creates a second one."""
 
 
 def table() -> str:
