@@ -27,6 +27,7 @@ from .errors import (
     CommsError,
     CommsTimeoutError,
     ConfigurationError,
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     OperationError,
@@ -34,6 +35,8 @@ from .errors import (
     RateLimitError,
     ServerError,
     ServiceUnavailableError,
+    TransportError,
+    UnexpectedResponseError,
 )
 from .frames import load_messages, load_pool_members, load_pools, load_senders
 from .models import Operation, Sender, SenderPool
@@ -73,6 +76,7 @@ __all__ = [
     "CommsError",
     "CommsTimeoutError",
     "ConfigurationError",
+    "ConflictError",
     "DuplicateRecipientWarning",
     "InvalidInputError",
     "InvalidRecipientsError",
@@ -96,6 +100,8 @@ __all__ = [
     "ServiceUnavailableError",
     "TestSend",
     "TestSendPanel",
+    "TransportError",
+    "UnexpectedResponseError",
     "charts",
     "connect",
     "create_pool",
