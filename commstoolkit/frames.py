@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .client._validate import check_id
+from .client.checks import check_id
 from .errors import InvalidInputError
 from .models import (
     FINAL_MESSAGE_STATUSES,

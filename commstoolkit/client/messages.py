@@ -14,7 +14,7 @@ from typing import Any
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
-from commstoolkit.client._validate import (
+from commstoolkit.client.checks import (
     SEND_RECIPIENTS_MAX,
     check_choices,
     check_date_range,

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
-from commstoolkit.client._validate import (
+from commstoolkit.client.checks import (
     check_date_range,
     check_id,
     check_ids,

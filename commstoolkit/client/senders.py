@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from commstoolkit.client._resource import Resource
-from commstoolkit.client._validate import (
+from commstoolkit.client.checks import (
     check_choice,
     check_choices,
     check_date_range,

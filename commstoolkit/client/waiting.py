@@ -8,7 +8,7 @@ from typing import Any
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
-from commstoolkit.client._validate import operation_id_of
+from commstoolkit.client.checks import operation_id_of
 from commstoolkit.errors import InvalidInputError, OperationTimeoutError
 from commstoolkit.models import OPERATION_KINDS, Operation
 

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
+from ..client.checks import ID_PATTERNS, check_tags, pool_id_of
 from ..errors import InvalidInputError
 from ..models import SenderPool
 from ._render import some_of
 
-_ID_BODY = "[0-7][a-hjkmnpqrstv-z0-9]{25,34}"
-SENDER_ID = re.compile("comms_sender_" + _ID_BODY)
-POOL_ID = re.compile("comms_senderpool_" + _ID_BODY)
-TAG_TEXT = re.compile(r"[a-zA-Z0-9._~-]+")
-TAGS_MAX, TAG_KEY_MAX, TAG_VALUE_MAX = 10, 128, 256
+SENDER_ID = ID_PATTERNS["sender"]
 
 
 def checked_sender_ids(senders: pd.DataFrame | Iterable[str]) -> list[str]:
@@ -53,17 +49,7 @@ def checked_sender_ids(senders: pd.DataFrame | Iterable[str]) -> list[str]:
 
 def checked_pool_id(pool: str | SenderPool | None, field: str = "pool_id") -> str | None:
     """The id of ``pool`` (an id or a ``SenderPool``), well formed; None passes through."""
-    if pool is None:
-        return None
-    pool_id = pool.id if isinstance(pool, SenderPool) else pool
-    if isinstance(pool_id, str) and POOL_ID.fullmatch(pool_id):
-        return pool_id
-    raise InvalidInputError(
-        f"{field}: {pool_id!r} is not a sender pool id ('comms_senderpool_' followed by "
-        "26-35 lowercase base32 characters)",
-        field=field,
-        allowed=POOL_ID.pattern,
-    )
+    return None if pool is None else pool_id_of(pool, field)
 
 
 def checked_name(name: Any) -> str | None:
@@ -74,30 +60,5 @@ def checked_name(name: Any) -> str | None:
 
 
 def checked_tags(tags: Any) -> dict[str, str]:
-    """A copy of ``tags`` if the API accepts it: <= 10 pairs, key <= 128 and value <= 256
-    characters from ``a-z A-Z 0-9 . _ ~ -``."""
-    if not isinstance(tags, Mapping):
-        raise InvalidInputError(
-            f"tags: expected a dict of str -> str, got {type(tags).__name__}", field="tags"
-        )
-    if len(tags) > TAGS_MAX:
-        raise InvalidInputError(
-            f"tags: {len(tags)} pairs given; at most {TAGS_MAX} are allowed",
-            field="tags",
-            allowed=f"<= {TAGS_MAX} pairs",
-        )
-    for key, value in tags.items():
-        _check_tag_text(key, TAG_KEY_MAX, "tag key")
-        _check_tag_text(value, TAG_VALUE_MAX, f"value of tag {key!r}")
-    return dict(tags)
-
-
-def _check_tag_text(text: Any, limit: int, what: str) -> None:
-    if isinstance(text, str) and len(text) <= limit and TAG_TEXT.fullmatch(text):
-        return
-    raise InvalidInputError(
-        f"tags: {what} {text!r} is not allowed; use 1-{limit} characters from letters, "
-        "digits and . _ ~ -",
-        field="tags",
-        allowed=f"^{TAG_TEXT.pattern}$, at most {limit} characters",
-    )
+    """A copy of ``tags`` if the API accepts it (see ``client.checks.check_tags``)."""
+    return check_tags(tags)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..client.checks import check_choice, pool_id_of
 from ..errors import InvalidInputError, OperationTimeoutError
 from ..models import MESSAGE_ADDRESS_CHANNELS, MESSAGE_CHANNELS, SenderPool
 from . import sending
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["resume_run", "test_send"]
 
-POOL_ID = re.compile("comms_senderpool_[0-7][a-hjkmnpqrstv-z0-9]{25,34}")
 TEXT_MAX = 1600
 
 
@@ -69,7 +68,7 @@ def test_send(
     a request or gives no answer several times.
     """
     pool_id = _pool_id(pool)
-    channel = _choice(channel, MESSAGE_ADDRESS_CHANNELS, "channel")
+    channel = check_choice(channel, MESSAGE_ADDRESS_CHANNELS, "channel")
     sender_channels = _channels(channels)
     text = _text(text)
     _check_timeout(timeout)
@@ -178,32 +177,14 @@ def _journal_path(journal: str | os.PathLike[str] | None, live: bool, run_id: st
 
 
 def _pool_id(pool: Any) -> str:
-    pool_id = pool.id if isinstance(pool, SenderPool) else pool
-    if isinstance(pool_id, str) and POOL_ID.fullmatch(pool_id):
-        return pool_id
-    raise InvalidInputError(
-        f"pool: {pool_id!r} is not a sender pool or its id ('comms_senderpool_' followed by "
-        "26-35 lowercase base32 characters)",
-        field="pool",
-        allowed=POOL_ID.pattern,
-    )
-
-
-def _choice(value: Any, allowed: tuple[str, ...], field: str) -> str:
-    if isinstance(value, str) and value.upper() in allowed:
-        return value.upper()
-    raise InvalidInputError(
-        f"{field}: {value!r} is not allowed; use one of {', '.join(allowed)}",
-        field=field,
-        allowed=allowed,
-    )
+    return pool_id_of(pool, "pool")
 
 
 def _channels(channels: Iterable[str] | None) -> list[str] | None:
     if channels is None:
         return None
     values = [channels] if isinstance(channels, str) else list(channels)
-    chosen = [_choice(value, MESSAGE_CHANNELS, "channels") for value in values]
+    chosen = [check_choice(value, MESSAGE_CHANNELS, "channels") for value in values]
     if not chosen or len(set(chosen)) != len(chosen):
         raise InvalidInputError(
             f"channels: give each of {', '.join(MESSAGE_CHANNELS)} at most once, and at least one",

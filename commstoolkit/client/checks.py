@@ -1,4 +1,6 @@
-"""Argument checks run before any request; each failure names the field and what is allowed."""
+"""The API's input rules, checked before any request; each failure names the field and
+what is allowed. The one place for id patterns, tag limits, page sizes and the like: the
+client, pools and test sends all check with these."""
 
 from __future__ import annotations
 
@@ -8,7 +10,13 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from commstoolkit.errors import InvalidInputError
-from commstoolkit.models import RECIPIENT_CHANNELS, Operation, Recipient, parse_timestamp
+from commstoolkit.models import (
+    RECIPIENT_CHANNELS,
+    Operation,
+    Recipient,
+    SenderPool,
+    parse_timestamp,
+)
 
 ID_BODY = "[0-7][a-hjkmnpqrstv-z0-9]{25,34}"
 ID_PREFIXES = {
@@ -17,7 +25,7 @@ ID_PREFIXES = {
     "operation": "comms_operation_",
     "message": "comms_message_",
 }
-_ID_PATTERNS = {kind: re.compile(re.escape(p) + ID_BODY) for kind, p in ID_PREFIXES.items()}
+ID_PATTERNS = {kind: re.compile(re.escape(p) + ID_BODY) for kind, p in ID_PREFIXES.items()}
 _EXAMPLE_ID_BODY = "01h9krwprkeee8fzqspvwy6nq8"
 
 PAGE_SIZE_MIN, PAGE_SIZE_MAX = 1, 1000
@@ -35,7 +43,7 @@ def _show(value: Any) -> str:
 
 def check_id(value: Any, kind: str, field: str) -> str:
     """``value`` if it is a well-formed id of ``kind`` ("sender", "sender pool", "operation")."""
-    pattern = _ID_PATTERNS[kind]
+    pattern = ID_PATTERNS[kind]
     if isinstance(value, str) and pattern.fullmatch(value):
         return value
     prefix = ID_PREFIXES[kind]
@@ -51,6 +59,12 @@ def operation_id_of(operation: Operation | str, field: str = "operation") -> str
     """The checked id of an ``Operation`` or of an id string."""
     value = operation.id if isinstance(operation, Operation) else operation
     return check_id(value, "operation", field)
+
+
+def pool_id_of(pool: SenderPool | str, field: str = "pool_id") -> str:
+    """The checked id of a ``SenderPool`` or of an id string."""
+    value = pool.id if isinstance(pool, SenderPool) else pool
+    return check_id(value, "sender pool", field)
 
 
 def check_optional_id(value: Any, kind: str, field: str) -> str | None:
