@@ -195,3 +195,73 @@ def test_categorical_columns_from_codes_equal_columns_from_values(values):
     from commstoolkit.frames import CHANNEL, _typed
 
     pd.testing.assert_series_equal(_typed(values, CHANNEL), pd.Series(values, dtype=CHANNEL))
+
+
+@pytest.fixture
+def sandbox_http():
+    """A raw httpx client on a fresh in-memory sandbox (in-process), and the sandbox."""
+    from commstoolkit.sandbox import Sandbox
+
+    with Sandbox(":memory:", seed=11, senders=2500) as sandbox:
+        http = httpx.Client(
+            transport=sandbox.transport(), base_url=sandbox.base_url, auth=sandbox.credentials()
+        )
+        with http:
+            yield http, sandbox
+
+
+def _walk(http: httpx.Client, method: str, path: str, **kwargs: object) -> list[dict]:
+    """Every page of a listing, as decoded answers (POST listings page in the body)."""
+    pages, token = [], None
+    while True:
+        if method == "GET":
+            params = {**kwargs.get("params", {}), **({"pageToken": token} if token else {})}
+            answer = http.get(path, params=params)
+        else:
+            body = {**kwargs.get("json", {}), **({"pageToken": token} if token else {})}
+            answer = http.post(path, json=body)
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json())
+        token = pages[-1]["pagination"]["next"]
+        if not token:
+            return pages
+
+
+def test_sender_pages_written_by_sqlite_equal_the_python_ones(sandbox_http, monkeypatch):
+    from commstoolkit.sandbox import backend
+
+    http, sandbox = sandbox_http
+    assert backend.SQLITE_JSON
+    with sandbox.store.write() as conn:  # text that needs escaping, and no display name
+        for n, name in enumerate(['Café "quoted" \\ back\nslash \u2603', None]):
+            conn.execute(
+                "INSERT INTO senders VALUES (?, ?, ?, 'SMS', 'ACTIVATED', ?, 1700000000, ?)",
+                (
+                    f"comms_sender_01zzzzzzzzzzzzzzzzzzzzzzz{n}",
+                    name,
+                    f"+4479111234{n:02d}",
+                    json.dumps({"ключ": "значение", "q": '"'}),
+                    1700000000 + n,
+                ),
+            )
+    sandbox.clock.instant = True
+    members = [s["id"] for s in http.get("/Senders", params={"pageSize": 40}).json()["senders"]]
+    created = http.post("/SenderPools", json={"senders": [{"senderId": i} for i in members]})
+    pool_id = http.get(f"/SenderPools?operationId={created.json()['operationId']}").json()[
+        "senderPools"
+    ][0]["id"]
+    first = http.get("/Senders", params={"pageSize": 1}).json()["senders"][0]
+    listings = [
+        ("GET", "/Senders", {"params": {"pageSize": 300}}),
+        ("GET", "/Senders", {"params": {"channel": "RCS", "status": "ACTIVATED"}}),
+        ("GET", "/Senders", {"params": {"startDate": "2024-01-01T00:00:00Z", "pageSize": 70}}),
+        ("GET", f"/SenderPools/{pool_id}/Senders", {"params": {"pageSize": 7}}),
+        ("POST", "/Senders/Search", {"json": {"address": first["address"], "channel": "SMS"}}),
+        ("GET", "/Senders", {"params": {"channel": "PUSH", "startDate": "2099-01-01T00:00:00Z"}}),
+    ]
+    fast = [_walk(http, method, path, **kw) for method, path, kw in listings]
+    monkeypatch.setattr(backend, "SQLITE_JSON", False)
+    plain = [_walk(http, method, path, **kw) for method, path, kw in listings]
+    assert fast == plain
+    assert sum(len(p["senders"]) for p in fast[0]) == 2502
+    assert http.get(f"/Senders/{first['id']}").json() == first

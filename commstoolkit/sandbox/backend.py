@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 
 from . import ids, operations
 from .clock import Clock, rfc3339
@@ -17,6 +18,7 @@ from .exceptions import not_found
 from .messages import Messaging
 from .query import Where
 from .store import Store
+from .wire import JsonList
 
 CHUNK = 500
 
@@ -35,6 +37,18 @@ def sender_to_wire(row: sqlite3.Row) -> dict[str, object]:
     }
 
 
+# The Sender JSON of a ``senders`` row (alias ``s``), written by SQLite itself: the same
+# object as ``sender_to_wire``, about twice as fast for a page of 1,000 (no Python dict per
+# row, no json.dumps of the page). Used for listings when SQLite has its JSON functions.
+_RFC3339_SQL = "strftime('%Y-%m-%dT%H:%M:%SZ', {}, 'unixepoch')"
+SENDER_JSON_SQL = (
+    "json_object('id', s.id, 'displayName', s.display_name, 'address', s.address, "
+    "'channel', s.channel, 'status', s.status, 'tags', json(s.tags), "
+    f"'createdAt', {_RFC3339_SQL.format('s.created_at')}, "
+    f"'updatedAt', {_RFC3339_SQL.format('s.updated_at')})"
+)
+
+
 def pool_to_wire(row: sqlite3.Row) -> dict[str, object]:
     """The SenderPool JSON of a ``pools`` row."""
     return {
@@ -44,6 +58,19 @@ def pool_to_wire(row: sqlite3.Row) -> dict[str, object]:
         "createdAt": rfc3339(row["created_at"]),
         "updatedAt": rfc3339(row["updated_at"]),
     }
+
+
+def _sqlite_writes_json() -> bool:
+    """Whether this process's SQLite has the JSON functions (built in since 3.38)."""
+    try:
+        with closing(sqlite3.connect(":memory:")) as conn:
+            conn.execute("SELECT json_object('a', json('{}'))").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
+SQLITE_JSON = _sqlite_writes_json()
 
 
 class Backend:
@@ -80,7 +107,7 @@ class Backend:
         source = "memberships m JOIN senders s ON s.id = m.sender_id" if pool_id else "senders s"
         if pool_id:
             self.get_pool(pool_id)
-        return self._page(f"SELECT s.* FROM {source}", where, key, limit, sender_to_wire)
+        return self._sender_page(source, where, key, limit)
 
     def get_sender(self, sender_id: str) -> dict[str, object]:
         """One sender; 404 when unknown."""
@@ -100,11 +127,11 @@ class Backend:
         limit: int = 50,
     ) -> tuple[list[dict], bool]:
         """Senders with exactly this address on this channel (an empty page when none)."""
-        where = Where().add("address = ?", address).add("channel = ?", channel)
+        where = Where().add("s.address = ?", address).add("s.channel = ?", channel)
         if status:
-            where.add("status = ?", status)
-        where.keyset("id", after)
-        return self._page("SELECT * FROM senders", where, "id", limit, sender_to_wire)
+            where.add("s.status = ?", status)
+        where.keyset("s.id", after)
+        return self._sender_page("senders s", where, "s.id", limit)
 
     # -- sender pools --------------------------------------------------------------------
 
@@ -243,6 +270,23 @@ class Backend:
                 f"{select} WHERE {where.sql()} ORDER BY {key} LIMIT ?", [*where.params, limit + 1]
             ).fetchall()
         return [to_wire(row) for row in rows[:limit]], len(rows) > limit
+
+    def _sender_page(
+        self, source: str, where: Where, key: str, limit: int
+    ) -> tuple[list[dict] | JsonList, bool]:
+        """A page of senders (table alias ``s``) in ``key`` order, and whether more follow:
+        JSON texts written by SQLite (a ``JsonList``), or wire dicts where it cannot."""
+        if not SQLITE_JSON:
+            return self._page(f"SELECT s.* FROM {source}", where, key, limit, sender_to_wire)
+        with self.store.read() as conn:
+            rows = conn.execute(
+                f"SELECT s.id, {SENDER_JSON_SQL} FROM {source} WHERE {where.sql()} "
+                f"ORDER BY {key} LIMIT ?",
+                [*where.params, limit + 1],
+            ).fetchall()
+        page = rows[:limit]
+        items = JsonList([row[1] for row in page], last_id=page[-1][0] if page else None)
+        return items, len(rows) > limit
 
     def _pool_row(self, conn: sqlite3.Connection, pool_id: str) -> sqlite3.Row:
         row = conn.execute("SELECT * FROM pools WHERE id = ?", (pool_id,)).fetchone()

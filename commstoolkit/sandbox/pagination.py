@@ -13,6 +13,7 @@ import hashlib
 import json
 
 from .exceptions import invalid
+from .wire import JsonList
 
 DEFAULT_PAGE_SIZE = 50
 
@@ -49,5 +50,6 @@ def decode(token: str | None, scope_hash: str, context: str = "pageToken") -> st
 
 def page(key: str, items: list[dict], after: str | None, more: bool, scope_hash: str) -> dict:
     """The list answer: ``{key: items, "pagination": {"next", "self"}}``."""
-    next_token = encode(items[-1]["id"], scope_hash) if more and items else None
+    last_id = items.last_id if isinstance(items, JsonList) else items[-1]["id"] if items else None
+    next_token = encode(last_id, scope_hash) if more and items else None
     return {key: items, "pagination": {"next": next_token, "self": encode(after, scope_hash)}}

@@ -38,10 +38,34 @@ class Response:
     latency: float = 0.0
 
 
+class JsonList(list):
+    """A list of objects already written as JSON texts (by SQLite), embedded as they are
+    when a JSON answer holds the list as one of its top-level values. ``last_id``: the id
+    of its last object (the keyset cursor of the next page)."""
+
+    def __init__(self, texts: list[str], last_id: str | None) -> None:
+        super().__init__(texts)
+        self.last_id = last_id
+
+
 def json_response(status: int, payload: object, headers: dict[str, str] | None = None) -> Response:
     """A JSON answer."""
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    return Response(status, body, {"Content-Type": JSON_TYPE, **(headers or {})})
+    return Response(status, _encode(payload), {"Content-Type": JSON_TYPE, **(headers or {})})
+
+
+def _encode(payload: object) -> bytes:
+    if not isinstance(payload, dict) or not any(isinstance(v, JsonList) for v in payload.values()):
+        return _compact(payload).encode()
+    members = (
+        f"{json.dumps(key)}:"
+        + ("[" + ",".join(value) + "]" if isinstance(value, JsonList) else _compact(value))
+        for key, value in payload.items()
+    )
+    return ("{" + ",".join(members) + "}").encode()
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def error_response(err: ApiError) -> Response:
