@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from datetime import datetime, timezone
 
 import httpx
@@ -265,3 +266,38 @@ def test_sender_pages_written_by_sqlite_equal_the_python_ones(sandbox_http, monk
     assert fast == plain
     assert sum(len(p["senders"]) for p in fast[0]) == 2502
     assert http.get(f"/Senders/{first['id']}").json() == first
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["2024-04-05T06:20:00Z", "2023-12-31T23:59:59Z"],
+        ["2024-04-05T06:20:00Z\n2024-04-05T06:20:00Z"],
+        ["2024-04-05T06:20:00Z\n", " 2024-04-05T06:20:00Z"],
+        ["2024-04-05T06:20:00Z", "2024-04-05T06:20:00.5+01:00"],
+        ["2024-04-05T06:20:00Z", datetime(2024, 1, 1, tzinfo=timezone.utc)],
+        [],
+    ],
+)
+def test_page_timestamps_are_what_parse_timestamp_gives(texts):
+    from commstoolkit.models import _timestamps
+
+    try:
+        expected = [parse_timestamp(t) for t in texts]
+    except ValueError:
+        with pytest.raises(ValueError):
+            _timestamps(texts)
+        return
+    got = _timestamps(texts)
+    assert got == expected and all(t.tzinfo is timezone.utc for t in got)
+
+
+@pytest.mark.parametrize("bad", ["2024-13-05T06:20:00Z", "2024-04-0506:20:00Z", "", None])
+def test_a_bad_page_timestamp_raises_what_parse_timestamp_raises(bad):
+    from commstoolkit.models import _timestamps
+
+    texts = ["2024-04-05T06:20:00Z", bad]
+    with pytest.raises((ValueError, TypeError, AttributeError)) as plain:
+        [parse_timestamp(t) for t in texts]
+    with pytest.raises(plain.type, match=re.escape(str(plain.value))):
+        _timestamps(texts)
