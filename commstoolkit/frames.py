@@ -63,7 +63,7 @@ TAG_PREFIX = "tags."
 _TAG_TEXT = re.compile(r"[a-zA-Z0-9._~-]+")
 
 # Text columns are Arrow-backed (pandas' default string storage when pyarrow is installed).
-_ARROW_TEXT = pd.arrays.ArrowStringArray(pa.array([""], pa.large_string())).dtype == STRING
+_ARROW_TEXT = STRING.storage == "pyarrow"
 
 SENDER_DTYPES: dict[str, Any] = {
     "sender_id": STRING,
@@ -425,7 +425,9 @@ def _typed(values: list[Any], dtype: Any) -> pd.Series:
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             pass  # not all text: pandas converts it below
         else:
-            return pd.Series(pd.arrays.ArrowStringArray(text))
+            column = pd.Series(pd.arrays.ArrowStringArray(text))
+            if column.dtype == dtype:
+                return column
     return pd.Series(values, dtype=dtype)
 
 
