@@ -1,0 +1,1 @@
+"""Performance benchmarks (issue 7): ``python benchmarks/run.py``; see ``run.py``."""

@@ -1,0 +1,164 @@
+"""Run the performance benchmarks of issue 7 and print one line per target.
+
+    python benchmarks/run.py                     # the issue's sizes (100,000 senders, ...)
+    python benchmarks/run.py --quick             # fewer repeats, no 100,000-recipient send
+    python benchmarks/run.py --only P1,P3,P7     # some targets
+    python benchmarks/run.py --db /tmp/bench.sqlite3   # seed a file once, reuse it
+
+A sandbox server is started on 127.0.0.1 (the embedded emulator over real HTTP, in memory
+unless ``--db`` is given), seeded with ``--senders`` senders. Each line shows the measured
+medians, the ratio, the target and PASS or MISS (a MISS is a finding, not a crash: the exit
+status is 0 unless a benchmark fails to run). Times are wall-clock medians; compared runs
+are interleaved in one process, so the ratios hold on a busy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import Line, Sizes, serve
+
+TARGETS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "PAGE")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    sizes = Sizes()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--senders", type=int, default=sizes.senders)
+    parser.add_argument("--growth-from", type=int, default=sizes.growth_from)
+    parser.add_argument("--pool-size", type=int, default=sizes.pool_size)
+    parser.add_argument("--recipients", type=int, default=sizes.recipients)
+    parser.add_argument("--recipients-growth", type=int, default=sizes.recipients_growth)
+    parser.add_argument("--frame-rows", type=int, default=sizes.frame_rows)
+    parser.add_argument("--repeats", type=int, default=sizes.repeats)
+    parser.add_argument("--import-runs", type=int, default=sizes.import_runs)
+    parser.add_argument("--db", help="SQLite file for the big sandbox (default: in memory)")
+    parser.add_argument("--only", help="comma-separated targets, e.g. P1,P3,PAGE")
+    parser.add_argument("--no-growth", action="store_true", help="skip the P1 and P6 growth lines")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="2 repeats, 5 import runs, no growth lines (a smoke run, not a measurement)",
+    )
+    return parser.parse_args(argv)
+
+
+def sizes_of(args: argparse.Namespace) -> Sizes:
+    """The sizes the arguments ask for."""
+    sizes = Sizes(
+        senders=args.senders,
+        growth_from=args.growth_from,
+        pool_size=args.pool_size,
+        recipients=args.recipients,
+        recipients_growth=args.recipients_growth,
+        frame_rows=args.frame_rows,
+        repeats=args.repeats,
+        import_runs=args.import_runs,
+    )
+    if args.quick:
+        sizes = replace(sizes, repeats=min(sizes.repeats, 2), import_runs=min(args.import_runs, 5))
+    return sizes
+
+
+def run(argv: list[str] | None = None, out: Callable[[str], None] = print) -> list[Line]:
+    """Run the benchmarks; print each line as it is measured; return them all."""
+    from benchmarks import imports, inventory, sends
+
+    args = parse_args(argv)
+    sizes = sizes_of(args)
+    wanted = set(TARGETS if not args.only else args.only.upper().split(","))
+    growth = not (args.no_growth or args.quick)
+    lines: list[Line] = []
+    failed: list[str] = []
+
+    def report(line: Line) -> None:
+        lines.append(line)
+        out(line.render())
+
+    def attempt(key: str, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception:
+            failed.append(key)
+            report(Line(key, "crashed", traceback.format_exc().strip().splitlines()[-1], "FAIL"))
+            traceback.print_exc()
+
+    out(
+        f"commstoolkit benchmarks: {sizes.senders:,} senders, {sizes.repeats} repeats, "
+        f"python {sys.version.split()[0]}"
+    )
+    if "P7" in wanted:
+        attempt("P7", lambda: report(imports.p7(sizes)))
+    started = time.perf_counter()
+    with serve(sizes.senders, args.db) as server:
+        out(f"(sandbox server {server.base_url} ready in {time.perf_counter() - started:.1f} s)")
+        state: dict[str, object] = {}
+
+        def first() -> None:
+            line, frame, load_seconds = inventory.p1(server, sizes)
+            state.update(frame=frame, load_seconds=load_seconds)
+            report(line)
+
+        def frame() -> Any:
+            if "frame" not in state:
+                state["frame"] = inventory.load_once(server)
+            return state["frame"]
+
+        if "P1" in wanted:
+            attempt("P1", first)
+        if "P1" in wanted and growth and "load_seconds" in state:
+
+            def grow() -> None:
+                with serve(sizes.growth_from) as small:
+                    report(inventory.p1_growth(small, state["load_seconds"], sizes.senders, sizes))
+
+            attempt("P1-grow", grow)
+        if "P2" in wanted:
+            attempt("P2", lambda: report(inventory.p2(server, sizes)))
+        if "PAGE" in wanted:
+            attempt("PAGE", lambda: report(inventory.page_position(server, sizes)))
+        if "P3" in wanted:
+            attempt("P3", lambda: report(inventory.p3(frame(), sizes)))
+        if "P4" in wanted:
+            attempt("P4", lambda: report(inventory.p4(server, frame(), sizes)))
+        if "P5" in wanted:
+            attempt("P5", lambda: report(sends.p5(server, frame(), sizes)))
+        if "P6" in wanted:
+
+            def send() -> None:
+                line, total, pool_id = sends.p6(server, frame(), sizes)
+                report(line)
+                if growth:
+                    report(sends.p6_growth(server, pool_id, total, sizes))
+
+            attempt("P6", send)
+        if "P8" in wanted:
+            attempt("P8", lambda: report(inventory.p8(server, sizes)))
+    misses = [line.key for line in lines if line.verdict == "MISS"]
+    out(
+        f"done: {sum(line.verdict == 'PASS' for line in lines)} PASS, {len(misses)} MISS"
+        + (f" ({', '.join(misses)})" if misses else "")
+        + (f", {len(failed)} FAILED to run ({', '.join(failed)})" if failed else "")
+    )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Exit status: 0 when every benchmark ran (whatever it measured), 1 if one crashed."""
+    lines = run(argv)
+    return 1 if any(line.verdict == "FAIL" for line in lines) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
