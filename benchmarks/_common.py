@@ -130,9 +130,13 @@ class CountingTransport(httpx.BaseTransport):
 
     inner: httpx.BaseTransport = field(default_factory=httpx.HTTPTransport)
     counts: Counter[str] = field(default_factory=Counter)
+    page_sizes: dict[str, set[str]] = field(default_factory=dict)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.counts[f"{request.method} {route(request.url.path)}"] += 1
+        kind = f"{request.method} {route(request.url.path)}"
+        self.counts[kind] += 1
+        if "pageSize" in request.url.params:
+            self.page_sizes.setdefault(kind, set()).add(request.url.params["pageSize"])
         return self.inner.handle_request(request)
 
     def close(self) -> None:

@@ -40,13 +40,22 @@ def quiet() -> Iterator[None]:
         yield
 
 
+POOL_KINDS = {
+    "POST /v1/SenderPools": "create",
+    "POST /v1/SenderPools/{id}/Senders": "adds",
+    "GET /v1/SenderPools/Operations/{id}": "polls",
+    "GET /v1/SenderPools/{id}/Senders/Operations/{id}": "polls",
+    "GET /v1/SenderPools/{id}/Senders": "member-listing pages",
+}
+
+
 def p5(server: Server, frame: pd.DataFrame, sizes: Sizes) -> Line:
     """P5: ``create_pool`` of ``pool_size`` ACTIVATED senders: requests by kind, wall time."""
     activated = frame.loc[frame["status"] == "ACTIVATED", "sender_id"]
     chosen = list(activated.iloc[: sizes.pool_size])
     runs = max(1, min(3, sizes.repeats))
     times: list[float] = []
-    counts: Counter[str] = Counter()
+    transport = CountingTransport()
     with instant_clock(server), quiet():
         for run in range(runs):
             transport = CountingTransport()
@@ -55,21 +64,36 @@ def p5(server: Server, frame: pd.DataFrame, sizes: Sizes) -> Line:
                     lambda c=client, r=run: ct.create_pool(c, f"bench-p5-{r}", chosen)
                 )
             times.append(elapsed)
-            counts = transport.counts
-    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-    creates = counts["POST /v1/SenderPools"]
-    adds = counts["POST /v1/SenderPools/{id}/Senders"]
-    member_pages = counts["GET /v1/SenderPools/{id}/Senders"]
-    expected_pages = -(-len(chosen) // 1000)
-    ok = creates == 1 and adds == -(-len(chosen) // 10_000) - 1 and member_pages == expected_pages
+    counts: Counter[str] = Counter()
+    for kind, n in transport.counts.items():
+        counts[POOL_KINDS.get(kind, kind)] += n
+    members = "GET /v1/SenderPools/{id}/Senders"
+    member_sizes = transport.page_sizes.get(members, set())
+    main = ", ".join(f"{counts[label]} {label}" for label in dict.fromkeys(POOL_KINDS.values()))
+    other = ", ".join(
+        f"{n} {kind}" + _sizes(transport.page_sizes.get(kind))
+        for kind, n in sorted(counts.items())
+        if kind not in POOL_KINDS.values()
+    )
+    adds = -(-len(chosen) // 10_000) - 1
+    ok = (
+        counts["create"] == 1
+        and counts["adds"] == adds
+        and counts["member-listing pages"] == -(-len(chosen) // 1000)
+        and member_sizes == {"1000"}
+    )
     return Line(
         "P5",
-        f"create_pool of {len(chosen):,} senders (plan, apply, wait, verify)",
-        f"median wall {seconds(statistics.median(times))} of {runs}; requests: {kinds}; "
-        f"member listing {member_pages} pages of 1000",
+        f"create_pool of {len(chosen):,} senders (plan, apply, wait, verify; clock instant)",
+        f"median wall {seconds(statistics.median(times))} of {runs}; requests: {main}"
+        f"{_sizes(member_sizes)}; also {other}",
         verdict(ok),
-        "1 create + 2 adds + polls + member listing at pageSize 1000",
+        f"1 create + {adds} adds + polls + member listing at pageSize 1000",
     )
+
+
+def _sizes(page_sizes: set[str] | None) -> str:
+    return f" (pageSize {', '.join(sorted(page_sizes))})" if page_sizes else ""
 
 
 def recipients(count: int, start: int) -> list[str]:

@@ -53,8 +53,8 @@ def test_each_line_shows_its_measures_and_target(lines):
 
 def test_the_pool_benchmark_counts_requests_by_kind(lines):
     (p5,) = [line for line in lines if line.key == "P5"]
-    assert "1 POST /v1/SenderPools;" in p5.measured or "1 POST /v1/SenderPools," in p5.measured
-    assert "member listing 2 pages of 1000" in p5.measured
+    assert "1 create, 0 adds, 1 polls, 2 member-listing pages (pageSize 1000)" in p5.measured
+    assert "GET /v1/Senders (pageSize 1000)" in p5.measured  # the inventory, loaded by plan
 
 
 def test_the_send_benchmark_sends_one_request_per_run(lines):
