@@ -16,6 +16,7 @@ from itertools import chain
 from typing import Any, Generic, TypeVar
 
 __all__ = [
+    "API_TIMESTAMP_FORMAT",
     "FINAL_MESSAGE_STATUSES",
     "FINAL_OPERATION_STATUSES",
     "MESSAGE_ADDRESS_CHANNELS",
@@ -189,6 +190,10 @@ class SenderColumns:
     ``Sender`` objects. Every value is what ``Sender.from_api`` reads, and a page it cannot
     read raises what ``Sender.from_api`` raises (the page is then not added). ``tags`` maps
     each tag key to one value per row, None where the sender has no such tag.
+    ``created_at`` / ``updated_at`` keep a timestamp in the API's own form as its text
+    (checked: ``API_TIMESTAMP_FORMAT``, UTC, a real date and time), so that a frame can
+    read the column at once; a timestamp in any other form is the datetime
+    ``parse_timestamp`` reads.
     """
 
     __slots__ = (
@@ -208,8 +213,8 @@ class SenderColumns:
         self.address: list[str] = []
         self.channel: list[str] = []
         self.status: list[str] = []
-        self.created_at: list[datetime] = []
-        self.updated_at: list[datetime] = []
+        self.created_at: list[datetime | str] = []
+        self.updated_at: list[datetime | str] = []
         self.tags: dict[str, list[str | None]] = {}
 
     def __len__(self) -> int:
@@ -294,6 +299,8 @@ def _sender_page(
     return fields, tags
 
 
+# The API's own timestamp form (strftime / strptime), always UTC: "2024-04-05T06:20:00Z".
+API_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # Timestamps in the API's own form, one per line: a whole page of them checked at once.
 _API_TIMESTAMPS = re.compile(
     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ(?:\n\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)*", re.ASCII
@@ -306,18 +313,22 @@ _from_api_form: Callable[[str], datetime] = (
 )
 
 
-def _timestamps(texts: list[Any]) -> list[datetime]:
-    """``parse_timestamp`` of each text, without its per-text checks when every one is in
-    the API's own form ("2024-04-05T06:20:00Z", the fast path of ``parse_timestamp``)."""
+def _timestamps(texts: list[Any]) -> list[Any]:
+    """A page's timestamps for ``SenderColumns``: the texts themselves when every one is in
+    the API's own form ("2024-04-05T06:20:00Z"; checked at once, and each read once to
+    refuse a date such as month 13), else ``parse_timestamp`` of each."""
     try:
         joined = "\n".join(texts)
     except TypeError:
         joined = ""
     if texts and joined.count("\n") == len(texts) - 1 and _API_TIMESTAMPS.fullmatch(joined):
         try:
-            return [_from_api_form(text) for text in texts]
+            for text in texts:
+                _from_api_form(text)
         except ValueError:
-            pass  # e.g. month 13: parse_timestamp raises it with its message
+            pass  # parse_timestamp raises it with its message
+        else:
+            return texts
     return [parse_timestamp(text) for text in texts]
 
 

@@ -272,6 +272,8 @@ def test_sender_pages_written_by_sqlite_equal_the_python_ones(sandbox_http, monk
     "texts",
     [
         ["2024-04-05T06:20:00Z", "2023-12-31T23:59:59Z"],
+        ["2024-02-29T00:00:00Z"],
+        ["2023-02-29T00:00:00Z"],
         ["2024-04-05T06:20:00Z\n2024-04-05T06:20:00Z"],
         ["2024-04-05T06:20:00Z\n", " 2024-04-05T06:20:00Z"],
         ["2024-04-05T06:20:00Z", "2024-04-05T06:20:00.5+01:00"],
@@ -279,7 +281,7 @@ def test_sender_pages_written_by_sqlite_equal_the_python_ones(sandbox_http, monk
         [],
     ],
 )
-def test_page_timestamps_are_what_parse_timestamp_gives(texts):
+def test_page_timestamps_are_kept_or_read_as_parse_timestamp_reads(texts):
     from commstoolkit.models import _timestamps
 
     try:
@@ -289,7 +291,11 @@ def test_page_timestamps_are_what_parse_timestamp_gives(texts):
             _timestamps(texts)
         return
     got = _timestamps(texts)
-    assert got == expected and all(t.tzinfo is timezone.utc for t in got)
+    # Texts in the API's own form are kept as they are (a frame reads them at once).
+    read = [parse_timestamp(t) if isinstance(t, str) else t for t in got]
+    assert read == expected and all(t.tzinfo is timezone.utc for t in read)
+    api_form = all(isinstance(t, str) and len(t) == 20 and t.endswith("Z") for t in texts)
+    assert got == (texts if api_form else expected)
 
 
 @pytest.mark.parametrize("bad", ["2024-13-05T06:20:00Z", "2024-04-0506:20:00Z", "", None])
@@ -301,3 +307,19 @@ def test_a_bad_page_timestamp_raises_what_parse_timestamp_raises(bad):
         [parse_timestamp(t) for t in texts]
     with pytest.raises(plain.type, match=re.escape(str(plain.value))):
         _timestamps(texts)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["2024-04-05T06:20:00Z", "1999-12-31T23:59:59Z"],
+        ["2024-04-05T06:20:00Z", datetime(2020, 5, 1, 12, 30, 15, 250000, tzinfo=timezone.utc)],
+        ["2024-04-05T06:20:00.5+02:00"],
+        [],
+    ],
+)
+def test_time_columns_read_at_once_equal_columns_of_datetimes(values):
+    from commstoolkit.frames import UTC_TIMESTAMP, _utc_times
+
+    expected = [parse_timestamp(v) if isinstance(v, str) else v for v in values]
+    pd.testing.assert_series_equal(_utc_times(values), pd.Series(expected, dtype=UTC_TIMESTAMP))
