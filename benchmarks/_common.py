@@ -37,8 +37,7 @@ class Sizes:
     recipients_growth: int = 100_000
     frame_rows: int = 1_000_000
     repeats: int = 7
-    quick_repeats: int = 25
-    import_runs: int = 9
+    import_runs: int = 15
 
 
 @dataclass
