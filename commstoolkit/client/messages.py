@@ -29,12 +29,12 @@ from commstoolkit.client.checks import (
     check_timestamp,
     operation_id_of,
 )
+from commstoolkit.client.operations import Operations
 from commstoolkit.client.pagination import Pager
 from commstoolkit.errors import InvalidInputError
 from commstoolkit.models import (
     MESSAGE_ADDRESS_CHANNELS,
     MESSAGE_CHANNELS,
-    MESSAGE_OPERATION_STATUSES,
     MESSAGE_STATUSES,
     Message,
     Operation,
@@ -43,14 +43,10 @@ from commstoolkit.models import (
     tags_query,
 )
 
-__all__ = ["MessageOperations", "Messages"]
+__all__ = ["Messages"]
 
 KIND = "message"
 DateLike = date | str | None
-
-
-def _message_operation(data: Mapping[str, Any]) -> Operation:
-    return Operation.from_api(data, KIND)
 
 
 class Messages(Resource):
@@ -58,7 +54,7 @@ class Messages(Resource):
 
     def __init__(self, http: HttpCore) -> None:
         super().__init__(http)
-        self.operations = MessageOperations(http)
+        self.operations = Operations(http, KIND)
 
     def send(
         self,
@@ -147,41 +143,6 @@ class Messages(Resource):
         """One message by id, with its ``attempts``; ``NotFoundError`` if it does not exist."""
         message_id = check_id(id, "message", "id")
         return self._call("GET", f"/Messages/{message_id}", Message.from_api, "message")
-
-
-class MessageOperations(Resource):
-    """Message (send) operations: ``client.messages.operations``."""
-
-    def list(
-        self,
-        status: str | None = None,
-        start_date: DateLike = None,
-        end_date: DateLike = None,
-        page_size: int = 1000,
-    ) -> Pager[Operation]:
-        """Every message operation, optionally by status (SCHEDULED, PROCESSING, COMPLETED,
-        CANCELED) and creation window."""
-        start_at, end_at = check_date_range(start_date, end_date)
-        params = query_params(
-            status=check_optional_choice(status, MESSAGE_OPERATION_STATUSES, "status"),
-            start_date=start_at,
-            end_date=end_at,
-        )
-        return Pager(
-            self._http,
-            "GET",
-            "/Messages/Operations",
-            items="operations",
-            parse=_message_operation,
-            page_size=check_page_size(page_size),
-            params=params,
-        )
-
-    def get(self, id: Operation | str) -> Operation:
-        """The current state of a message operation (an ``Operation`` or its id): status, stats."""
-        operation_id = operation_id_of(id, "id")
-        path = f"/Messages/Operations/{operation_id}"
-        return self._call("GET", path, _message_operation, "operation")
 
 
 def _content(text: str | None, content: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -14,18 +14,17 @@ from commstoolkit.client.checks import (
     check_date_range,
     check_id,
     check_ids,
-    check_optional_choice,
     check_optional_id,
     check_page_size,
     check_tags,
     check_text,
     operation_id_of,
 )
+from commstoolkit.client.operations import Operations
 from commstoolkit.client.pagination import Pager
 from commstoolkit.client.senders import DateLike, sender_filters
 from commstoolkit.errors import InvalidInputError, OperationError
 from commstoolkit.models import (
-    POOL_OPERATION_STATUSES,
     Accepted,
     Operation,
     Sender,
@@ -36,7 +35,7 @@ from commstoolkit.models import (
     query_params,
 )
 
-__all__ = ["PoolMembers", "PoolOperations", "SenderPools"]
+__all__ = ["PoolMembers", "SenderPools"]
 
 KIND = "sender_pool"
 MEMBERS_MAX = 10_000
@@ -46,17 +45,13 @@ def _accepted_operation(data: Mapping) -> Operation:
     return Operation.from_accepted(data, KIND)
 
 
-def _pool_operation(data: Mapping) -> Operation:
-    return Operation.from_api(data, KIND)
-
-
 class SenderPools(Resource):
     """Sender pools: named groups of senders; a sender may sit in many pools."""
 
     def __init__(self, http: HttpCore) -> None:
         super().__init__(http)
         self.members = PoolMembers(http)
-        self.operations = PoolOperations(http)
+        self.operations = Operations(http, KIND)
 
     def create(
         self,
@@ -196,37 +191,3 @@ class PoolMembers(Resource):
         return self._call(
             "DELETE", f"/SenderPools/{pool_id}/Senders/{sender_id}", Accepted.from_api, "acceptance"
         )
-
-
-class PoolOperations(Resource):
-    """Sender-pool operations: ``client.sender_pools.operations``."""
-
-    def list(
-        self,
-        status: str | None = None,
-        start_date: DateLike = None,
-        end_date: DateLike = None,
-        page_size: int = 1000,
-    ) -> Pager[Operation]:
-        """Every sender-pool operation, optionally by status and creation window."""
-        start_at, end_at = check_date_range(start_date, end_date)
-        params = query_params(
-            status=check_optional_choice(status, POOL_OPERATION_STATUSES, "status"),
-            start_date=start_at,
-            end_date=end_at,
-        )
-        return Pager(
-            self._http,
-            "GET",
-            "/SenderPools/Operations",
-            items="operations",
-            parse=_pool_operation,
-            page_size=check_page_size(page_size),
-            params=params,
-        )
-
-    def get(self, id: Operation | str) -> Operation:
-        """The current state of a sender-pool operation (an ``Operation`` or its id)."""
-        operation_id = operation_id_of(id, "id")
-        path = f"/SenderPools/Operations/{operation_id}"
-        return self._call("GET", path, _pool_operation, "operation")

@@ -9,15 +9,9 @@ from typing import Any
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
 from commstoolkit.client.checks import operation_id_of
+from commstoolkit.client.operations import Operations
 from commstoolkit.errors import InvalidInputError, OperationTimeoutError
 from commstoolkit.models import OPERATION_KINDS, Operation
-
-# Where each kind of operation is polled (the 202's operationLocation is not trusted:
-# the spec's add-members example points at a path it never defines).
-OPERATION_PATHS = {
-    "sender_pool": "/SenderPools/Operations/{id}",
-    "message": "/Messages/Operations/{id}",
-}
 
 
 class OperationPoller(Resource):
@@ -32,8 +26,7 @@ class OperationPoller(Resource):
 
     def fetch(self, operation_id: str, kind: str) -> Operation:
         """The current state of operation ``operation_id`` of ``kind``."""
-        path = OPERATION_PATHS[kind].format(id=operation_id)
-        return self._call("GET", path, lambda data: Operation.from_api(data, kind), "operation")
+        return Operations(self._http, kind).get(operation_id)
 
     def wait(
         self,
