@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import nbformat
 import pytest
 
 import commstoolkit as ct
+
+from ._notebooks import widget_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 POOL_NAME = "browser-pool"
 NON_SMS = ["RCS", "EMAIL", "WHATSAPP", "PUSH"]
-
-
-def _notebook(folder: Path, db: Path) -> Path:
-    """A two-cell notebook (no outputs) showing PoolBuilder on the sandbox file ``db``."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    notebook.cells = [
-        nbformat.v4.new_code_cell(
-            "import commstoolkit as ct\n"
-            "from commstoolkit.widgets import PoolBuilder\n\n"
-            f"client = ct.connect(sandbox=True, db={json.dumps(str(db))}, quiet=True)\n"
-            "client.sandbox.clock.instant = True"
-        ),
-        nbformat.v4.new_code_cell("PoolBuilder(client)"),
-    ]
-    path = folder / "pool_builder.ipynb"
-    nbformat.write(notebook, path)
-    return path
 
 
 def test_pool_builder_filters_and_creates_a_pool(voila, page, tmp_path, artifacts):
@@ -45,7 +25,7 @@ def test_pool_builder_filters_and_creates_a_pool(voila, page, tmp_path, artifact
     expected = ct.select_senders(senders, channels=NON_SMS, statuses="ACTIVATED")
     assert 0 < len(expected) < len(activated)
 
-    server = voila(_notebook(tmp_path, db))
+    server = voila(widget_notebook(tmp_path, db, "PoolBuilder"))
     page.goto(server.url, wait_until="domcontentloaded")
 
     count = page.locator(".ct-pool-count")

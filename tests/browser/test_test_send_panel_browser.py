@@ -7,38 +7,18 @@ the summary and the four plotly charts render after a send.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import nbformat
 import pandas as pd
 import pytest
 
 import commstoolkit as ct
+
+from ._notebooks import widget_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 # Magic sandbox numbers (SMS only, always RCS, unaddressable) and an ordinary one.
 RECIPIENTS = ["+15005550005", "+15005550006", "+15005550002", "+14155550100"]
 BAD = "555 0100"
-
-
-def _notebook(folder: Path, db: Path) -> Path:
-    """A two-cell notebook (no outputs) showing TestSendPanel on the sandbox file ``db``."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    notebook.cells = [
-        nbformat.v4.new_code_cell(
-            "import commstoolkit as ct\n"
-            "from commstoolkit.widgets import TestSendPanel\n\n"
-            f"client = ct.connect(sandbox=True, db={json.dumps(str(db))}, quiet=True)\n"
-            "client.sandbox.clock.instant = True"
-        ),
-        nbformat.v4.new_code_cell("TestSendPanel(client)"),
-    ]
-    path = folder / "test_send_panel.ipynb"
-    nbformat.write(notebook, path)
-    return path
 
 
 def test_test_send_panel_dry_run_shows_the_routes_then_sends(voila, page, tmp_path, artifacts):
@@ -52,7 +32,7 @@ def test_test_send_panel_dry_run_shows_the_routes_then_sends(voila, page, tmp_pa
     first = expected[expected["rank"].fillna(1) == 1]
     assert len(pools) > 1 and first["sender_id"].isna().sum() == 1
 
-    server = voila(_notebook(tmp_path, db))
+    server = voila(widget_notebook(tmp_path, db, "TestSendPanel"))
     page.goto(server.url, wait_until="domcontentloaded")
 
     choice = page.locator(".ct-send-pool select")
