@@ -111,17 +111,8 @@ def _template_regex(template: str) -> re.Pattern[str]:
 
 @pytest.fixture(scope="session")
 def contract(contract_dir: Path) -> Contract:
-    """The contract checks; the test is skipped when the contract extract is absent."""
+    """The contract checks, over the repo's copy of the official extract."""
     return Contract(contract_dir)
-
-
-@pytest.fixture(scope="session")
-def maybe_contract(request: pytest.FixtureRequest) -> Contract | None:
-    """The contract when available, else None (tests then run without schema checks)."""
-    try:
-        return request.getfixturevalue("contract")
-    except pytest.skip.Exception:
-        return None
 
 
 @pytest.fixture
@@ -144,9 +135,9 @@ def make_client(box: Sandbox, contract: Contract | None = None, **kwargs: Any) -
 
 
 @pytest.fixture
-def api(sandbox: Sandbox, maybe_contract: Contract | None) -> Iterator[httpx.Client]:
+def api(sandbox: Sandbox, contract: Contract) -> Iterator[httpx.Client]:
     """A client whose every answer is validated against the official schemas."""
-    with make_client(sandbox, maybe_contract) as client:
+    with make_client(sandbox, contract) as client:
         yield client
 
 

@@ -32,8 +32,8 @@ AUTH_401 = {
         None,
     ],
 )
-def test_wrong_or_missing_credentials_get_the_401_body(sandbox: Sandbox, maybe_contract, auth):
-    with make_client(sandbox, maybe_contract, auth=auth) as client:
+def test_wrong_or_missing_credentials_get_the_401_body(sandbox: Sandbox, contract, auth):
+    with make_client(sandbox, contract, auth=auth) as client:
         answer = client.get("/Senders")
     assert answer.status_code == 401
     assert answer.json() == AUTH_401
@@ -56,9 +56,9 @@ def test_custom_credentials_replace_the_default_pair():
         assert "s3cret" not in repr(box)
 
 
-def test_v1_and_preview_serve_the_same_account(sandbox: Sandbox, maybe_contract):
-    v1 = make_client(sandbox, maybe_contract, base_url="https://comms.example/v1")
-    preview = make_client(sandbox, maybe_contract, base_url="http://localhost:9/preview")
+def test_v1_and_preview_serve_the_same_account(sandbox: Sandbox, contract):
+    v1 = make_client(sandbox, contract, base_url="https://comms.example/v1")
+    preview = make_client(sandbox, contract, base_url="http://localhost:9/preview")
     assert v1.get("/Senders").json() == preview.get("/Senders").json()
     created = preview.post("/SenderPools", json={"name": "p"}).json()
     assert created["operationLocation"].startswith("http://localhost:9/preview/SenderPools/")
@@ -78,12 +78,11 @@ def test_v1_and_preview_serve_the_same_account(sandbox: Sandbox, maybe_contract)
         ("POST", "/v1/SenderPools/Operations", 405),
     ],
 )
-def test_unknown_paths_are_404_and_wrong_methods_405(raw_api, maybe_contract, method, path, status):
+def test_unknown_paths_are_404_and_wrong_methods_405(raw_api, contract, method, path, status):
     answer = raw_api.request(method, "https://sandbox.comms.invalid" + path)
     assert answer.status_code == status
     assert error_of(answer)["code"] == 20000 + status
-    if maybe_contract:
-        maybe_contract.validate_response("GET", "/Senders", status, answer.json())
+    contract.validate_response("GET", "/Senders", status, answer.json())
     if status == 405:
         assert answer.headers["allow"]
 

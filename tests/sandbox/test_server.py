@@ -32,8 +32,8 @@ def served(sandbox: Sandbox) -> Iterator[RunningServer]:
 
 
 @pytest.fixture
-def http(served: RunningServer, sandbox: Sandbox, maybe_contract) -> Iterator[httpx.Client]:
-    hooks = {"response": [maybe_contract.check]} if maybe_contract else {}
+def http(served: RunningServer, sandbox: Sandbox, contract) -> Iterator[httpx.Client]:
+    hooks = {"response": [contract.check]}
     with httpx.Client(
         base_url=served.base_url, auth=sandbox.credentials(), event_hooks=hooks
     ) as client:
