@@ -20,12 +20,25 @@ Defaults: credentials ``DEFAULT_ACCOUNT_SID`` / ``DEFAULT_AUTH_TOKEN``; account 
 ``default_db_path()``; seed 7 with 300 senders; the clock starts at 2025-06-02T09:00:00Z on
 every (re)seed and runs in real time. Over HTTP: ``commstoolkit.sandbox.server``.
 
+A seed never silently wipes the user's work: opening a file that holds pools made or changed,
+or messages sent, with another seed or size raises ``ReseedRefusedError`` unless
+``reset=True``; a ``db`` that cannot hold an account raises ``AccountFileError``. (``connect()``
+turns these into the toolkit's ``SandboxStateError`` / ``ConfigurationError``.)
+
 It speaks the wire format itself and imports neither the client nor the models.
 """
 
 from __future__ import annotations
 
 from .core import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Sandbox
-from .store import default_db_path
+from .store import AccountFileError, Changes, ReseedRefusedError, default_db_path
 
-__all__ = ["DEFAULT_ACCOUNT_SID", "DEFAULT_AUTH_TOKEN", "Sandbox", "default_db_path"]
+__all__ = [
+    "DEFAULT_ACCOUNT_SID",
+    "DEFAULT_AUTH_TOKEN",
+    "AccountFileError",
+    "Changes",
+    "ReseedRefusedError",
+    "Sandbox",
+    "default_db_path",
+]

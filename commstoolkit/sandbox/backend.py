@@ -17,7 +17,7 @@ from .clock import Clock, rfc3339
 from .exceptions import not_found
 from .messages import Messaging
 from .query import Where
-from .store import Store
+from .store import POOL_CHANGE, Store
 from .wire import JsonList
 
 CHUNK = 500
@@ -140,6 +140,7 @@ class Backend:
         operation completes."""
         with self.store.write() as conn:
             pool_id, _ = self._next_id(ids.POOL)
+            self.store.record_change(POOL_CHANGE, pool_id)
             return self._schedule(conn, "create", pool_id, sender_ids, name=name, tags=tags)
 
     def list_pools(
@@ -175,6 +176,7 @@ class Backend:
             if tags is not None:
                 conn.execute("UPDATE pools SET tags = ? WHERE id = ?", (json.dumps(tags), pool_id))
             conn.execute("UPDATE pools SET updated_at = ? WHERE id = ?", (now, pool_id))
+            self.store.record_change(POOL_CHANGE, pool_id)
 
     def delete_pool(self, pool_id: str) -> None:
         """Delete a pool and its memberships (its running operations end CANCELED)."""
@@ -182,12 +184,14 @@ class Backend:
             self._pool_row(conn, pool_id)
             conn.execute("DELETE FROM memberships WHERE pool_id = ?", (pool_id,))
             conn.execute("DELETE FROM pools WHERE id = ?", (pool_id,))
+            self.store.record_change(POOL_CHANGE, pool_id)
 
     def add_pool_senders(self, pool_id: str, sender_ids: list[str]) -> str:
         """Accept adding senders to a pool (returns the operation id); membership changes
         when the operation completes."""
         with self.store.write() as conn:
             self._pool_row(conn, pool_id)
+            self.store.record_change(POOL_CHANGE, pool_id)
             return self._schedule(conn, "add", pool_id, sender_ids)
 
     def remove_pool_sender(self, pool_id: str, sender_id: str) -> None:
@@ -202,6 +206,7 @@ class Backend:
             conn.execute(
                 "UPDATE pools SET updated_at = ? WHERE id = ?", (int(self.clock.seconds()), pool_id)
             )
+            self.store.record_change(POOL_CHANGE, pool_id)
 
     def pool_member_ids(self, pool_id: str) -> list[str]:
         """Ids of a pool's members in id order (for tests and the state summary)."""

@@ -1,6 +1,7 @@
 """Control endpoints under ``/_sandbox/`` (sandbox only, same basic auth as the API).
 
-- ``POST /_sandbox/reset`` ``{seed?, senders?}`` -> 200 state
+- ``POST /_sandbox/reset`` ``{seed?, senders?}`` -> 200 state, plus ``discarded``: the user's
+  changes it threw away (``{pools, sends, messages}``); an explicit reset, so always allowed
 - ``GET /_sandbox/state`` -> 200 state
 - ``GET /_sandbox/clock``; ``POST /_sandbox/clock`` ``{advance?, speed?, instant?}`` -> 200 clock
 - ``GET /_sandbox/faults`` -> ``{faults: [...]}``; ``POST`` a rule ``{route, status?, retryAfter?,
@@ -52,8 +53,9 @@ def reset(call: Call) -> Response:
     for key in ("seed", "senders"):
         given = {"seed": None, "senders": None, key: body.get(key)}
         _apply(lambda: check_size(**given), f"$.{key}")  # noqa: B023
-    call.sandbox.reset(seed=body.get("seed"), senders=body.get("senders"))  # type: ignore[arg-type]
-    return json_response(200, call.sandbox.state())
+    seed, senders = body.get("seed"), body.get("senders")
+    discarded = call.sandbox.reset(seed=seed, senders=senders)  # type: ignore[arg-type]
+    return json_response(200, {**call.sandbox.state(), "discarded": discarded.to_wire()})
 
 
 def state(call: Call) -> Response:

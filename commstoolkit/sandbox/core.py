@@ -8,11 +8,19 @@ from typing import TYPE_CHECKING
 
 from . import seed as seeding
 from .backend import Backend
-from .clock import Clock, rfc3339
+from .clock import EPOCH, Clock, rfc3339
 from .dispatch import API_ROUTES
 from .faults import Faults
 from .messages import pick_bad_senders
-from .store import Store, default_db_path
+from .store import (
+    POOL_CHANGE,
+    SEND_CHANGE,
+    AccountFileError,
+    Changes,
+    ReseedRefusedError,
+    Store,
+    default_db_path,
+)
 
 if TYPE_CHECKING:
     from .transport import SandboxTransport
@@ -26,11 +34,17 @@ class Sandbox:
     """A faithful, stateful emulator of the Communications API (Senders, SenderPools, Messages).
 
     ``db``: a SQLite file shared by every process using it (default ``default_db_path()``), or
-    ``":memory:"``. A new file is seeded with ``seed`` (default 7) and ``senders`` (default 300)
-    senders; an existing one is used as is, unless ``seed``/``senders`` are given and differ
-    from what it holds, which reseeds it. Requests need HTTP basic auth with ``account_sid`` /
-    ``auth_token`` (default ``DEFAULT_ACCOUNT_SID`` / ``DEFAULT_AUTH_TOKEN``). ``speed`` sets
-    the clock speed (0 freezes sandbox time; tests then move it with ``clock.advance``).
+    ``":memory:"``; ``AccountFileError`` (a ``ValueError`` naming the file) when it is a
+    folder, not a SQLite file, or cannot be made. A new file is seeded with ``seed`` (default
+    7) and ``senders`` (default 300) senders; an existing one is used as is. When ``seed`` /
+    ``senders`` are given and differ from what the file holds, it is reseeded only if that
+    discards nothing of the user's: an account holding pools made or changed, or messages
+    sent, since it was seeded raises ``ReseedRefusedError`` (saying what it holds) before
+    anything is touched. ``reset=True`` reseeds in any case (with the file's own seed and size
+    unless given); ``reseeded`` and ``discarded`` (a ``Changes``) then say what happened.
+    Requests need HTTP basic auth with ``account_sid`` / ``auth_token`` (default
+    ``DEFAULT_ACCOUNT_SID`` / ``DEFAULT_AUTH_TOKEN``). ``speed`` sets the clock speed (0
+    freezes sandbox time; tests then move it with ``clock.advance``).
 
     Plug it into httpx with ``httpx.Client(transport=sandbox.transport(), base_url=
     sandbox.base_url, auth=...)``, or serve it over HTTP with ``commstoolkit.sandbox.server``.
@@ -47,18 +61,29 @@ class Sandbox:
         account_sid: str | None = None,
         auth_token: str | None = None,
         speed: float | None = None,
+        reset: bool = False,
     ) -> None:
         seeding.check_size(seed, senders)
-        self.db_path = ":memory:" if str(db) == ":memory:" else Path(db or default_db_path())
+        if not isinstance(reset, bool):
+            raise ValueError(f"reset must be True or False, got {reset!r}")
+        self.db_path = _db_path(db)
         self.account_sid = account_sid or DEFAULT_ACCOUNT_SID
         self._auth_token = auth_token or DEFAULT_AUTH_TOKEN
+        self.reseeded = False
+        self.discarded = Changes()
         self.store = Store(self.db_path)
-        self.clock = Clock(self.store)
-        self.backend = Backend(self.store, self.clock)
-        self.faults = Faults(self.store, [route.name for route in API_ROUTES])
-        if speed is not None:
-            self.clock.speed = speed
-        self._ensure_seeded(seed, senders)
+        try:
+            self.clock = Clock(self.store)
+            self.backend = Backend(self.store, self.clock)
+            self.faults = Faults(self.store, [route.name for route in API_ROUTES])
+            if self.store.get("changes_to_recover") == "1":
+                with self.store.write():
+                    self._recover_changes()
+            with self.store.write():
+                self._open_account(seed, senders, reset, speed)
+        except BaseException:
+            self.store.close()
+            raise
 
     def __repr__(self) -> str:
         return f"Sandbox(db={str(self.db_path)!r}, account_sid={self.account_sid!r})"
@@ -84,18 +109,20 @@ class Sandbox:
 
         return SandboxTransport(self)
 
-    def reset(self, seed: int | None = None, senders: int | None = None) -> None:
-        """Reseed the account (same seed and size unless given); clears faults, restarts the
-        clock at its epoch (speed and instant kept)."""
+    def reset(self, seed: int | None = None, senders: int | None = None) -> Changes:
+        """Reseed the account (same seed and size unless given), discarding the user's work;
+        clears faults, restarts the clock at its epoch (speed and instant kept). Returns what
+        it discarded."""
         seeding.check_size(seed, senders)
         with self.store.write():
-            seed = self.store.get_int("seed", seeding.DEFAULT_SEED) if seed is None else seed
-            senders = (
-                self.store.get_int("senders", seeding.DEFAULT_SENDERS)
-                if senders is None
-                else senders
-            )
-            self._seed(seed, senders)
+            discarded = self.store.changes()
+            self._seed(*self._asked(seed, senders))
+        return discarded
+
+    def changes(self) -> Changes:
+        """The user's own work since the account was seeded: pools made or changed, messages
+        sent (what a reseed would discard); shared by every process using the file."""
+        return self.store.changes()
 
     def state(self) -> dict[str, object]:
         """Counts of what the account holds, its seed, and the clock."""
@@ -118,23 +145,60 @@ class Sandbox:
                 "messages": count("messages"),
                 "faults": count("faults"),
                 "now": rfc3339(self.clock.seconds()),
+                "changes": self.store.changes().to_wire(),
             }
 
     def close(self) -> None:
         """Close the database connection."""
         self.store.close()
 
-    def _ensure_seeded(self, seed: int | None, senders: int | None) -> None:
-        with self.store.write():
-            if self.store.get("seeded") != "1":
-                self._seed(
-                    seeding.DEFAULT_SEED if seed is None else seed,
-                    seeding.DEFAULT_SENDERS if senders is None else senders,
-                )
-            elif (seed is not None and seed != self.store.get_int("seed", -1)) or (
-                senders is not None and senders != self.store.get_int("senders", -1)
-            ):
-                self.reset(seed, senders)
+    def _asked(self, seed: int | None, senders: int | None) -> tuple[int, int]:
+        """The seed and size asked for; what the account holds (or the defaults) when None."""
+        return (
+            self.store.get_int("seed", seeding.DEFAULT_SEED) if seed is None else seed,
+            self.store.get_int("senders", seeding.DEFAULT_SENDERS) if senders is None else senders,
+        )
+
+    def _open_account(
+        self, seed: int | None, senders: int | None, reset: bool, speed: float | None
+    ) -> None:
+        """Seed a new account, or reseed one as asked when that is allowed (inside the caller's
+        write transaction; a refusal is raised before anything is written)."""
+        fresh = self.store.get("seeded") != "1"
+        held = (self.store.get_int("seed", -1), self.store.get_int("senders", -1))
+        asked = self._asked(seed, senders)
+        reseed = not fresh and (reset or asked != held)
+        discarded = self.store.changes() if reseed else Changes()
+        if discarded and not reset:
+            raise ReseedRefusedError(
+                _refusal(str(self.db_path), discarded, held, asked), db=str(self.db_path),
+                changes=discarded,
+            )  # fmt: skip
+        if speed is not None:
+            self.clock.speed = speed
+        if fresh or reseed:
+            self._seed(*asked)
+        self.reseeded, self.discarded = reseed, discarded
+
+    def _recover_changes(self) -> None:
+        """Fill in the record of the user's changes of a file written before the sandbox kept
+        one (best effort, from what the tables show): every send; pools whose operations or
+        edits came after the seed (seeded ones predate the clock's epoch); seeded pools gone."""
+        conn, epoch = self.store.conn, EPOCH.timestamp()
+        conn.execute(
+            f"INSERT OR IGNORE INTO changes SELECT '{SEND_CHANGE}', id, total "
+            "FROM message_operations"
+        )
+        for sql in (
+            "SELECT DISTINCT pool_id FROM operations WHERE created_at >= ?",
+            "SELECT id FROM pools WHERE updated_at > ?",
+        ):
+            for (pool_id,) in conn.execute(sql, (epoch,)).fetchall():
+                self.store.record_change(POOL_CHANGE, pool_id)
+        kept = conn.execute("SELECT COUNT(*) FROM pools WHERE created_at < ?", (epoch,))
+        for n in range(len(seeding.POOLS) - kept.fetchone()[0]):
+            self.store.record_change(POOL_CHANGE, f"seeded pool deleted #{n + 1}")
+        self.store.set("changes_to_recover", 0)
 
     def _seed(self, seed: int, senders: int) -> None:
         """Replace all account data by the seeded account (inside a write transaction)."""
@@ -146,3 +210,28 @@ class Sandbox:
         self.store.set("bad_senders", pick_bad_senders(self.store.conn, seed))
         for key, value in (("seed", seed), ("senders", senders), ("seeded", 1)):
             self.store.set(key, value)
+
+
+def _db_path(db: object) -> Path | str:
+    """``":memory:"`` or the account file's path (``default_db_path()`` for None or "")."""
+    if db is None:
+        return default_db_path()
+    if not isinstance(db, (str, os.PathLike)) or not isinstance(os.fspath(db), str):
+        raise AccountFileError(
+            f"db must be a file path (str or os.PathLike) or ':memory:', got {db!r}"
+        )
+    text = os.fspath(db)
+    if text == ":memory:":
+        return text
+    return Path(text).expanduser() if text else default_db_path()
+
+
+def _refusal(db: str, changes: Changes, held: tuple[int, int], asked: tuple[int, int]) -> str:
+    """The one sentence of a ``ReseedRefusedError``."""
+    wanted = [f"seed {asked[0]}"] if asked[0] != held[0] else []
+    wanted += [f"{asked[1]:,} senders"] if asked[1] != held[1] else []
+    return (
+        f"the sandbox file {db} holds your work since it was seeded ({changes}); reseeding it "
+        f"with {' and '.join(wanted)} (it has seed {held[0]}, {held[1]:,} senders) would "
+        "discard it: pass reset=True (command line: --reset) to discard it, or use another db"
+    )

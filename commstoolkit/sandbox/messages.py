@@ -34,7 +34,7 @@ from .message_wire import (
     operation_to_wire,
 )
 from .query import Where
-from .store import Store
+from .store import SEND_CHANGE, Store
 
 MAX_AHEAD = 30 * 24 * 3600
 MISSING = 20404
@@ -176,6 +176,7 @@ class Messaging:
             conn.executemany(
                 "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", attempts
             )
+            self.store.record_change(SEND_CHANGE, operation_id, len(messages))
             if request.send_at is None:
                 self.clock.skip_to(last_change)
         return operation_id

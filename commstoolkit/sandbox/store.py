@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 SCHEMA_VERSION = "2"
@@ -74,6 +75,9 @@ CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY, rule TEXT NOT NULL, remaining INTEGER, evaluated INTEGER NOT NULL,
     fired INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS changes (
+    kind TEXT NOT NULL, target TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, target)
+) WITHOUT ROWID;
 """
 
 DATA_TABLES = (
@@ -85,7 +89,60 @@ DATA_TABLES = (
     "messages",
     "attempts",
     "faults",
+    "changes",
 )
+# Kinds of the user's own changes: a pool (made, edited, deleted, members added or removed;
+# ``n`` counts the writes) and a send (``n``: its messages).
+POOL_CHANGE, SEND_CHANGE = "pool", "send"
+
+
+class AccountFileError(ValueError):
+    """``db`` cannot hold a sandbox account: a folder, not a SQLite file, or a place where the
+    file or its folder cannot be made. The message names the file and what is wrong."""
+
+
+class ReseedRefusedError(RuntimeError):
+    """A reseed was asked for (another seed or size) without ``reset``, and the account holds
+    the user's own work since it was seeded. ``db``: the file; ``changes``: what it holds."""
+
+    def __init__(self, message: str, *, db: str, changes: Changes) -> None:
+        super().__init__(message)
+        self.db = db
+        self.changes = changes
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The user's own work in an account since it was seeded (what a reseed would discard).
+
+    ``pools``: pools made, edited, deleted or whose members changed; ``sends`` and
+    ``messages``: sends accepted and the messages they hold. False when there is none;
+    ``str()`` says it in words ("2 pools made or changed, 40 messages sent").
+    """
+
+    pools: int = 0
+    sends: int = 0
+    messages: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.pools or self.sends)
+
+    def __str__(self) -> str:
+        if not self:
+            return "no changes of yours"
+        parts = []
+        if self.pools:
+            parts.append(f"{self.pools:,} pool{'s' * (self.pools != 1)} made or changed")
+        if self.sends:
+            parts.append(
+                f"{self.messages:,} message{'s' * (self.messages != 1)} sent "
+                f"({self.sends:,} send{'s' * (self.sends != 1)})"
+            )
+        return ", ".join(parts)
+
+    def to_wire(self) -> dict[str, int]:
+        """As the control endpoints show it."""
+        return {"pools": self.pools, "sends": self.sends, "messages": self.messages}
 
 
 def default_db_path() -> Path:
@@ -102,21 +159,40 @@ def default_db_path() -> Path:
 
 
 class Store:
-    """One SQLite connection guarded by one lock; safe to use from several threads."""
+    """One SQLite connection guarded by one lock; safe to use from several threads.
+
+    ``AccountFileError`` (naming the file) when ``db`` is a folder, is not a SQLite file, or
+    cannot be made; never a bare ``sqlite3`` or ``OSError``.
+    """
 
     def __init__(self, db: str | os.PathLike[str]) -> None:
         self.path = str(db)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
-        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            self.conn = self._open()
+        except (sqlite3.Error, OSError) as exc:
+            raise AccountFileError(_file_problem(self.path, exc)) from None
+
+    def _open(self) -> sqlite3.Connection:
         if self.path != ":memory:":
-            self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.execute("PRAGMA synchronous = NORMAL")
-        with self.write():
-            self._migrate()
+            path = Path(self.path)
+            if path.is_dir():
+                raise IsADirectoryError(f"{self.path} is a folder")
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if self.path != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn = conn
+            with self.write():
+                self._migrate()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _migrate(self) -> None:
         """Create the schema; a file written by another schema version is emptied first."""
@@ -126,6 +202,11 @@ class Store:
         if "meta" in tables and self.get("schema_version") != SCHEMA_VERSION:
             for table in tables:
                 self.conn.execute(f'DROP TABLE "{table}"')
+            tables = set()
+        if "meta" in tables and "changes" not in tables and self.get("seeded") == "1":
+            # A file seeded before the sandbox kept its record of the user's changes: the
+            # account fills it in from what the tables show (``Sandbox``), then clears this.
+            self.set("changes_to_recover", 1)
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self.conn.execute(statement)
@@ -176,6 +257,30 @@ class Store:
             (key, str(value)),
         )
 
+    def record_change(self, kind: str, target: str, n: int = 1) -> None:
+        """Note the user's own change (inside the caller's write transaction, so that it is
+        recorded exactly when the change is made): ``kind`` ``POOL_CHANGE`` or ``SEND_CHANGE``,
+        ``target`` the pool or send, ``n`` writes or messages."""
+        self.conn.execute(
+            "INSERT INTO changes (kind, target, n) VALUES (?, ?, ?) "
+            "ON CONFLICT (kind, target) DO UPDATE SET n = n + excluded.n",
+            (kind, target, n),
+        )
+
+    def changes(self) -> Changes:
+        """The user's own work since the account was seeded (one indexed scan of a table that
+        holds a row per pool touched and per send)."""
+        with self.read() as conn:
+            found = {
+                kind: (count, total)
+                for kind, count, total in conn.execute(
+                    "SELECT kind, COUNT(*), SUM(n) FROM changes GROUP BY kind"
+                )
+            }
+        pools, _ = found.get(POOL_CHANGE, (0, 0))
+        sends, messages = found.get(SEND_CHANGE, (0, 0))
+        return Changes(pools=pools, sends=sends, messages=messages)
+
     def wipe(self) -> None:
         """Delete all account data (inside the caller's write transaction); meta is kept."""
         for table in DATA_TABLES:
@@ -185,3 +290,22 @@ class Store:
         """Close the connection."""
         with self.lock:
             self.conn.close()
+
+
+def _file_problem(path: str, exc: BaseException) -> str:
+    """One sentence: the file, and why it cannot hold a sandbox account."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    if isinstance(exc, IsADirectoryError) and Path(path).is_dir():
+        what = "is a folder, not a file"
+    elif isinstance(exc, OSError):
+        what = f"cannot be made: {reason} ({getattr(exc, 'filename', None) or path})"
+    elif "not a database" in reason:
+        what = "is not a SQLite file (it holds something else)"
+    elif Path(path).is_dir():
+        what = "is a folder, not a file"
+    else:
+        what = f"cannot be opened as a SQLite file: {reason}"
+    return (
+        f"db {path!r} {what}; pass db= a new or existing sandbox file (*.sqlite3), "
+        "or ':memory:' for a throw-away account"
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from commstoolkit.sandbox import Sandbox, default_db_path
+from commstoolkit.sandbox import Changes, Sandbox, default_db_path
 
 from .conftest import error_of, make_client
 
@@ -75,16 +75,19 @@ def test_two_sandboxes_on_one_file_share_the_account(tmp_path: Path):
 def test_an_existing_file_is_used_as_is_unless_another_seed_or_size_is_asked(tmp_path: Path):
     db = tmp_path / "account.sqlite3"
     with Sandbox(db, seed=3, senders=40, speed=0) as first:
-        with make_client(first) as client:
-            client.post("/SenderPools", json={"name": "mine"})
+        first.clock.advance(60)  # the clock and faults are not the user's work
+        first.faults.add("GET /Senders", status=503, times=1)
         before = first.state()
     with Sandbox(db) as reopened:
         assert reopened.state() == before
+        assert (reopened.reseeded, reopened.discarded) == (False, Changes())
     with Sandbox(db, seed=3, senders=40) as same:
-        assert same.state()["operations"] == before["operations"]
+        assert same.state() == before and not same.reseeded
+    # Nothing of the user's in it: another size or seed reseeds it (nothing is lost).
     with Sandbox(db, senders=50) as resized:
         assert (resized.state()["senders"], resized.state()["seed"]) == (50, 3)
         assert resized.state()["operations"] == 3
+        assert (resized.reseeded, bool(resized.discarded)) == (True, False)
     with Sandbox(db, seed=4) as reseeded:
         assert (reseeded.state()["senders"], reseeded.state()["seed"]) == (50, 4)
 
@@ -143,8 +146,11 @@ def test_control_endpoints_for_clock_state_and_reset(raw_api: httpx.Client, sand
     assert (moved["now"], moved["instant"]) == ("2025-06-02T10:00:00Z", True)
     assert raw_api.post(f"{CONTROL}/clock", json={"speed": 2}).json()["speed"] == 2.0
     assert raw_api.get(f"{CONTROL}/state").json() == sandbox.state()
+    raw_api.post("/SenderPools", json={"name": "made, then reset"})
     reset = raw_api.post(f"{CONTROL}/reset", json={"seed": 11, "senders": 25})
     assert (reset.status_code, reset.json()["seed"], reset.json()["senders"]) == (200, 11, 25)
+    assert reset.json()["discarded"] == {"pools": 1, "sends": 0, "messages": 0}
+    assert reset.json()["changes"] == {"pools": 0, "sends": 0, "messages": 0}
     for body, context in [
         ({"advance": -5}, "$.advance"),
         ({"speed": "fast"}, "$.speed"),
