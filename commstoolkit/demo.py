@@ -154,8 +154,10 @@ def _where(results: list[DemoResult], out: Path) -> str:
 
 
 @contextmanager
-def _sandbox(db: Path, **seeding: int) -> Iterator[CommsClient]:
-    client = connect(sandbox=True, db=db, quiet=True, **seeding)
+def _sandbox(
+    db: Path, *, seed: int | None = None, senders: int | None = None
+) -> Iterator[CommsClient]:
+    client = connect(sandbox=True, db=db, quiet=True, seed=seed, senders=senders)
     try:
         yield client
     finally:

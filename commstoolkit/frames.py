@@ -11,7 +11,7 @@ Messages: one row per message (``messages_frame``) and one per attempt
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -241,7 +241,9 @@ def _senders_columns_frame(columns: SenderColumns) -> pd.DataFrame:
     return pd.concat([frame, pd.DataFrame(tag_columns, index=frame.index)], axis=1)
 
 
-def pools_frame(pools: Sequence[SenderPool], members: dict[str, Sequence[Sender]]) -> pd.DataFrame:
+def pools_frame(
+    pools: Sequence[SenderPool], members: Mapping[str, Sequence[Sender]]
+) -> pd.DataFrame:
     """Build the pools frame from pools and their members (see ``load_pools``)."""
     sizes, n_activated, n_deactivated, channels = [], [], [], []
     for pool in pools:
@@ -494,12 +496,12 @@ def _with_progress(pages: Iterator[list[Any]], progress: bool | None, unit: str)
     ``progress=None`` shows it only once a second page arrives, so small
     accounts load silently; ``False`` never shows it.
     """
-    for page in _progress_pages(pages, progress, unit):
+    for page in _progress_pages(pages, progress, unit, size=len):
         yield from page
 
 
 def _progress_pages(
-    pages: Iterator[P], progress: bool | None, unit: str, size: Callable[[P], int] = len
+    pages: Iterator[P], progress: bool | None, unit: str, *, size: Callable[[P], int]
 ) -> Iterator[P]:
     """Yield each of ``pages`` (``size(page)`` items each) while a bar counts the items."""
     bar = None

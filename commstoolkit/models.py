@@ -255,19 +255,16 @@ class SenderColumns:
             self.tags[key] = [None] * before
         for key, values in self.tags.items():
             values.extend([t.get(key) for t in tags] if key in keys else [None] * added)
-        for column, values in zip(
-            (
-                self.id,
-                self.display_name,
-                self.address,
-                self.channel,
-                self.status,
-                self.created_at,
-                self.updated_at,
-            ),
-            fields,
-            strict=True,
-        ):
+        columns: tuple[list[Any], ...] = (
+            self.id,
+            self.display_name,
+            self.address,
+            self.channel,
+            self.status,
+            self.created_at,
+            self.updated_at,
+        )
+        for column, values in zip(columns, fields, strict=True):
             column.extend(values)
 
 

@@ -144,7 +144,8 @@ def read_notebook(path: str | os.PathLike[str]) -> NotebookNode:
     """Read a notebook as nbformat v4 (upgrading older minor versions)."""
     import nbformat
 
-    return nbformat.read(os.fspath(path), as_version=4)
+    notebook: NotebookNode = nbformat.read(os.fspath(path), as_version=4)  # read() is unannotated
+    return notebook
 
 
 def notebook_parameters(notebook: NotebookNode) -> dict[str, str]:
@@ -304,8 +305,8 @@ def _kernel_manager() -> Any:
     """A kernel manager that starts ``ipykernel`` with this interpreter, whatever
     ``python3`` kernelspec the user's Jupyter folders hold."""
     from ipykernel.kernelspec import RESOURCES
-    from jupyter_client import KernelManager
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from jupyter_client.manager import KernelManager
 
     spec = KernelSpec(
         argv=[

@@ -175,7 +175,7 @@ def _figure_html(figure: dict[str, Any]) -> str:
 
     config = {"responsive": True, "displaylogo": False, **figure.get("config", {})}
     shown = {"data": figure.get("data", []), "layout": figure.get("layout", {})}
-    return pio.to_html(
+    markup: str = pio.to_html(
         shown,
         include_plotlyjs=False,
         full_html=False,
@@ -183,6 +183,7 @@ def _figure_html(figure: dict[str, Any]) -> str:
         config=config,
         default_width="100%",
     )
+    return markup
 
 
 def _widget_note(name: str) -> str:
@@ -192,4 +193,5 @@ def _widget_note(name: str) -> str:
 def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
-    return get_plotlyjs()
+    script: str = get_plotlyjs()
+    return script

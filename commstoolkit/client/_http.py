@@ -115,14 +115,17 @@ class Credentials:
 def _pair(
     user: str | None, secret: str | None, user_name: str, secret_name: str
 ) -> tuple[str, str]:
-    for value, name in ((user, user_name), (secret, secret_name)):
+
+    def checked(value: str | None, name: str) -> str:
         if value is None or not isinstance(value, str) or not value.strip():
             raise ConfigurationError(f"{name} is missing: pass both {user_name} and {secret_name}")
         if any(ch.isspace() or not ch.isprintable() for ch in value.strip()) or (
             name == user_name and ":" in value
         ):
             raise ConfigurationError(f"{name} contains characters that cannot be sent")
-    return user.strip(), secret.strip()
+        return value.strip()
+
+    return checked(user, user_name), checked(secret, secret_name)
 
 
 class HttpCore:

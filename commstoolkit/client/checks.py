@@ -124,8 +124,11 @@ def check_choices(values: Iterable[str], allowed: tuple[str, ...], field: str) -
 
 def check_page_size(value: Any) -> int:
     """``value`` if it is an int from 1 to 1000."""
-    is_int = isinstance(value, int) and not isinstance(value, bool)
-    if is_int and PAGE_SIZE_MIN <= value <= PAGE_SIZE_MAX:
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and PAGE_SIZE_MIN <= value <= PAGE_SIZE_MAX
+    ):
         return value
     raise InvalidInputError(
         f"page_size: {_show(value)} is out of range; use an int from "
@@ -255,6 +258,8 @@ def check_message_text(value: Any, field: str = "text") -> str:
 
 
 def _recipient(value: Any, channels: tuple[str, ...]) -> Recipient:
+    address: object
+    channel: object
     if isinstance(value, Recipient):
         address, channel = value.address, value.channel
     elif isinstance(value, str):

@@ -159,7 +159,7 @@ def backoff_delay(attempt: int, policy: RetryPolicy, rng: RandomSource) -> float
     With jitter the delay is drawn from [half, full] of the exponential value, so retries
     from many clients spread out but never collapse to zero.
     """
-    delay = min(policy.backoff_max, policy.backoff_initial * 2 ** (attempt - 1))
+    delay: float = min(policy.backoff_max, policy.backoff_initial * 2 ** (attempt - 1))
     if policy.jitter:
         delay *= 0.5 + 0.5 * rng.random()
     return delay
@@ -222,7 +222,7 @@ def _reason(
             what += f" (Retry-After {server_delay:g}s, cap {policy.retry_after_cap:g}s)"
     else:
         sent = request_sent(outcome)
-        where = {False: " before sending", True: " after sending"}.get(sent, "")
+        where = "" if sent is None else " after sending" if sent else " before sending"
         what = type(outcome).__name__ + where
     if retry:
         return f"{what}: retry {attempt}/{policy.max_retries}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -106,7 +107,7 @@ class Senders(Resource):
         channels: Iterable[str] | None = None,
         *,
         priority: Mapping[str, int] | None = None,
-    ) -> list[Route]:
+    ) -> builtins.list[Route]:  # builtins: the method list() shadows the type here
         """Which senders would reach these recipients, best first; nothing is sent.
 
         ``recipients``: up to 100 addresses (text: "@" means EMAIL, else PHONE), or

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..client.checks import pool_id_of
 from ..errors import CommsError, InvalidInputError, OperationError, TransportError
 from ..models import Accepted, Operation, SenderPool
-from ._checks import checked_pool_id
 from ._render import some_of
 from .plan import plan_pool
 from .steps import Step, plan_steps
@@ -92,7 +92,7 @@ def apply_plan(plan: PoolPlan, *, progress: bool = True) -> SenderPool:
             advance(step.senders)
     try:
         _verify(plan, steps)
-        return client.sender_pools.get(plan.pool_id)
+        return client.sender_pools.get(_pool_id(plan))
     except PoolApplyError:
         raise
     except CommsError as err:
@@ -126,7 +126,7 @@ def delete_pool(
     Raises ``InvalidInputError`` without ``confirm=True`` (nothing is sent),
     ``NotFoundError`` when the pool does not exist.
     """
-    pool = checked_pool_id(pool_id)
+    pool = pool_id_of(pool_id)
     if confirm is not True:
         raise InvalidInputError(
             f"delete_pool deletes sender pool {pool} and its memberships for good; "
@@ -137,11 +137,19 @@ def delete_pool(
     return client.sender_pools.delete(pool)
 
 
+def _pool_id(plan: PoolPlan) -> str:
+    """The id of the plan's pool, which exists once its create step (if any) has run."""
+    if plan.pool_id is None:
+        raise RuntimeError(f"the pool {plan.name!r} has not been created yet")
+    return plan.pool_id
+
+
 def _remaining_steps(plan: PoolPlan) -> list[Step]:
     """The calls still needed to bring the existing pool to the plan."""
     client = plan.client
-    pool = client.sender_pools.get(plan.pool_id)
-    members = {sender.id for sender in client.sender_pools.members.list(plan.pool_id)}
+    pool_id = _pool_id(plan)
+    pool = client.sender_pools.get(pool_id)
+    members = {sender.id for sender in client.sender_pools.members.list(pool_id)}
     update = {key: value for key, value in plan.settings.items() if getattr(pool, key) != value}
     return plan_steps(
         new=False,
@@ -161,11 +169,11 @@ def _run(client: CommsClient, plan: PoolPlan, step: Step) -> None:
         plan._created(pools.find_created(done).id)
         _check_operation(done, step)
     elif step.kind == "add":
-        _check_operation(client.wait(pools.members.add(plan.pool_id, step.sender_ids)), step)
+        _check_operation(client.wait(pools.members.add(_pool_id(plan), step.sender_ids)), step)
     elif step.kind == "remove":
-        pools.members.remove(plan.pool_id, step.sender_ids[0])
+        pools.members.remove(_pool_id(plan), step.sender_ids[0])
     else:
-        pools.update(plan.pool_id, name=step.name, tags=step.tags)
+        pools.update(_pool_id(plan), name=step.name, tags=step.tags)
 
 
 def _take_over_lost_create(client: CommsClient, plan: PoolPlan) -> None:
@@ -193,7 +201,7 @@ def _check_operation(operation: Operation, step: Step) -> None:
 
 
 def _verify(plan: PoolPlan, steps: list[Step]) -> None:
-    members = {s.id for s in plan.client.sender_pools.members.list(plan.pool_id)}
+    members = {s.id for s in plan.client.sender_pools.members.list(_pool_id(plan))}
     target = plan.target_ids
     missing, unexpected = target - members, members - target
     if not missing and not unexpected:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ from ..models import SENDER_CHANNELS, SENDER_STATUSES
 
 __all__ = ["select_senders"]
 
-DateLike = str | date | datetime | pd.Timestamp
+DateLike: TypeAlias = str | date | datetime | pd.Timestamp
 
 
 def select_senders(
@@ -107,8 +108,10 @@ def _isin(column: pd.Series, values: list[str]) -> np.ndarray:
         # A lookup table indexed by code (its last slot, False, is code -1: missing).
         wanted = np.zeros(len(column.cat.categories) + 1, dtype=bool)
         wanted[codes] = True
-        return wanted[column.cat.codes.to_numpy()]
-    return column.isin(values).to_numpy(dtype=bool, na_value=False)
+        selected: np.ndarray = wanted[column.cat.codes.to_numpy()]
+        return selected
+    found: np.ndarray = column.isin(values).to_numpy(dtype=bool, na_value=False)
+    return found
 
 
 def _tag_filters(

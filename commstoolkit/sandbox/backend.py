@@ -294,7 +294,9 @@ class Backend:
         return items, len(rows) > limit
 
     def _pool_row(self, conn: sqlite3.Connection, pool_id: str) -> sqlite3.Row:
-        row = conn.execute("SELECT * FROM pools WHERE id = ?", (pool_id,)).fetchone()
+        row: sqlite3.Row | None = conn.execute(
+            "SELECT * FROM pools WHERE id = ?", (pool_id,)
+        ).fetchone()
         if row is None:
             raise not_found(f"Sender pool {pool_id} not found")
         return row

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import validation as check
-from .exceptions import ApiError, ErrorItem
+from .exceptions import ApiError, ErrorItem, invalid
 
 MAX_TEXT = 1600
 TEXT_TOO_LONG = 21617
@@ -65,14 +65,20 @@ ACTIONS = {
     ),
     "shareLocationAction": _obj(closed=True),
 }
+
+
+def _action(name: str, shape: Schema) -> Schema:
+    """A suggested action: text, postbackData and the action ``name`` (all required)."""
+    branch = _obj(("text", "postbackData", name), text=TEXT, postbackData=TEXT)
+    branch["properties"][name] = shape
+    return branch
+
+
 ACTION = _obj(
     ("action",),
     action={
         "type": "object",
-        "oneOf": [
-            _obj(("text", "postbackData", name), text=TEXT, postbackData=TEXT, **{name: shape})
-            for name, shape in ACTIONS.items()
-        ],
+        "oneOf": [_action(name, shape) for name, shape in ACTIONS.items()],
     },
 )
 REPLY = _obj(("reply",), reply=_obj(("text", "postbackData"), text=TEXT, postbackData=TEXT))
@@ -171,7 +177,9 @@ def problems(value: Any, schema: Schema, path: str) -> list[tuple[str, str]]:
     return _closest(value, schema["oneOf"], results)
 
 
-def _closest(value: Any, branches: list[Schema], results: list) -> list[tuple[str, str]]:
+def _closest(
+    value: Any, branches: list[Schema], results: list[list[tuple[str, str]]]
+) -> list[tuple[str, str]]:
     """The problems of the branch the value most likely meant: the one naming most of its
     fields, with every required field present (the first on a tie)."""
 
@@ -262,8 +270,9 @@ def check_content(value: Any, path: str = "$.content") -> dict[str, Any]:
     found = problems(value, CONTENT, path)
     if found:
         where, message = found[0]
-        raise check.invalid(message, where)
-    return value
+        raise invalid(message, where)
+    content: dict[str, Any] = value  # problems() found it an object of the CONTENT shape
+    return content
 
 
 LIQUID = re.compile(

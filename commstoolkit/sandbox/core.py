@@ -130,7 +130,8 @@ class Sandbox:
         with self.store.read() as conn:
 
             def count(sql: str) -> int:
-                return conn.execute(f"SELECT COUNT(*) FROM {sql}").fetchone()[0]
+                n: int = conn.execute(f"SELECT COUNT(*) FROM {sql}").fetchone()[0]
+                return n
 
             return {
                 "seed": self.store.get_int("seed", 0),

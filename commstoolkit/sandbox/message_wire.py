@@ -43,7 +43,8 @@ def status_at(row: sqlite3.Row, now: float) -> str:
         return "SENT"
     if row["read_at"] is not None and now >= row["read_at"]:
         return "READ"
-    return row["final_status"]
+    status: str = row["final_status"]
+    return status
 
 
 def _updated(created: float, now: float, *moments: float | None) -> str:

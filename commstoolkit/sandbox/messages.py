@@ -255,7 +255,8 @@ class Messaging:
             ).fetchone()
         if row is None:
             raise not_found(f"No message is known by {identifier}", "identifier")
-        return row[0]
+        message_id: str = row[0]
+        return message_id
 
     # -- operations --------------------------------------------------------------------------
 
@@ -297,7 +298,8 @@ class Messaging:
 
     def _stats(self, conn: sqlite3.Connection, op: sqlite3.Row, now: float) -> dict[str, int]:
         if op["stats"] is not None:
-            return json.loads(op["stats"])
+            stored: dict[str, int] = json.loads(op["stats"])
+            return stored
         counts = dict.fromkeys(STATUS_COUNTS, 0)
         for status, count in conn.execute(
             f"SELECT {message_status_sql(now, '')} AS s, COUNT(*) FROM messages "

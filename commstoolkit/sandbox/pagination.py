@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Mapping
 
 from .exceptions import invalid
 from .wire import JsonList
@@ -18,7 +19,7 @@ from .wire import JsonList
 DEFAULT_PAGE_SIZE = 50
 
 
-def scope(listing: str, filters: dict[str, object]) -> str:
+def scope(listing: str, filters: Mapping[str, object]) -> str:
     """A short hash naming a listing (route + path ids) and its filters."""
     text = json.dumps([listing, filters], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -91,13 +91,15 @@ class Call:
         self,
         key: str,
         fetch: Callable[..., tuple[list[dict], bool]],
-        filters: dict[str, object],
+        filters: Mapping[str, object],
         body: dict[str, object] | None = None,
     ) -> Response:
         """A keyset-paginated list answer ``{key: [...], pagination}``.
 
         ``pageToken``/``pageSize`` come from the query, or from ``body`` when given (Search).
         """
+        token: object
+        size: object
         if body is None:
             token, size, where = self.query("pageToken"), self.query("pageSize"), ""
         else:

@@ -105,7 +105,7 @@ class Unique:
         return value
 
 
-def check_size(seed: int | None, senders: int | None) -> None:
+def check_size(seed: object, senders: object) -> None:
     """ValueError naming ``seed`` or ``senders`` unless each is None or an integer from 0 to
     ``MAX_SEED`` / ``MAX_SENDERS`` (seeding a billion senders would hold the account for
     hours)."""
@@ -149,7 +149,7 @@ class Generator:
         rng = self.rng
         channel = self.channels.pick(rng)
         team, brand = self.teams.pick(rng), self.brands.pick(rng)
-        spec = getattr(self, channel.lower())(team, brand)
+        spec: SenderSpec = getattr(self, channel.lower())(team, brand)
         spec.tags = {"team": team, **spec.tags}
         if team == "marketing" and rng.random() < 0.4:
             spec.tags["campaign"] = rng.choice(CAMPAIGNS)

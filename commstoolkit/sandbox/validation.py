@@ -85,7 +85,7 @@ def choice(value: object, allowed: tuple[str, ...], context: str) -> str:
     """One of ``allowed`` (case-sensitive, as the API's enums are UPPERCASE), else 400."""
     if value not in allowed:
         raise invalid(f"{context} must be one of {', '.join(allowed)} (got {value!r})", context)
-    return value  # type: ignore[return-value]
+    return value
 
 
 def string(value: object, context: str) -> str:
@@ -173,7 +173,11 @@ def json_body(body: bytes) -> object:
         value = json.loads(body, parse_constant=_not_json_constant, parse_float=_finite_float)
         where = _unpaired_surrogate(value, "$")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
+        where = (
+            f" at line {exc.lineno} column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
         raise invalid(f"the request body is not valid JSON{where}", "$") from None
     except ValueError as exc:  # a constant or a number refused above, or too many digits
         reason = str(exc).split(":")[0]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -190,7 +190,7 @@ class RunState:
         }
 
 
-def replay(events: list[Mapping[str, Any]]) -> RunState:
+def replay(events: Sequence[Mapping[str, Any]]) -> RunState:
     """Fold journal events into a ``RunState``; ``InvalidInputError`` if there is no plan."""
     if not events or events[0].get("event") != "planned":
         raise InvalidInputError(

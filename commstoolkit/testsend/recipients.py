@@ -81,7 +81,12 @@ def e164(text: str) -> tuple[str | None, str]:
     except phonenumbers.NumberParseException as exc:
         return None, _PARSE_REASONS.get(exc.error_type, "not a phone number")
     if not phonenumbers.is_valid_number(number):
-        region = phonenumbers.region_code_for_country_code(number.country_code)
+        code = number.country_code  # always set by parse(); typed as optional
+        region = (
+            phonenumbers.UNKNOWN_REGION
+            if code is None
+            else phonenumbers.region_code_for_country_code(code)
+        )
         return None, f"not a valid number for country code +{number.country_code} ({region})"
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), ""
 
