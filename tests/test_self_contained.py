@@ -10,7 +10,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 # A path built to the folder beside the repo, in any of the ways this suite used to.
-OUTSIDE = re.compile(r"""REPO\.parent\b|["']\.\./shared|/ *["']shared["']|COMMSTOOLKIT_CONTRACT_DIR""")
+OUTSIDE = re.compile(
+    r"""REPO\.parent\b|["']\.\./shared|/ *["']shared["']|COMMSTOOLKIT_CONTRACT_DIR"""
+)
 
 
 def test_no_test_benchmark_or_script_reaches_outside_the_repo():
