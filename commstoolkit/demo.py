@@ -5,10 +5,15 @@ The demo seeds a new sandbox account in its output folder, runs
 gets the sandbox's path as its ``sandbox_db`` parameter, so they share one account and
 the executed notebooks can be re-run on it in JupyterLab), writes each executed notebook
 and its standalone HTML report, then prints the inventory the sandbox ends up holding.
+
+The sandbox file is the demo's own: ``OUT/sandbox.sqlite3``, marked by ``OUT/.commstoolkit-demo``.
+A later demo into the same folder replaces it; a ``sandbox.sqlite3`` the demo did not write
+(no marker, and no executed demo notebook naming it) is never replaced: the demo refuses.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,13 +26,14 @@ import pandas as pd
 
 from .client import CommsClient
 from .connect import connect
-from .errors import ConfigurationError
+from .errors import ConfigurationError, InvalidInputError
 from .frames import load_pool_members, load_pools, load_senders
 from .notebook_runner import NotebookCellError
 
 __all__ = [
     "DEMO_NOTEBOOKS",
     "DemoResult",
+    "check_out_folder",
     "demo_notebooks_dir",
     "inventory_summary",
     "run_demo",
@@ -35,6 +41,11 @@ __all__ = [
 
 DEMO_NOTEBOOKS = ("01_sender_inventory.ipynb", "02_build_a_pool.ipynb", "03_test_send.ipynb")
 SANDBOX_FILE = "sandbox.sqlite3"
+MARKER_FILE = ".commstoolkit-demo"
+_MARKER_TEXT = (
+    "This folder is written by `commstoolkit demo`; each run replaces its sandbox.sqlite3.\n"
+)
+_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 
 @dataclass(frozen=True)
@@ -79,10 +90,13 @@ def run_demo(
 
     say = _printer(stream)
     out = out.resolve()
+    check_out_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     db = out / SANDBOX_FILE
-    _remove_sandbox(db)
-    say(f"commstoolkit demo: a fresh sandbox ({senders:,} senders, seed {seed}) in {db}")
+    replaced = _remove_sandbox(db)
+    (out / MARKER_FILE).write_text(_MARKER_TEXT, encoding="utf-8")
+    fresh = f"a fresh sandbox ({senders:,} senders, seed {seed}) in {db}"
+    say(f"commstoolkit demo: {fresh}" + (" (replacing the demo's earlier one)" if replaced else ""))
     with _sandbox(db, seed=seed, senders=senders):
         pass  # seeded here, once: the notebooks find the account ready
     parameters = {"sandbox_db": str(db), "seed": seed, "senders": senders}
@@ -114,6 +128,33 @@ def run_demo(
         frames = (load_senders(client), load_pools(client), load_pool_members(client))
     say(inventory_summary(*frames))
     return 0
+
+
+def check_out_folder(out: Path) -> None:
+    """Refuse an output folder the demo must not write into: ``out`` is a file, or holds a
+    ``sandbox.sqlite3`` the demo did not write (which it would otherwise replace).
+
+    Raises ``InvalidInputError`` (field ``out``) with one sentence saying what to do.
+    """
+    if out.exists() and not out.is_dir():
+        raise InvalidInputError(
+            f"the output folder {out} is a file; give a folder (it is created if missing)",
+            field="out",
+        )
+    db = out / SANDBOX_FILE
+    if db.is_dir():
+        raise InvalidInputError(
+            f"{db} is a folder, where the demo keeps its sandbox file; choose another output "
+            "folder",
+            field="out",
+        )
+    present = any(db.with_name(db.name + suffix).exists() for suffix in _SIDE_FILES)
+    if present and not _written_by_demo(out):
+        raise InvalidInputError(
+            f"{db} was not written by the demo, which replaces the sandbox file of its output "
+            "folder; choose another output folder (or remove that file if you do not need it)",
+            field="out",
+        )
 
 
 def inventory_summary(senders: pd.DataFrame, pools: pd.DataFrame, members: pd.DataFrame) -> str:
@@ -165,10 +206,27 @@ def _sandbox(
         client.sandbox.close()
 
 
-def _remove_sandbox(db: Path) -> None:
-    """Start from a new account: drop an earlier demo's sandbox file and its journals."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
+def _written_by_demo(out: Path) -> bool:
+    """Whether ``out``'s sandbox file is the demo's own: the marker beside it, or (a folder
+    written before the marker existed) the demo's first executed notebook naming it."""
+    if (out / MARKER_FILE).is_file():
+        return True
+    try:
+        cells = json.loads((out / DEMO_NOTEBOOKS[0]).read_text(encoding="utf-8"))["cells"]
+        sources = ["".join(cell["source"]) for cell in cells]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    line = f"sandbox_db = {str(out / SANDBOX_FILE)!r}"
+    return any(line in source.splitlines() for source in sources)
+
+
+def _remove_sandbox(db: Path) -> bool:
+    """Start from a new account: drop an earlier demo's sandbox file and its journals
+    (only ever called after ``check_out_folder``); whether there was one."""
+    found = db.exists()
+    for suffix in _SIDE_FILES:
         db.with_name(db.name + suffix).unlink(missing_ok=True)
+    return found
 
 
 def _printer(stream: TextIO) -> Callable[[str], None]:

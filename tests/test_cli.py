@@ -17,7 +17,14 @@ import pytest
 
 import commstoolkit as ct
 from commstoolkit.cli import main
-from commstoolkit.demo import DEMO_NOTEBOOKS, inventory_summary
+from commstoolkit.demo import (
+    DEMO_NOTEBOOKS,
+    MARKER_FILE,
+    SANDBOX_FILE,
+    check_out_folder,
+    inventory_summary,
+)
+from commstoolkit.errors import InvalidInputError
 from commstoolkit.reports import count_figures
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,7 +60,10 @@ def test_version():
 def test_bad_arguments_exit_with_usage(args):
     result = _run(*args)
     assert result.returncode == 2
-    assert "usage:" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert re.fullmatch(
+        r"commstoolkit[\w ]*: error: .+ \(see 'commstoolkit[\w ]* --help'\)\n", result.stderr
+    )
 
 
 # -- demo ----------------------------------------------------------------------------------
@@ -86,6 +96,8 @@ def test_demo_writes_executed_notebooks_and_html_reports(demo):
         assert f"  {(out / f'{stem}.html').resolve()}" in stdout
         assert f"  {(out / name).resolve()}" in stdout
     assert f"jupyter lab {out.resolve()}" in stdout
+    assert (out / MARKER_FILE).is_file()  # the sandbox file is the demo's own
+    check_out_folder(out)  # so a second demo may replace it
 
 
 @pytest.mark.slow
@@ -109,6 +121,34 @@ def test_demo_prints_each_notebook_then_the_inventory_of_its_sandbox(demo):
         senders["channel"], senders["status"], margins=True, margins_name="total", dropna=False
     )
     assert table.to_string() in stdout
+
+
+def test_the_demo_replaces_only_its_own_sandbox_file(tmp_path):
+    check_out_folder(tmp_path / "new")  # a folder to be made
+    check_out_folder(tmp_path)  # an empty one
+    (tmp_path / SANDBOX_FILE).write_bytes(b"someone's account")
+    with pytest.raises(InvalidInputError, match="was not written by the demo"):
+        check_out_folder(tmp_path)
+    # A folder an earlier demo wrote before the marker existed: its first executed notebook
+    # names the sandbox file.
+    executed = nbformat.v4.new_notebook()
+    injected = nbformat.v4.new_code_cell(f"sandbox_db = {str(tmp_path / SANDBOX_FILE)!r}")
+    injected.metadata["tags"] = ["injected-parameters"]
+    executed.cells = [injected]
+    nbformat.write(executed, tmp_path / DEMO_NOTEBOOKS[0])
+    check_out_folder(tmp_path)
+    (tmp_path / DEMO_NOTEBOOKS[0]).unlink()
+    (tmp_path / MARKER_FILE).write_text("demo", encoding="utf-8")
+    check_out_folder(tmp_path)
+
+
+def test_demo_refuses_a_sandbox_file_it_did_not_write(tmp_path):
+    (tmp_path / SANDBOX_FILE).write_bytes(b"someone's account")
+    result = _run("demo", "--out", str(tmp_path))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "was not written by the demo" in result.stderr
+    assert (tmp_path / SANDBOX_FILE).read_bytes() == b"someone's account"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [SANDBOX_FILE]
 
 
 def test_demo_options():
@@ -201,7 +241,7 @@ def test_report_verbose_shows_the_traceback(tmp_path, capsys):
     ],
 )
 def test_report_refuses_bad_parameters_before_running(tmp_path, capsys, args, message):
-    assert main(["report", str(_broken(tmp_path)), *args]) == 1
+    assert main(["report", str(_broken(tmp_path)), *args]) == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.glob("*.html"))
 
