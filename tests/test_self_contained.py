@@ -11,7 +11,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 # A path built to the folder beside the repo, in any of the ways this suite used to.
 OUTSIDE = re.compile(
-    r"""REPO\.parent\b|["']\.\./shared|/ *["']shared["']|COMMSTOOLKIT_CONTRACT_DIR"""
+    r"""REPO\.parent\b|\.parents?\[\d\]\s*/\s*["']shared["']|["']\.\./shared|COMMSTOOLKIT_CONTRACT_DIR"""
 )
 
 
