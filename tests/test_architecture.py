@@ -1,115 +1,136 @@
-"""The import directions of design.md §3, checked on the source."""
+"""The import rules of design.md §3.
+
+import-linter checks them (the contracts in `.importlinter`, run by scripts/check); these tests
+plant each kind of violation in a copy of the package and see the check fail, naming the
+contract it breaks. What import-linter cannot say stays here: heavy modules load lazily.
+"""
 
 from __future__ import annotations
 
-import ast
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "commstoolkit"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "commstoolkit"
+CONFIG = ROOT / ".importlinter"
 
-# (package area, modules it must never import); an area is a module or a sub-package.
-FORBIDDEN = {
-    "sandbox": {
-        "commstoolkit.client",
-        "commstoolkit.models",
-        "commstoolkit.errors",
-        "commstoolkit.frames",
-        "commstoolkit.pools",
-        "commstoolkit.testsend",
-        "commstoolkit.connect",
-        "pandas",
-    },
-    "client": {
-        "pandas",
-        "commstoolkit.sandbox",
-        "commstoolkit.frames",
-        "commstoolkit.pools",
-        "commstoolkit.testsend",
-        "commstoolkit.charts",
-        "commstoolkit.widgets",
-    },
-    "models": {"httpx", "pandas", "commstoolkit.client", "commstoolkit.sandbox"},
-    "errors": {"pandas", "commstoolkit.client", "commstoolkit.sandbox"},
-    "frames": {"commstoolkit.sandbox", "httpx"},
-    "pools": {"commstoolkit.sandbox", "httpx"},
-    "testsend": {"commstoolkit.sandbox", "httpx"},
-    "charts": {"commstoolkit.client", "commstoolkit.sandbox", "httpx"},
-    "widgets": {"commstoolkit.client", "commstoolkit.sandbox", "httpx"},
-}
+LAYERS = "Layers: apps > connect > widgets > pools | testsend | charts > frames > client"
+APPS = "Apps: the entry point > the CLI > the demo > reports > notebook execution"
+RULES = "The input rules (client.checks) import nothing of the client"
+SANDBOX_ALONE = "The sandbox imports nothing of the package"
+SANDBOX_IMPORTERS = "Only connect and the apps import the sandbox"
+PANDAS = "pandas stays out of the floor, the client and the sandbox"
+HTTPX = "httpx stays in the client"
+VIEWS = "charts and widgets never touch the client"
+CONNECT = "connect imports only the client, errors, models and the sandbox"
 
-
-def _module_name(path: Path, package: Path = PACKAGE) -> str:
-    parts = path.relative_to(package.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _imports(path: Path, package_dir: Path = PACKAGE) -> set[str]:
-    """Absolute names of every module ``path`` imports (relative imports resolved)."""
-    module = _module_name(path, package_dir)
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")
-                anchor = anchor[: len(anchor) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
-    return found
+# (id, file under commstoolkit/, code appended to it, the contracts it breaks); a file that
+# does not exist yet is a new module.
+PLANTS = [
+    ("frames->widgets", "frames.py", "from commstoolkit.widgets import PoolBuilder", {LAYERS}),
+    # An import inside a function counts like any other.
+    ("frames->pools", "frames.py", "def _planted():\n    from .pools import plan_pool", {LAYERS}),
+    (
+        "sandbox/store->cli",
+        "sandbox/store.py",
+        "from commstoolkit import cli",
+        # connect and notebook_runner import the sandbox, so they now reach the CLI above them.
+        {SANDBOX_ALONE, LAYERS, APPS},
+    ),
+    ("pools/plan->testsend", "pools/plan.py", "from ..testsend import recipients", {LAYERS}),
+    ("testsend->pools", "testsend/api.py", "from commstoolkit.pools import plan_pool", {LAYERS}),
+    # The input rules import the models, so they now reach the client through frames too.
+    ("models->frames", "models.py", "from .frames import load_senders", {LAYERS, RULES}),
+    (
+        "client/retry->connect",
+        "client/retry.py",
+        "from commstoolkit.connect import connect",
+        {LAYERS},
+    ),
+    ("a new module in no layer", "analysis.py", "import math", {LAYERS}),
+    ("connect->frames", "connect.py", "from .frames import load_senders", {CONNECT}),
+    ("checks->client", "client/checks.py", "from ._http import HttpCore", {RULES}),
+    ("notebook_runner->cli", "notebook_runner.py", "from . import cli", {APPS}),
+    (
+        "widgets->sandbox",
+        "widgets/pool_builder.py",
+        "from ..sandbox import Sandbox",
+        {SANDBOX_IMPORTERS},
+    ),
+    ("client->pandas", "client/pagination.py", "import pandas", {PANDAS}),
+    ("charts->httpx", "charts/_base.py", "import httpx", {HTTPX}),
+    ("charts->client", "charts/sends.py", "from ..client import CommsClient", {VIEWS}),
+]
 
 
-def _area(path: Path, package: Path) -> str:
-    return path.relative_to(package).parts[0].removesuffix(".py")
+def _lint_imports(root: Path) -> tuple[int, dict[str, str], str]:
+    """Run lint-imports on the package under ``root``: its exit code, {contract: KEPT|BROKEN}."""
+    command = Path(sys.executable).with_name("lint-imports")
+    env = {**os.environ, "PYTHONPATH": str(root), "COLUMNS": "1000", "NO_COLOR": "1"}
+    result = subprocess.run(
+        [str(command), str(root / ".importlinter"), "--no-cache"],
+        cwd=root,  # lint-imports puts the working directory first on sys.path
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    verdicts = {
+        match["name"]: match["verdict"]
+        for match in re.finditer(r"^(?P<name>\S.*?) (?P<verdict>KEPT|BROKEN)\b", output, re.M)
+    }
+    return result.returncode, verdicts, output
 
 
-def _violations(package: Path = PACKAGE) -> list[str]:
-    bad = []
-    for path in sorted(package.rglob("*.py")):
-        rules = FORBIDDEN.get(_area(path, package), set())
-        for name in sorted(_imports(path, package)):
-            hit = next((r for r in rules if name == r or name.startswith(r + ".")), None)
-            if hit:
-                bad.append(f"{path.relative_to(package.parent)} imports {name} ({hit} forbidden)")
-    return bad
+def _copy(tmp_path: Path) -> Path:
+    shutil.copytree(
+        PACKAGE, tmp_path / "commstoolkit", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy(CONFIG, tmp_path / ".importlinter")
+    return tmp_path
 
 
-def test_import_directions_follow_the_design():
-    assert _violations() == []
+def _broken(verdicts: dict[str, str]) -> set[str]:
+    named = {LAYERS, APPS, RULES, SANDBOX_ALONE, SANDBOX_IMPORTERS, PANDAS, HTTPX, VIEWS, CONNECT}
+    return {
+        prefix
+        for name, verdict in verdicts.items()
+        if verdict == "BROKEN"
+        for prefix in named
+        if name.startswith(prefix)
+    }
 
 
-def test_only_connect_joins_client_and_sandbox():
-    # The package facade re-exports both (the sandbox lazily); connect() alone wires them.
-    joiners = [
-        _module_name(path)
-        for path in PACKAGE.rglob("*.py")
-        if any(n.startswith("commstoolkit.sandbox") for n in _imports(path))
-        and any(n.startswith("commstoolkit.client") for n in _imports(path))
-    ]
-    assert sorted(joiners) == ["commstoolkit", "commstoolkit.connect"]
+def test_the_package_as_it_is_keeps_every_contract(tmp_path):
+    code, verdicts, output = _lint_imports(_copy(tmp_path))
+    assert code == 0, output
+    assert len(verdicts) == 9 and set(verdicts.values()) == {"KEPT"}, output
+    assert _broken(verdicts) == set()
 
 
-def test_the_checker_sees_forbidden_imports(tmp_path):
-    # A checker that finds nothing because it parses nothing would pass forever.
-    package = tmp_path / "commstoolkit"
-    (package / "sandbox").mkdir(parents=True)
-    (package / "sandbox" / "routes.py").write_text("from ..client import CommsClient\n")
-    (package / "charts.py").write_text("import httpx\nfrom . import client\n")
-    assert _violations(package) == [
-        "commstoolkit/charts.py imports commstoolkit.client (commstoolkit.client forbidden)",
-        "commstoolkit/charts.py imports httpx (httpx forbidden)",
-        "commstoolkit/sandbox/routes.py imports commstoolkit.client "
-        "(commstoolkit.client forbidden)",
-        "commstoolkit/sandbox/routes.py imports commstoolkit.client.CommsClient "
-        "(commstoolkit.client forbidden)",
-    ]
+@pytest.mark.parametrize(
+    ("where", "code", "broken"),
+    [pytest.param(where, code, broken, id=name) for name, where, code, broken in PLANTS],
+)
+def test_a_planted_violation_fails_the_check(tmp_path, where, code, broken):
+    root = _copy(tmp_path)
+    path = root / "commstoolkit" / where
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    path.write_text(f"{before}\n{code}\n", encoding="utf-8")
+
+    returncode, verdicts, output = _lint_imports(root)
+
+    assert returncode == 1, output
+    assert _broken(verdicts) == broken, output
+    # The report names the module that broke the rule.
+    assert f"commstoolkit.{where.removesuffix('.py').replace('/', '.')}" in output, output
 
 
 @pytest.mark.parametrize("heavy", ["plotly", "ipywidgets", "nbformat", "uvicorn", "sqlite3"])
