@@ -428,16 +428,9 @@ def _open_sandbox(
     a bad file or a refused reseed is one line before anything runs."""
     from .connect import connect
 
-    if reset:  # opened as it is, then reseeded on purpose
-        client = connect(sandbox=True, db=db, quiet=True)
-    else:
-        client = connect(sandbox=True, db=db, seed=seed, senders=senders, quiet=True)
-    try:
-        if reset:
-            client.sandbox.reset(seed, senders)
-    finally:
-        client.close()
-        client.sandbox.close()
+    client = connect(sandbox=True, db=db, seed=seed, senders=senders, reset=reset, quiet=True)
+    client.close()
+    client.sandbox.close()
 
 
 # -- the commands ----------------------------------------------------------------------------
