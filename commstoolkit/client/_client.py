@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from commstoolkit.client._http import Credentials, HttpCore, check_base_url
+from commstoolkit.client._http import Credentials, HttpCore, _is_loopback, check_base_url
 from commstoolkit.client.messages import Messages
 from commstoolkit.client.retry import RetryPolicy
 from commstoolkit.client.sender_pools import SenderPools
@@ -75,6 +75,28 @@ class CommsClient:
     def retry(self) -> RetryPolicy:
         """The retry policy in use."""
         return self._http.retry
+
+    @property
+    def server_is_sandbox(self) -> bool | None:
+        """Whether the server's last answer came from a commstoolkit sandbox (every answer of
+        one carries ``X-Commstoolkit-Sandbox``): True, False, or None before any answer.
+
+        It only informs; it never turns the live-mode guards off: ``live`` stays what it was
+        set to (set ``client.live = False`` to drop the test-send guards for a server you know
+        is a sandbox).
+        """
+        return self._http.server_is_sandbox
+
+    def identify_server(self, timeout: float = 2.0) -> bool | None:
+        """Find out whether the base URL is a commstoolkit sandbox server: for a loopback host
+        (``localhost``, ``127.0.0.1``, ``::1``), one cheap read (``GET /Senders?pageSize=1``,
+        no retries, ``timeout`` seconds); for any other host, no request at all (Twilio is
+        never probed). Returns ``server_is_sandbox``: None when nothing answered (or the host
+        is not loopback and nothing was asked yet).
+        """
+        if self.sandbox is None and _is_loopback(self._http.base_url.host):
+            self._http.probe("/Senders", params={"pageSize": 1}, timeout=timeout)
+        return self.server_is_sandbox
 
     @cached_property
     def senders(self) -> Senders:

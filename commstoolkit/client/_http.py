@@ -34,6 +34,8 @@ from commstoolkit.errors import (
 logger = logging.getLogger("commstoolkit.client")
 
 USER_AGENT = "commstoolkit/0.1"
+# The header every answer of a commstoolkit sandbox carries (its value is "1", nothing secret).
+SANDBOX_HEADER = "X-Commstoolkit-Sandbox"
 
 
 def check_base_url(base_url: str) -> httpx.URL:
@@ -147,6 +149,8 @@ class HttpCore:
     ) -> None:
         self.base_url = base_url
         self.retry = retry
+        # Whether the last answer came from a commstoolkit sandbox (None: no answer yet).
+        self.server_is_sandbox: bool | None = None
         self._credentials = credentials
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -228,11 +232,22 @@ class HttpCore:
                 self.retry.on_retry(decision)
             self._sleep(decision.delay)
 
+    def probe(
+        self, path: str, *, params: dict[str, Any] | None = None, timeout: float
+    ) -> httpx.Response | None:
+        """One GET, no retries, no error raised: its answer (recorded like any other), or None
+        when no answer came."""
+        request = self._client.build_request("GET", path, params=params, timeout=timeout)
+        outcome = self._send_once(request)
+        return outcome if isinstance(outcome, httpx.Response) else None
+
     def _send_once(self, request: httpx.Request) -> httpx.Response | httpx.RequestError:
         try:
-            return self._client.send(request)
+            response = self._client.send(request)
         except httpx.RequestError as exc:
             return exc
+        self.server_is_sandbox = SANDBOX_HEADER in response.headers
+        return response
 
     def _failure(
         self, request: httpx.Request, outcome: httpx.Response | Exception, attempts: int

@@ -21,7 +21,7 @@ from .faults import FaultRule
 from .message_routes import MESSAGE_ROUTES
 from .routes import ROUTES
 from .routing import Call, Route, match
-from .wire import Request, Response, error_response
+from .wire import SANDBOX_HEADER, SANDBOX_HEADER_VALUE, Request, Response, error_response
 
 if TYPE_CHECKING:
     from .core import Sandbox
@@ -35,14 +35,19 @@ logger = logging.getLogger("commstoolkit.sandbox")
 
 
 def handle(sandbox: Sandbox, request: Request) -> Response:
-    """Answer ``request`` against ``sandbox`` (a fault's drop and latency ride on the Response)."""
+    """Answer ``request`` against ``sandbox`` (a fault's drop and latency ride on the Response).
+
+    Every answer, errors included, carries ``X-Commstoolkit-Sandbox: 1``.
+    """
     try:
-        return _handle(sandbox, request)
+        response = _handle(sandbox, request)
     except ApiError as err:
-        return error_response(err)
+        response = error_response(err)
     except Exception:
         logger.exception("sandbox: unexpected error on %s %s", request.method, request.path)
-        return error_response(error(500))
+        response = error_response(error(500))
+    response.headers[SANDBOX_HEADER] = SANDBOX_HEADER_VALUE
+    return response
 
 
 def authorized(sandbox: Sandbox, header: str | None) -> bool:

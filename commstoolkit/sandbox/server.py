@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from .core import DEFAULT_AUTH_TOKEN, Sandbox
 from .dispatch import MAX_BODY, handle
-from .wire import Request, Response
+from .wire import SANDBOX_HEADER, SANDBOX_HEADER_VALUE, Request, Response
 
 ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Any]
 INCOMPLETE = "ASGI callable returned without completing response."
@@ -97,7 +97,8 @@ async def _send(send: Callable, response: Response) -> None:
     headers = dict(response.headers)
     body = response.body
     if response.drop == "before":
-        headers, body = {"Content-Type": "application/json"}, b"{" * 64
+        headers = {"Content-Type": "application/json", SANDBOX_HEADER: SANDBOX_HEADER_VALUE}
+        body = b"{" * 64
     headers["Content-Length"] = str(len(body))
     await send(
         {

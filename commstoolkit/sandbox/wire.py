@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from .exceptions import ApiError
 
 JSON_TYPE = "application/json"
+# Every answer of the sandbox (in-process or over HTTP) says what it is: clients and people can
+# tell a local sandbox server from Twilio. Nothing secret in it.
+SANDBOX_HEADER = "X-Commstoolkit-Sandbox"
+SANDBOX_HEADER_VALUE = "1"
 
 
 @dataclass

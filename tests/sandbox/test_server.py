@@ -20,7 +20,7 @@ import pytest
 from commstoolkit.sandbox import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Sandbox
 from commstoolkit.sandbox.server import RunningServer, run_server
 
-from .conftest import Contract
+from .conftest import Contract, make_client
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,6 +66,27 @@ def test_errors_over_real_http(http: httpx.Client, served: RunningServer):
     too_big = http.post("/SenderPools", content=b" " * (6 * 1024 * 1024 + 1))
     assert too_big.status_code == 413
     assert http.get("/Senders").status_code == 200  # the server is still fine
+
+
+def test_every_answer_says_it_comes_from_the_sandbox(served: RunningServer, sandbox: Sandbox):
+    """``X-Commstoolkit-Sandbox: 1`` on successes, errors, control answers and faults alike (a
+    client tells a local sandbox server from Twilio by it); nothing secret in it."""
+    base, auth = served.base_url, sandbox.credentials()
+    sandbox.faults.add("GET /SenderPools", status=503, times=1)
+    answers = [
+        httpx.get(base + "/Senders", auth=auth),  # 200
+        httpx.post(base + "/SenderPools", json={"name": "x"}, auth=auth),  # 202
+        httpx.get(base + "/Senders", params={"pageSize": 0}, auth=auth),  # 400
+        httpx.get(base + "/Senders", auth=("AC1", "wrong")),  # 401
+        httpx.get(base + "/Senders"),  # 401, no credentials at all
+        httpx.get(served.url + "/nowhere", auth=auth),  # 404
+        httpx.get(base + "/SenderPools", auth=auth),  # 503 by the fault rule
+        httpx.get(served.url + "/_sandbox/state", auth=auth),  # control
+    ]
+    assert [a.status_code for a in answers] == [200, 202, 400, 401, 401, 404, 503, 200]
+    assert {a.headers.get("X-Commstoolkit-Sandbox") for a in answers} == {"1"}
+    with make_client(sandbox) as in_process:  # the in-process transport says it too
+        assert in_process.get("/Senders").headers["x-commstoolkit-sandbox"] == "1"
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
