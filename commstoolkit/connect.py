@@ -3,7 +3,7 @@
 With credentials (arguments or environment) it returns a client for Twilio's
 Communications API; without any it returns a client wired in-process to the
 embedded sandbox, so every notebook runs with no account at all. It says in one
-line which it chose.
+line which it chose (and, for a local ``commstoolkit sandbox serve``, that it is one).
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
+import httpx
+
 from .client import DEFAULT_BASE_URL, CommsClient
-from .errors import ConfigurationError
+from .client._http import _is_loopback
+from .errors import ConfigurationError, InvalidInputError, SandboxStateError
 
 __all__ = ["connect", "mask"]
 
@@ -36,6 +39,7 @@ def connect(
     db: str | os.PathLike[str] | None = None,
     seed: int | None = None,
     senders: int | None = None,
+    reset: bool = False,
     quiet: bool = False,
     env: Mapping[str, str] | None = None,
     out: TextIO | None = None,
@@ -49,10 +53,24 @@ def connect(
 
     ``sandbox=True`` forces the embedded sandbox (``db`` picks its SQLite file;
     default: the shared per-user file, see ``commstoolkit.sandbox.default_db_path``;
-    ``seed`` and ``senders`` choose the seeded account, reseeding the file if it
-    was seeded differently);
+    ``seed`` and ``senders`` choose the seeded account). A file seeded differently is
+    reseeded only when that loses nothing: one holding the user's own work (pools made or
+    changed, messages sent) raises ``SandboxStateError`` saying what it holds, and is left
+    as it was; ``reset=True`` reseeds it anyway (its own seed and size unless given) and the
+    line says what was discarded. A ``db`` that is a folder, not a SQLite file, or cannot be
+    made raises ``ConfigurationError``; a bad ``seed`` / ``senders`` / ``db`` type raises
+    ``InvalidInputError`` naming it.
     ``sandbox=False`` insists on credentials and raises ``ConfigurationError``
     without them. Prints one line saying which it chose unless ``quiet``.
+
+    A live client whose base URL is a loopback host (``localhost``, ``127.0.0.1``, ``::1``)
+    may be a local ``commstoolkit sandbox serve``: unless ``quiet``, connect sends it one
+    cheap read (``CommsClient.identify_server``; never to any other host, so Twilio is never
+    probed) and, when the answer carries the sandbox's ``X-Commstoolkit-Sandbox`` header,
+    says it is a commstoolkit sandbox server at that URL. Such a client stays ``live``: the
+    test-send guards (allow-list, confirm) stay on unless the user drops them explicitly
+    (``client.live = False``); ``client.server_is_sandbox`` keeps saying what the server's
+    last answer was.
     """
     environ = os.environ if env is None else env
     sid = account_sid or environ.get(ENV_ACCOUNT_SID)
@@ -66,8 +84,10 @@ def connect(
     if sandbox is None:
         sandbox = not has_credentials
     if sandbox:
-        client = _sandbox_client(db, seed, senders)
-        _say(out, quiet, _sandbox_line(client, forced=has_credentials or sandbox_forced))
+        client = _sandbox_client(db, seed, senders, reset)
+        _say(
+            out, quiet, _sandbox_line(client, forced=has_credentials or sandbox_forced, reset=reset)
+        )
         return client
     if not has_credentials:
         raise ConfigurationError(
@@ -83,7 +103,8 @@ def connect(
     else:
         client = CommsClient(account_sid=sid, auth_token=token, base_url=url or DEFAULT_BASE_URL)
         who = f"account {mask(sid)}"
-    _say(out, quiet, f"commstoolkit: live — {client.base_url} as {who}.")
+    if not quiet:
+        _say(out, quiet, _live_line(client, who))
     return client
 
 
@@ -95,11 +116,33 @@ def mask(identifier: str | None) -> str:
 
 
 def _sandbox_client(
-    db: str | os.PathLike[str] | None, seed: int | None, senders: int | None
+    db: str | os.PathLike[str] | None, seed: int | None, senders: int | None, reset: bool
 ) -> CommsClient:
-    from .sandbox import Sandbox
+    from .sandbox import AccountFileError, ReseedRefusedError, Sandbox
+    from .sandbox.seed import MAX_SEED, MAX_SENDERS, check_size
 
-    backend = Sandbox(db, seed=seed, senders=senders)
+    if db is not None and not isinstance(db, (str, os.PathLike)):
+        raise InvalidInputError(
+            f"db must be a file path (str or os.PathLike) or ':memory:', got {db!r}",
+            field="db",
+            allowed="a file path or ':memory:'",
+        )
+    for name, value, high in (("seed", seed, MAX_SEED), ("senders", senders, MAX_SENDERS)):
+        try:
+            check_size(**{"seed": None, "senders": None, name: value})
+        except ValueError as exc:
+            raise InvalidInputError(str(exc), field=name, allowed=(0, high)) from None
+    if not isinstance(reset, bool):
+        raise InvalidInputError(
+            f"reset must be True or False, got {reset!r}", field="reset", allowed=(True, False)
+        )
+    try:
+        backend = Sandbox(db, seed=seed, senders=senders, reset=reset)
+    except ReseedRefusedError as exc:
+        raise SandboxStateError(str(exc), db=exc.db, changes=str(exc.changes)) from None
+    except AccountFileError as exc:
+        where = " (from COMMSTOOLKIT_SANDBOX_DB)" if db is None and _env_db() else ""
+        raise ConfigurationError(f"{exc}{where}") from None
     client = CommsClient(
         account_sid=backend.account_sid,
         auth_token=backend.auth_token,
@@ -111,14 +154,43 @@ def _sandbox_client(
     return client
 
 
-def _sandbox_line(client: CommsClient, *, forced: bool) -> str:
-    where = f"the embedded emulator (db {client.sandbox.db_path})"
+def _env_db() -> str | None:
+    return os.environ.get("COMMSTOOLKIT_SANDBOX_DB") or None
+
+
+def _sandbox_line(client: CommsClient, *, forced: bool, reset: bool) -> str:
+    backend = client.sandbox
+    where = f"the embedded emulator (db {backend.db_path})"
     if forced:
-        return f"commstoolkit: sandbox — {where}, as asked (sandbox=True)."
-    return (
-        f"commstoolkit: sandbox — no Twilio credentials found, using {where}; "
-        f"set {ENV_ACCOUNT_SID} + {ENV_AUTH_TOKEN} to go live."
-    )
+        line = f"commstoolkit: sandbox — {where}, as asked (sandbox=True)."
+    else:
+        line = (
+            f"commstoolkit: sandbox — no Twilio credentials found, using {where}; "
+            f"set {ENV_ACCOUNT_SID} + {ENV_AUTH_TOKEN} to go live."
+        )
+    if backend.reseeded:
+        seed, size = backend.store.get_int("seed"), backend.store.get_int("senders")
+        how = "Reset as asked (reset=True): reseeded" if reset else "Reseeded"
+        line += f" {how} with seed {seed} and {size:,} senders"
+        if backend.discarded:
+            line += f", discarding {backend.discarded}."
+        else:
+            line += " (it held no changes of yours)."
+    return line
+
+
+def _live_line(client: CommsClient, who: str) -> str:
+    """The live line; for a loopback base URL, what answers there (see ``connect``)."""
+    if client.identify_server() is True:
+        return (
+            f"commstoolkit: sandbox server — {client.base_url} is a commstoolkit sandbox server, "
+            f"not Twilio; as {who}, with the live-send guards kept (client.live = False drops "
+            "them)."
+        )
+    line = f"commstoolkit: live — {client.base_url} as {who}."
+    if client.server_is_sandbox is None and _is_loopback(httpx.URL(client.base_url).host):
+        line = line[:-1] + " (nothing answered there: is the server running?)."
+    return line
 
 
 def _say(out: TextIO | None, quiet: bool, line: str) -> None:

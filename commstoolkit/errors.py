@@ -4,7 +4,8 @@ Every error the toolkit raises on purpose is a ``CommsError``::
 
     CommsError
      ├── InvalidInputError(CommsError, ValueError)  bad argument, caught before any request
-     ├── ConfigurationError                          credentials / base URL problems
+     ├── ConfigurationError                          credentials / base URL / sandbox file
+     │    └── SandboxStateError                      a reseed would discard the user's work
      ├── TransportError                              no HTTP answer; .request_sent
      │    ├── CommsConnectionError                   connection refused, reset, dropped
      │    └── CommsTimeoutError                      connect / read / pool timeout
@@ -54,6 +55,7 @@ __all__ = [
     "OperationError",
     "OperationTimeoutError",
     "RateLimitError",
+    "SandboxStateError",
     "ServerError",
     "ServiceUnavailableError",
     "TransportError",
@@ -85,7 +87,21 @@ class InvalidInputError(CommsError, ValueError):
 
 
 class ConfigurationError(CommsError):
-    """Credentials or base URL are missing or unusable."""
+    """Credentials, base URL or the sandbox file are missing or unusable."""
+
+
+class SandboxStateError(ConfigurationError):
+    """The sandbox file holds the user's own work since it was seeded (pools made or changed,
+    messages sent) and another seed or size was asked for without ``reset=True``; nothing was
+    touched. ``db``: the file; ``changes``: what it holds, in words ("2 pools made or
+    changed, 40 messages sent (1 send)"). Pass ``reset=True`` (command line: ``--reset``) to
+    discard it, or use another ``db``.
+    """
+
+    def __init__(self, message: str, *, db: str, changes: str) -> None:
+        super().__init__(message)
+        self.db = db
+        self.changes = changes
 
 
 class TransportError(CommsError):

@@ -30,6 +30,7 @@ PUBLIC = [
     "RateLimitError",
     "RetryPolicy",
     "Sandbox",
+    "SandboxStateError",
     "SendIncompleteError",
     "SendRefusedError",
     "SendSummary",
@@ -90,6 +91,7 @@ def test_errors_form_one_tree():
     errors = [getattr(ct, name) for name in PUBLIC if name.endswith("Error")]
     assert all(issubclass(error, ct.CommsError) for error in errors)
     assert issubclass(ct.InvalidInputError, ValueError)
+    assert issubclass(ct.SandboxStateError, ct.ConfigurationError)
 
 
 def test_unknown_attribute_is_an_attribute_error():

@@ -298,7 +298,11 @@ def _file_problem(path: str, exc: BaseException) -> str:
     if isinstance(exc, IsADirectoryError) and Path(path).is_dir():
         what = "is a folder, not a file"
     elif isinstance(exc, OSError):
-        what = f"cannot be made: {reason} ({getattr(exc, 'filename', None) or path})"
+        blocker = next((p for p in Path(path).parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            what = f"cannot be made: {blocker} is a file, not a folder"
+        else:
+            what = f"cannot be made: {reason} ({getattr(exc, 'filename', None) or path})"
     elif "not a database" in reason:
         what = "is not a SQLite file (it holds something else)"
     elif Path(path).is_dir():
