@@ -155,10 +155,12 @@ def load_senders(
     channel, status, created_at, updated_at`` plus ``tags.<key>`` per tag key.
     ``progress=None`` shows a progress bar once the listing spans several pages.
 
-    Raises ``InvalidInputError`` for an unknown channel or status, before any request.
+    Raises ``InvalidInputError`` for an unknown channel or status (NA and NaN included),
+    before any request.
     """
     channels = _enum_values("channel", channel, SENDER_CHANNELS)
     statuses = _enum_values("status", status, SENDER_STATUSES)
+    _checked_flag(progress, "progress")
     # Pages are read straight into columns: no Sender object per row (see SenderColumns).
     columns = SenderColumns()
     for ch in channels:
@@ -176,6 +178,7 @@ def load_pools(client: CommsClient, *, progress: bool | None = None) -> pd.DataF
     n_deactivated, channels`` (the channels present, sorted, comma separated)
     plus ``tags.<key>`` per tag key. Lists each pool's members to count them.
     """
+    _checked_flag(progress, "progress")
     pools = list(_with_progress(client.sender_pools.list().pages(), progress, "pools"))
     members = {pool.id: list(client.sender_pools.members.list(pool.id)) for pool in pools}
     return pools_frame(pools, members)
@@ -193,6 +196,7 @@ def load_pool_members(
     Columns: ``pool_id, pool_name, sender_id, address, channel, status``.
     Raises ``NotFoundError`` for a pool id that does not exist.
     """
+    _checked_flag(progress, "progress")
     if pool_ids is None:
         pools = list(client.sender_pools.list())
     else:
@@ -307,6 +311,8 @@ def fetch_messages(
     progress: bool | None = None,
 ) -> list[Message]:
     """The ``Message`` objects behind ``load_messages`` (``tags`` adds tag filters)."""
+    _checked_flag(details, "details")
+    _checked_flag(progress, "progress")
     wanted = dict(tags or {})
     if run_id is not None:
         wanted[RUN_TAG] = _checked_run_id(run_id)
@@ -403,6 +409,17 @@ def _checked_pool_ids(pool_ids: Any) -> list[str]:
     return [check_id(pool_id, "sender pool", "pool_ids") for pool_id in pool_ids]
 
 
+def _checked_flag(value: Any, field: str) -> None:
+    """None, True or False (a NumPy bool too); anything else, NA and NaN included, is refused
+    rather than read as true or false."""
+    if value is not None and not isinstance(value, (bool, np.bool_)):
+        raise InvalidInputError(
+            f"{field} must be True, False or None, got {value!r}",
+            field=field,
+            allowed=(True, False, None),
+        )
+
+
 def _checked_run_id(run_id: Any) -> str:
     if isinstance(run_id, str) and 0 < len(run_id) <= 256 and _TAG_TEXT.fullmatch(run_id):
         return run_id
@@ -479,7 +496,9 @@ def _enum_values(
         values = list(value)
     else:
         values = [value]
-    bad = [v for v in values if v not in allowed]
+    # A value that is not text (pd.NA, NaN, None, a number) is refused without comparing it:
+    # pd.NA == "SMS" is NA, which has no truth value.
+    bad = [v for v in values if not isinstance(v, str) or v not in allowed]
     if bad or not values:
         raise InvalidInputError(
             f"{field} must be one of {', '.join(allowed)} (or a list of them); "

@@ -122,7 +122,9 @@ class Messages(Resource):
         """
         start_at, end_at = check_date_range(start_date, end_date)
         params = query_params(
-            operation_id=None if operation_id is None else operation_id_of(operation_id),
+            operation_id=None
+            if operation_id is None
+            else operation_id_of(operation_id, "operation_id"),
             status=check_optional_choice(status, MESSAGE_STATUSES, "status"),
             channel=check_optional_choice(channel, MESSAGE_CHANNELS, "channel"),
             tags=None if tags is None else tags_query(_check_filter_tags(tags)),

@@ -36,7 +36,8 @@ def select_senders(
     - ``search``: text found, ignoring case, anywhere in ``address`` or ``display_name``
       (surrounding spaces are ignored; empty text matches everything).
     - ``tags``: ``{key: value}`` or ``{key: [values]}``; a sender must carry one of the
-      values for every key given (read from the ``tags.<key>`` columns).
+      values for every key given (read from the ``tags.<key>`` columns); None, NA or NaN
+      as a value is refused (it would silently match nothing).
     - ``created_after`` / ``created_before``: ``created_after <= created_at < created_before``;
       strings, dates and datetimes are accepted, naive ones are taken as UTC.
 
@@ -133,10 +134,32 @@ def _tag_filters(
             field="tags",
             allowed=tuple(known),
         )
-    return [
-        (key, [str(v)] if isinstance(v, str) or not isinstance(v, Iterable) else list(map(str, v)))
-        for key, v in tags.items()
-    ]
+    filters = []
+    for key, value in tags.items():
+        values = (
+            [value] if isinstance(value, str) or not isinstance(value, Iterable) else list(value)
+        )
+        missing = [v for v in values if _is_missing(v)]
+        if missing:
+            raise InvalidInputError(
+                f"tags: the value(s) for {key!r} must be text (or a list of texts); got "
+                f"{', '.join(map(repr, missing))}",
+                field="tags",
+            )
+        filters.append((key, [str(v) for v in values]))
+    return filters
+
+
+def _is_missing(value: object) -> bool:
+    """None, pd.NA, NaN or NaT: no value to match (``str()`` would match "nan" or "<NA>")."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return False
+    try:
+        return bool(pd.api.types.is_scalar(value) and pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _date_mask(

@@ -222,7 +222,7 @@ def test_listed_messages_read_into_models_without_attempts(fake_api):
         ({"channel": "PHONE"}, "channel"),
         ({"tags": {}}, "tags"),
         ({"tags": {"a:b": "c"}}, "tags"),
-        ({"operation_id": "op-1"}, "operation"),
+        ({"operation_id": "op-1"}, "operation_id"),
         ({"page_size": 1001}, "page_size"),
         ({"start_date": "2024-02-01T00:00:00Z", "end_date": "2024-01-01T00:00:00Z"}, "end_date"),
     ],

@@ -8,9 +8,11 @@ the sandbox's own settings, a ``ValueError``) and its text must name the argumen
 from __future__ import annotations
 
 import importlib
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +20,7 @@ import pandas as pd
 import pytest
 
 import commstoolkit as ct
-from commstoolkit.sandbox import Sandbox
+from commstoolkit.sandbox import AccountFileError, Sandbox
 from commstoolkit.testsend import TestSend
 from commstoolkit.widgets import _pool_inputs as inputs
 
@@ -73,6 +75,19 @@ def _ids(frame: pd.DataFrame, n: int = 2) -> list[str]:
     return list(frame["sender_id"].head(n))
 
 
+_SCRATCH = tempfile.TemporaryDirectory(prefix="ct-bad-input-")  # removed when the run ends
+
+
+def _scratch(name: str, text: str | None = None) -> str:
+    """A folder (no ``text``) or a file holding ``text``, in a scratch folder of this run."""
+    path = Path(_SCRATCH.name) / name
+    if text is None:
+        path.mkdir(exist_ok=True)
+    else:
+        path.write_text(text)
+    return str(path)
+
+
 CASES = [
     # -- connect and the client's configuration ---------------------------------------------
     Case("connect live without credentials", _connect(sandbox=False), "account_sid"),
@@ -100,6 +115,23 @@ CASES = [
         "connect senders as text", _connect(sandbox=True, db=":memory:", senders="many"), "senders"
     ),
     Case(
+        "connect a db that is a folder",
+        lambda c, f: _connect(sandbox=True, db=_scratch("dir"))(c, f),
+        "db",
+    ),
+    Case(
+        "connect a db that is no SQLite file",
+        lambda c, f: _connect(sandbox=True, db=_scratch("notes.txt", "notes\n" * 50))(c, f),
+        "db",
+    ),
+    Case(
+        "connect a db under a file",
+        lambda c, f: _connect(sandbox=True, db=_scratch("plain", "x") + "/sub/s.sqlite3")(c, f),
+        "db",
+    ),
+    Case("connect a db that is a number", _connect(sandbox=True, db=42), "db"),
+    Case("connect reset as text", _connect(sandbox=True, db=":memory:", reset="yes"), "reset"),
+    Case(
         "client timeout zero",
         lambda c, f: ct.CommsClient(account_sid=SID, auth_token="t", timeout=0),
         "timeout",
@@ -115,6 +147,24 @@ CASES = [
     ),
     Case("load_senders channel 123", lambda c, f: ct.load_senders(c, channel=123), "channel"),
     Case("load_senders empty status list", lambda c, f: ct.load_senders(c, status=[]), "status"),
+    Case("load_senders channel NA", lambda c, f: ct.load_senders(c, channel=pd.NA), "channel"),
+    Case("load_senders status NA", lambda c, f: ct.load_senders(c, status=pd.NA), "status"),
+    Case(
+        "load_senders channel NaN", lambda c, f: ct.load_senders(c, channel=float("nan")), "channel"
+    ),
+    Case(
+        "load_senders NA among channels",
+        lambda c, f: ct.load_senders(c, channel=["SMS", pd.NA]),
+        "channel",
+    ),
+    Case("load_senders progress NA", lambda c, f: ct.load_senders(c, progress=pd.NA), "progress"),
+    Case("load_pools progress NA", lambda c, f: ct.load_pools(c, progress=pd.NA), "progress"),
+    Case("load_pool_members NA", lambda c, f: ct.load_pool_members(c, pd.NA), "pool_ids"),
+    Case(
+        "load_pool_members progress NA",
+        lambda c, f: ct.load_pool_members(c, POOL, progress=pd.NA),
+        "progress",
+    ),
     Case("load_pool_members a bad id", lambda c, f: ct.load_pool_members(c, "nope"), "pool_ids"),
     Case(
         "load_pool_members a bad id after a good one",
@@ -133,6 +183,17 @@ CASES = [
     ),
     Case("load_messages status", lambda c, f: ct.load_messages(c, status="LOST"), "status"),
     Case("load_messages channel", lambda c, f: ct.load_messages(c, channel="EMAIL"), "channel"),
+    Case("load_messages channel NA", lambda c, f: ct.load_messages(c, channel=pd.NA), "channel"),
+    Case(
+        "load_messages status NaN", lambda c, f: ct.load_messages(c, status=float("nan")), "status"
+    ),
+    Case(
+        "load_messages operation NA",
+        lambda c, f: ct.load_messages(c, operation_id=pd.NA),
+        "operation_id",
+    ),
+    Case("load_messages details NA", lambda c, f: ct.load_messages(c, details=pd.NA), "details"),
+    Case("load_messages details 'yes'", lambda c, f: ct.load_messages(c, details="yes"), "details"),
     # -- select_senders ------------------------------------------------------------------------
     Case("select channel FAX", lambda c, f: ct.select_senders(f, channels="FAX"), "channels"),
     Case("select status ON", lambda c, f: ct.select_senders(f, statuses=["ON"]), "statuses"),
@@ -149,6 +210,28 @@ CASES = [
         "created_before",
     ),
     Case("select channels a number", lambda c, f: ct.select_senders(f, channels=123), "channels"),
+    Case("select channels NA", lambda c, f: ct.select_senders(f, channels=pd.NA), "channels"),
+    Case(
+        "select NaN among statuses",
+        lambda c, f: ct.select_senders(f, statuses=["ACTIVATED", float("nan")]),
+        "statuses",
+    ),
+    Case("select a tag value NA", lambda c, f: ct.select_senders(f, tags={"team": pd.NA}), "tags"),
+    Case(
+        "select a tag value NaN",
+        lambda c, f: ct.select_senders(f, tags={"team": float("nan")}),
+        "tags",
+    ),
+    Case(
+        "select None among tag values",
+        lambda c, f: ct.select_senders(f, tags={"team": ["ops", None]}),
+        "tags",
+    ),
+    Case(
+        "select created_after NA",
+        lambda c, f: ct.select_senders(f, created_after=pd.NA),
+        "created_after",
+    ),
     Case("select search a number", lambda c, f: ct.select_senders(f, search=5), "search"),
     Case("select from text, not a frame", lambda c, f: ct.select_senders("senders"), "senders"),
     Case(
@@ -302,3 +385,35 @@ def test_sandbox_settings_are_refused_naming_them():
         with pytest.raises(ValueError, match=named):
             Sandbox(":memory:", **kwargs)
     assert importlib.import_module("commstoolkit.sandbox.seed").MAX_SENDERS >= 100_000
+    # A file it cannot use: the sandbox's own ValueError naming db, never a sqlite3 error.
+    for db in (_scratch("a-folder"), _scratch("text.sqlite3", "text\n" * 50)):
+        with pytest.raises(AccountFileError, match="db '") as caught:
+            Sandbox(db)
+        assert isinstance(caught.value, ValueError) and caught.value.__suppress_context__
+
+
+NA_LIKE = [pd.NA, float("nan"), None, pd.NaT]
+
+
+@pytest.mark.parametrize("value", NA_LIKE, ids=repr)
+def test_na_like_filters_are_typed_errors_naming_the_argument(value: Any, frame: pd.DataFrame):
+    """pd.NA, NaN, None and NaT (what a missing cell of a frame gives): never pandas' own
+    TypeError from comparing NA, never read as "no filter" where None is not the default."""
+    with _client(NoNetwork(), live=False) as client:
+        calls = {
+            "channel": lambda: ct.load_senders(client, channel=[value]),
+            "status": lambda: ct.load_senders(client, status=[value]),
+            "channels": lambda: ct.select_senders(frame, channels=[value]),
+            "statuses": lambda: ct.select_senders(frame, statuses=[value]),
+            "tags": lambda: ct.select_senders(frame, tags={"team": value}),
+            "pool_ids": lambda: ct.load_pool_members(client, [value]),
+        }
+        for field, call in calls.items():
+            with pytest.raises(ct.InvalidInputError) as caught:
+                call()
+            assert caught.value.field == field, field
+        if value is not None:  # a single None is the default: no filter
+            with pytest.raises(ct.InvalidInputError) as caught:
+                ct.load_senders(client, channel=value)
+            assert caught.value.field == "channel" and "SMS" in caught.value.allowed
+            assert "channel must be one of SMS, RCS, EMAIL, WHATSAPP, PUSH" in str(caught.value)
