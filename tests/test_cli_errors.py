@@ -108,6 +108,8 @@ BAD = [
     (["report", NB, "-p", "senders=0"], USAGE, "-p senders=0: expected a whole number from 1"),
     (["report", NB, "-p", "seed=eleven"], USAGE, "-p seed='eleven'"),
     (["report", NB, "--reset"], USAGE, "--reset needs the file to start over"),
+    (["report", NB, "-p", "sandbox_db=:memory:", "--reset"], USAGE, "--reset needs the file"),
+    (["report", NB, "-p", "mode=live", "--reset"], USAGE, "this run uses none"),
     (["report", NB, "-p", "sandbox_db={place}/adir"], USAGE, "is a folder"),
     (["report", NB, "-p", "sandbox_db={place}/notdb.sqlite3"], FAILED, "notdb.sqlite3"),
     (["report", NB, "--timeout", "0"], USAGE, "expected seconds above 0"),
@@ -247,6 +249,30 @@ def test_a_report_naming_the_users_file_with_another_seed_is_refused(place, user
     assert "--reset" in result.stderr and "Traceback" not in result.stderr
     assert _pools_and_seed(db) == before
     assert not list(place.glob("*.html"))  # refused before the notebook ran
+
+
+@pytest.mark.slow
+def test_a_report_with_reset_starts_the_named_file_over(place, users_sandbox):
+    db, pool = users_sandbox
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    parameters = nbformat.v4.new_code_cell("sandbox_db = None\nseed = None\nsenders = None")
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [
+        parameters,
+        nbformat.v4.new_code_cell(
+            "import commstoolkit as ct\n"
+            "client = ct.connect(sandbox=True, db=sandbox_db, seed=seed, senders=senders)\n"
+            "print(sorted(ct.load_pools(client)['name']))"
+        ),
+    ]
+    nbformat.write(notebook, place / "pools.ipynb")
+    args = ["report", "pools.ipynb", "-p", f"sandbox_db={db}", "-p", "seed=11", "--reset"]
+    result = _run(place, *args, timeout=300)
+    assert result.returncode == 0, result.stderr
+    names, seed = _pools_and_seed(db)
+    assert pool not in names and seed == 11
+    assert (place / "pools.html").is_file()
 
 
 def test_sandbox_serve_with_another_seed_is_refused_without_reset(place, users_sandbox):
