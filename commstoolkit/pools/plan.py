@@ -36,6 +36,8 @@ class PoolPlan:
       senders to add (input order) and to remove (the pool's listing order);
     - ``unchanged``: how many current members stay; ``size``: members once applied;
     - ``warnings``: plain sentences about anything worth a second look;
+    - ``namesakes``: the ids of the other pools already named ``name`` (a new pool, or a
+      rename, would share its name with them);
     - ``requests``: the write calls ``apply()`` makes, in order, as readable lines
       (reads such as polling operations and listing members are not listed);
     - ``apply(progress=True)``: make the change, wait, verify; returns the ``SenderPool``.
@@ -53,6 +55,7 @@ class PoolPlan:
         kept_ids: frozenset[str],
         settings: dict[str, Any],
         warnings: list[str],
+        namesakes: tuple[str, ...] = (),
     ) -> None:
         self._client = client
         self._is_new = pool is None
@@ -66,6 +69,7 @@ class PoolPlan:
         self._settings = settings
         self._update = {k: v for k, v in settings.items() if pool and getattr(pool, k) != v}
         self._warnings = tuple(warnings)
+        self._namesakes = tuple(namesakes)
 
     @property
     def client(self) -> CommsClient:
@@ -116,6 +120,15 @@ class PoolPlan:
     def warnings(self) -> list[str]:
         """Plain sentences about anything worth a second look before applying."""
         return list(self._warnings)
+
+    @property
+    def namesakes(self) -> tuple[str, ...]:
+        """Ids of the other pools already named as this plan names its pool (empty: none).
+
+        For a new pool, applying would make one more pool of that name; for a rename, the
+        renamed pool would share its name. ``warnings`` says so in a sentence.
+        """
+        return self._namesakes
 
     @property
     def update(self) -> dict[str, Any]:
@@ -211,7 +224,9 @@ def plan_pool(
     (left out of the plan); duplicates in the input; RCS without an SMS fallback; no
     activated sender for a channel the team uses (a messaging channel — SMS, RCS or
     WHATSAPP — on which the account has ACTIVATED senders); an empty pool; sizes that
-    need several requests.
+    need several requests; a name other pools already have (a new pool, or a rename),
+    naming their ids (``PoolPlan.namesakes``) — for a new pool, plan with ``pool_id=``
+    one of them to change that pool instead of creating another of the same name.
 
     Raises, before any request: ``InvalidInputError`` for malformed sender or pool ids,
     an empty name, tags over the API's limits (10 pairs, key 128, value 256 characters
@@ -229,9 +244,21 @@ def plan_pool(
         )
     pool = _existing_pool(client, pool_ref) if pool_ref else None
     members = senders_frame(list(client.sender_pools.members.list(pool.id)) if pool else [])
+    namesakes = _namesakes(client, name, pool)
     if inventory is None:
         inventory = load_senders(client)
-    return _build_plan(client, ids, pool, name, tag_map, members, inventory)
+    return _build_plan(client, ids, pool, name, tag_map, members, inventory, namesakes)
+
+
+def _namesakes(client: CommsClient, name: str | None, pool: SenderPool | None) -> tuple[str, ...]:
+    """The ids of the pools, other than ``pool``, already named ``name`` (None: no new name)."""
+    if name is None or (pool is not None and pool.name == name):
+        return ()
+    return tuple(
+        other.id
+        for other in client.sender_pools.list()
+        if other.name == name and (pool is None or other.id != pool.id)
+    )
 
 
 def _existing_pool(client: CommsClient, pool_id: str) -> SenderPool:
@@ -256,6 +283,7 @@ def _build_plan(
     tags: dict[str, str] | None,
     members: pd.DataFrame,
     inventory: pd.DataFrame,
+    namesakes: tuple[str, ...] = (),
 ) -> PoolPlan:
     wanted = list(dict.fromkeys(ids))
     # .tolist() first: iterating an Arrow text column yields one value at a time (4x slower).
@@ -269,6 +297,7 @@ def _build_plan(
     to_remove = members.loc[~staying].reset_index(drop=True)
     after = pd.concat([members.loc[staying, ["channel", "status"]], to_add[["channel", "status"]]])
     found = [
+        _same_name(name, namesakes, new=pool is None),
         _duplicates(ids),
         _unknown(unknown),
         _deactivated(after, to_add),
@@ -285,6 +314,7 @@ def _build_plan(
         kept_ids=frozenset(members.loc[staying, "sender_id"]),
         settings={k: v for k, v in (("name", name), ("tags", tags)) if v is not None},
         warnings=[warning for warning in found if warning],
+        namesakes=namesakes,
     )
 
 
@@ -301,6 +331,28 @@ def _composition(after: pd.DataFrame, inventory: pd.DataFrame) -> list[str | Non
         return ["The pool would be empty: it could not send anything."]
     active = set(after.loc[after["status"] == "ACTIVATED", "channel"].astype(str))
     return [_no_fallback(active), _uncovered(active, inventory)]
+
+
+def _same_name(name: str | None, namesakes: tuple[str, ...], *, new: bool) -> str | None:
+    if not namesakes:
+        return None
+    several = len(namesakes) > 1
+    there = (
+        f"{len(namesakes)} pools named {name!r} already exist ({some_of(namesakes)})"
+        if several
+        else f"A pool named {name!r} already exists ({namesakes[0]})"
+    )
+    if new:
+        return (
+            f"{there}: applying creates one more pool of that name, and anything that picks "
+            f"a pool by name may take the wrong one. To change "
+            f"{'one of them' if several else 'that pool'} instead, plan with "
+            f"plan_pool(..., pool_id={namesakes[0]!r}); or choose another name."
+        )
+    return (
+        f"{there}: after the rename {len(namesakes) + 1} pools would share that name, and "
+        "anything that picks a pool by name may take the wrong one; choose another name."
+    )
 
 
 def _duplicates(ids: list[str]) -> str | None:

@@ -1,0 +1,74 @@
+"""Issue 11, item 6 (pools): a plan for a new pool (or a rename) whose name other pools
+already have warns, naming their ids (``PoolPlan.namesakes``)."""
+
+from __future__ import annotations
+
+import pytest
+
+import commstoolkit as ct
+from commstoolkit.pools import plan_pool
+
+
+@pytest.fixture
+def client(client):
+    client.sandbox.clock.instant = True
+    return client
+
+
+@pytest.fixture
+def ids(client) -> list[str]:
+    senders = ct.load_senders(client)
+    return list(ct.select_senders(senders, statuses="ACTIVATED")["sender_id"][:12])
+
+
+# -- a name already taken --------------------------------------------------------------------
+
+
+def test_a_new_pool_plan_warns_when_its_name_is_taken_and_names_the_pool(client, ids):
+    first = plan_pool(client, ids[:5], name="pb-one")
+    assert first.namesakes == ()
+    assert not [w for w in first.warnings if "already exist" in w]
+    pool = first.apply(progress=False)
+
+    second = plan_pool(client, ids[:5], name="pb-one")
+
+    assert second.is_new and second.namesakes == (pool.id,)
+    found = [w for w in second.warnings if "already exists" in w]
+    assert found == [
+        f"A pool named 'pb-one' already exists ({pool.id}): applying creates one more pool of "
+        "that name, and anything that picks a pool by name may take the wrong one. To change "
+        f"that pool instead, plan with plan_pool(..., pool_id={pool.id!r}); or choose another "
+        "name."
+    ]
+    assert found[0] in str(second)  # the text of the plan shows it too
+
+
+def test_a_new_pool_plan_names_every_pool_of_that_name(client, ids):
+    made = [plan_pool(client, ids[:2], name="twin").apply(progress=False).id for _ in range(2)]
+    plan = plan_pool(client, ids[:2], name="twin")
+    assert set(plan.namesakes) == set(made)
+    (warning,) = [w for w in plan.warnings if "already exist" in w]
+    assert warning.startswith("2 pools named 'twin' already exist (")
+    assert all(pool_id in warning for pool_id in made)
+    assert "To change one of them instead" in warning
+
+
+def test_a_rename_to_a_taken_name_is_warned_about_but_keeping_the_name_is_not(client, ids):
+    taken = plan_pool(client, ids[:2], name="taken").apply(progress=False)
+    mine = plan_pool(client, ids[2:4], name="mine").apply(progress=False)
+
+    renamed = plan_pool(client, ids[2:4], pool_id=mine.id, name="taken")
+    assert renamed.namesakes == (taken.id,)
+    assert any("after the rename 2 pools would share that name" in w for w in renamed.warnings)
+
+    kept = plan_pool(client, ids[2:4], pool_id=mine.id, name="mine")
+    plain = plan_pool(client, ids[2:4], pool_id=mine.id)
+    assert kept.namesakes == () and kept.warnings == plain.warnings
+
+
+def test_create_pool_issues_the_name_taken_warning(client, ids):
+    with pytest.warns(ct.PoolPlanWarning):  # the plan's other warnings
+        first = ct.create_pool(client, "again", ids[:3], progress=False)
+    with pytest.warns(ct.PoolPlanWarning) as caught:
+        ct.create_pool(client, "again", ids[:3], progress=False)
+    assert [w for w in caught if f"already exists ({first.id})" in str(w.message)]
