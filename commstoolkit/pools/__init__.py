@@ -11,12 +11,12 @@
 
 Modules: ``selection`` (select_senders, pure pandas), ``plan`` (plan_pool, PoolPlan),
 ``steps`` (the write calls of a plan), ``apply`` (applying, create_pool, delete_pool,
-PoolApplyError), ``report`` (pool_report).
+PoolApplyError, PoolDeletedError), ``report`` (pool_report).
 """
 
 from __future__ import annotations
 
-from .apply import PoolApplyError, PoolPlanWarning, create_pool, delete_pool
+from .apply import PoolApplyError, PoolDeletedError, PoolPlanWarning, create_pool, delete_pool
 from .plan import PoolPlan, plan_pool
 from .report import pool_report
 from .selection import select_senders
@@ -25,6 +25,7 @@ from .steps import MAX_SENDERS_PER_REQUEST
 __all__ = [
     "MAX_SENDERS_PER_REQUEST",
     "PoolApplyError",
+    "PoolDeletedError",
     "PoolPlan",
     "PoolPlanWarning",
     "create_pool",

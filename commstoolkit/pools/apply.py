@@ -4,7 +4,8 @@ Applying is re-entrant: once the pool exists, each ``apply()`` lists its current
 and makes only the calls still needed (adds missing, removals still present, PATCH if the
 name or tags differ). A second apply makes no write; an apply after a failure finishes
 the job. An operation whose stats report failed senders (or that ends CANCELED) stops the
-apply with ``PoolApplyError``: a half-filled pool is never reported as done.
+apply with ``PoolApplyError``: a half-filled pool is never reported as done. A pool deleted
+since the plan was made stops it with ``PoolDeletedError``: there re-running cannot help.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..client.checks import pool_id_of
-from ..errors import CommsError, InvalidInputError, OperationError, TransportError
+from ..errors import (
+    CommsError,
+    InvalidInputError,
+    NotFoundError,
+    OperationError,
+    TransportError,
+)
 from ..models import Accepted, Operation, SenderPool
 from ._render import some_of
 from .plan import plan_pool
@@ -27,7 +34,14 @@ if TYPE_CHECKING:
     from ..client import CommsClient
     from .plan import PoolPlan
 
-__all__ = ["PoolApplyError", "PoolPlanWarning", "apply_plan", "create_pool", "delete_pool"]
+__all__ = [
+    "PoolApplyError",
+    "PoolDeletedError",
+    "PoolPlanWarning",
+    "apply_plan",
+    "create_pool",
+    "delete_pool",
+]
 
 
 class PoolPlanWarning(UserWarning):
@@ -64,6 +78,16 @@ class PoolApplyError(CommsError):
         self.unexpected = unexpected
 
 
+class PoolDeletedError(PoolApplyError):
+    """The plan's pool no longer exists: it was deleted after the plan was made.
+
+    Running ``plan.apply()`` again cannot help (there is no pool left to finish); plan
+    again — ``plan_pool(client, senders, name=...)`` for a new pool, or ``pool_id=`` another
+    pool. ``pool_id`` is the deleted pool's id; ``applied`` / ``pending`` and ``cause`` (the
+    ``NotFoundError``) are as in ``PoolApplyError``.
+    """
+
+
 def apply_plan(plan: PoolPlan, *, progress: bool = True) -> SenderPool:
     """Make the plan's calls, wait for each operation, verify; return the pool.
 
@@ -74,7 +98,8 @@ def apply_plan(plan: PoolPlan, *, progress: bool = True) -> SenderPool:
 
     Raises ``PoolApplyError`` (``applied``, ``pending``, ``pool_id``, ``cause``) when a
     request fails, an operation reports failed senders or ends CANCELED, or the pool's
-    members differ from the plan afterwards.
+    members differ from the plan afterwards; ``PoolDeletedError`` (a ``PoolApplyError``)
+    when the pool was deleted since the plan was made.
     """
     client = plan.client
     try:
@@ -82,13 +107,13 @@ def apply_plan(plan: PoolPlan, *, progress: bool = True) -> SenderPool:
             _take_over_lost_create(client, plan)
         steps = plan.steps() if plan.pool_id is None else _remaining_steps(plan)
     except CommsError as err:
-        raise _stopped(plan, [], plan.steps(), err) from err
+        raise _failed(plan, [], plan.steps(), err) from err
     with _progress(progress, sum(step.senders for step in steps)) as advance:
         for index, step in enumerate(steps):
             try:
                 _run(client, plan, step)
             except CommsError as err:
-                raise _stopped(plan, steps[:index], steps[index:], err) from err
+                raise _failed(plan, steps[:index], steps[index:], err) from err
             advance(step.senders)
     try:
         _verify(plan, steps)
@@ -96,7 +121,7 @@ def apply_plan(plan: PoolPlan, *, progress: bool = True) -> SenderPool:
     except PoolApplyError:
         raise
     except CommsError as err:
-        raise _stopped(plan, steps, [], err) from err
+        raise _failed(plan, steps, [], err) from err
 
 
 def create_pool(
@@ -221,6 +246,54 @@ def _verify(plan: PoolPlan, steps: list[Step]) -> None:
         cause=None,
         missing=frozenset(missing),
         unexpected=frozenset(unexpected),
+    )
+
+
+def _failed(
+    plan: PoolPlan, done: list[Step], pending: list[Step], err: CommsError
+) -> PoolApplyError:
+    """The error to raise for ``err``: ``PoolDeletedError`` when the pool is gone.
+
+    A 404 may also mean a sender that is no longer a member: only a 404 for the pool
+    itself, asked once more, counts as the pool being deleted.
+    """
+    if isinstance(err, NotFoundError) and plan.pool_id is not None and _gone(plan):
+        return _deleted(plan, done, pending, err)
+    return _stopped(plan, done, pending, err)
+
+
+def _gone(plan: PoolPlan) -> bool:
+    try:
+        plan.client.sender_pools.get(_pool_id(plan))
+    except NotFoundError:
+        return True
+    except CommsError:
+        return False  # cannot tell: the ordinary message (re-run to finish) stands
+    return False
+
+
+def _deleted(
+    plan: PoolPlan, done: list[Step], pending: list[Step], err: NotFoundError
+) -> PoolDeletedError:
+    applied = [step.describe(plan.pool_id) for step in done]
+    not_applied = [step.describe(plan.pool_id) for step in pending]
+    replan = (
+        f"plan_pool(client, senders, name={plan.name!r}) to create the pool anew"
+        if plan.name is not None
+        else "plan_pool(client, senders, name=...) to create a new pool"
+    )
+    lines = [
+        f"{_pool_label(plan)} no longer exists: it was deleted after this plan was made "
+        "(the API answers 404 Not Found for it), so the plan cannot be applied.",
+        f"Applied before that ({len(applied)}): "
+        f"{some_of(applied, sep='; ') if applied else 'nothing'}; "
+        f"not applied ({len(not_applied)}).",
+        "Running plan.apply() again will not help. Plan again instead: "
+        f"{replan}, or plan_pool(client, senders, pool_id=...) for another pool "
+        "(ct.load_pools(client) lists them).",
+    ]
+    return PoolDeletedError(
+        "\n".join(lines), applied=applied, pending=not_applied, pool_id=plan.pool_id, cause=err
     )
 
 
