@@ -7,6 +7,7 @@ Figures are inspected through their data, never rendered.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -17,8 +18,11 @@ import pytest
 
 import commstoolkit as ct
 from commstoolkit import charts
+from commstoolkit.charts import _base as charts_base
 from commstoolkit.frames import (
+    MEMBER_COLUMNS,
     MESSAGE_COLUMNS,
+    SENDER_COLUMNS,
     attempts_frame,
     messages_frame,
 )
@@ -304,18 +308,25 @@ def test_sender_delivery_rates_each_sender_worst_first(send):
         .groupby(rated["sender_address"])
         .agg(["mean", "size"])
     )
-    (bars,) = fig.data
+    bars, dots = fig.data
     # The bad sender (50%) stands out on top.
-    assert list(bars.y) == [
-        "+14155550103",
-        "whatsapp:+14155550105",
-        "+14155550101",
-        "rcs:brand_agent",
-        "+14155550104",
-    ]
+    assert (
+        list(fig.layout.yaxis.categoryarray)[::-1]
+        == list(bars.y)
+        == list(dots.y)
+        == [
+            "+14155550103",
+            "whatsapp:+14155550105",
+            "+14155550101",
+            "rcs:brand_agent",
+            "+14155550104",
+        ]
+    )
     assert [round(x, 6) for x in bars.x] == [round(delivered.at[a, "mean"], 6) for a in bars.y]
-    assert list(bars.text) == [f"{delivered.at[a, 'size']} msgs" for a in bars.y]
-    assert list(bars.marker.color) == list(bars.x)  # coloured by rate
+    assert list(dots.x) == list(bars.x)
+    assert list(dots.text) == [f"{delivered.at[a, 'size']} msgs" for a in bars.y]
+    assert list(dots.marker.color) == list(bars.x)  # coloured by rate, on the colour axis
+    assert list(bars.marker.color) == charts_base.rate_colors(bars.x)
     assert fig.layout.coloraxis.cmin == 0 and fig.layout.coloraxis.cmax == 1
     assert "s_bad" in bars.customdata[0][0]
 
@@ -323,7 +334,7 @@ def test_sender_delivery_rates_each_sender_worst_first(send):
 def test_sender_delivery_counts_neither_messages_in_flight_nor_unaddressable_ones(send):
     fig = charts.sender_delivery(send)
     slow = list(fig.data[0].y).index("+14155550104")
-    assert fig.data[0].x[slow] == 1.0 and fig.data[0].text[slow] == "5 msgs"
+    assert fig.data[0].x[slow] == 1.0 and fig.data[1].text[slow] == "5 msgs"
     assert "3 in flight, canceled or without a sender left out" in fig.layout.title.subtitle.text
 
 
@@ -514,9 +525,9 @@ def test_every_chart_on_an_empty_frame_is_an_empty_figure_saying_so(every_chart)
 )
 def test_a_missing_column_is_named_with_the_frame_expected(chart, column, expects):
     columns = {
-        "inventory": ["channel", "status"],
-        "pool_composition": ["pool_id", "pool_name", "sender_id", "channel", "status"],
-        "pool_overlap": ["pool_id", "pool_name", "sender_id"],
+        "inventory": SENDER_COLUMNS,
+        "pool_composition": MEMBER_COLUMNS,
+        "pool_overlap": MEMBER_COLUMNS,
     }.get(chart.__name__, MESSAGE_COLUMNS)
     frame = pd.DataFrame(columns=[c for c in columns if c != column])
     with pytest.raises(ct.InvalidInputError) as error:
@@ -531,3 +542,60 @@ def test_a_chart_given_something_else_than_a_frame_says_what_it_takes():
     with pytest.raises(ct.InvalidInputError, match="must be a pandas DataFrame") as error:
         charts.inventory([{"channel": "SMS"}])
     assert error.value.field == "senders"
+
+
+# -- issue 11, item 8 (found by an analyst) ----------------------------------------------
+
+
+def test_every_chart_refuses_a_frame_of_another_kind_naming_the_missing_columns(
+    senders, members, send, attempts
+):
+    frames = {"senders": senders, "members": members, "messages": send, "attempts": attempts}
+    takes = {
+        charts.inventory: {"senders"},
+        charts.pool_composition: {"members"},
+        charts.pool_overlap: {"members"},
+        **{chart: {"messages"} for chart in MESSAGE_CHARTS},
+        charts.send_timeline: {"messages", "attempts"},
+    }
+    for chart, accepted in takes.items():
+        for kind, frame in frames.items():
+            if kind in accepted:
+                assert chart(frame).data, (chart.__name__, kind)
+                continue
+            with pytest.raises(ct.InvalidInputError) as error:
+                chart(frame)
+            message = str(error.value)
+            missing = [c for c in error.value.allowed if c not in frame.columns]
+            assert missing, (chart.__name__, kind)
+            named = "column" if len(missing) == 1 else "columns"
+            assert f"has no {named} {', '.join(map(repr, missing))};" in message, message
+            assert message.startswith(f"charts.{chart.__name__}:")
+    # The analyst's case: a messages frame has channel and status, yet is no senders frame.
+    with pytest.raises(ct.InvalidInputError, match="has no column 'display_name'"):
+        charts.inventory(send)
+
+
+def test_sender_delivery_of_an_all_failed_run_draws_a_dot_and_its_count_at_zero():
+    rows = [{"sender_id": "a", "sender_address": "A", "channel": "SMS", "status": "FAILED"}] * 3
+    rows += [{"sender_id": "b", "sender_address": "B", "channel": "SMS", "status": "FAILED"}]
+    fig = charts.sender_delivery(_messages(rows))
+    bars, dots = fig.data
+    assert list(bars.x) == list(dots.x) == [0.0, 0.0] and list(dots.y) == ["A", "B"]
+    assert dots.mode == "markers+text" and dots.marker.size > 0
+    assert list(dots.text) == ["3 msgs", "1 msg"]
+    assert fig.layout.xaxis.range[0] < 0  # the dot at 0% is not cut in half by the axis
+    assert list(dots.marker.color) == [0.0, 0.0] and dots.marker.coloraxis == "coloraxis"
+    assert list(bars.marker.color) == [charts_base.rate_colors([0.0])[0]] * 2
+
+
+def test_sender_delivery_gives_bars_css_colours_never_numbers(send):
+    """plotly.js warned "Invalid color specifier: number 0.5" for every bar coloured by a
+    number on the colour axis: bars now get CSS colours, numbers go to the dots only."""
+    bars, dots = charts.sender_delivery(send).data
+    colour = re.compile(r"rgb\(\d{1,3}, \d{1,3}, \d{1,3}\)")
+    assert all(isinstance(c, str) and colour.fullmatch(c) for c in bars.marker.color)
+    assert bars.marker.coloraxis is None
+    assert charts_base.rate_colors([0.0, 1.0]) == ["rgb(214, 39, 40)", "rgb(44, 160, 44)"]
+    assert charts.COLORS["FAILED"] == "#d62728" and charts.COLORS["DELIVERED"] == "#2ca02c"
+    assert dots.type == "scatter"  # scatter markers map numbers through the colour axis

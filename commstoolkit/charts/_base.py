@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.colors import sample_colorscale
 
 from ..errors import InvalidInputError
 from ..frames import ATTEMPT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS, SENDER_COLUMNS
@@ -103,19 +104,29 @@ class FrameKind:
         return f"{article} {self.name} ({self.source}) with columns {', '.join(self.columns)}"
 
 
-# The frames charts take: (what it is, where it comes from, its columns in frames.py).
-_SENDERS = ("senders frame", "ct.load_senders", SENDER_COLUMNS)
-_MEMBERS = ("pool members frame", "ct.load_pool_members", MEMBER_COLUMNS)
-_MESSAGES = ("messages frame", "TestSend.messages, frames.load_messages", MESSAGE_COLUMNS)
-_ATTEMPTS = ("attempts frame", "TestSend.attempts", ATTEMPT_COLUMNS)
+# The frames charts take: (what it is, where it comes from, its columns in frames.py, the
+# columns that tell it from the other frames). A chart needs a frame's identifying columns
+# as well as the ones it draws: a messages frame has "channel" and "status" too, but given
+# to ``inventory`` it is refused, not counted as senders. Senders vs members: display_name;
+# messages vs attempts: to_channel vs attempt; every other pair: the ids.
+_SENDERS = ("senders frame", "ct.load_senders", SENDER_COLUMNS, ("sender_id", "display_name"))
+_MEMBERS = ("pool members frame", "ct.load_pool_members", MEMBER_COLUMNS, ("pool_id",))
+_MESSAGES = (
+    "messages frame",
+    "TestSend.messages, frames.load_messages",
+    MESSAGE_COLUMNS,
+    ("message_id", "to_channel"),
+)
+_ATTEMPTS = ("attempts frame", "TestSend.attempts", ATTEMPT_COLUMNS, ("message_id", "attempt"))
 
 
-def _needs(frame: tuple[str, str, Sequence[str]], *columns: str) -> FrameKind:
-    name, source, frame_columns = frame
-    unknown = [c for c in columns if c not in frame_columns]
+def _needs(frame: tuple[str, str, Sequence[str], Sequence[str]], *columns: str) -> FrameKind:
+    name, source, frame_columns, identity = frame
+    needed = tuple(dict.fromkeys([*columns, *identity]))
+    unknown = [c for c in needed if c not in frame_columns]
     if unknown:  # frames renamed a column: fail on import, not in an analyst's notebook
         raise RuntimeError(f"charts need {unknown}, which the {name} does not have")
-    return FrameKind(name, source, columns)
+    return FrameKind(name, source, needed)
 
 
 # What each chart needs, the only place charts name the frames' columns they check.
@@ -176,8 +187,9 @@ def which_kind(frame: Any, kinds: Sequence[FrameKind], argument: str, chart: str
         if all(c in frame.columns for c in kind.columns):
             return kind
     missing = [c for c in kinds[0].columns if c not in frame.columns]
+    columns = "column" if len(missing) == 1 else "columns"
     raise InvalidInputError(
-        f"charts.{chart}: {argument} has no column {', '.join(map(repr, missing))}; "
+        f"charts.{chart}: {argument} has no {columns} {', '.join(map(repr, missing))}; "
         f"it expects {expects}",
         field=argument,
         allowed=kinds[0].columns,
@@ -287,3 +299,28 @@ def empty_figure(title: str, why: str | None = None) -> go.Figure:
 def plural(n: int, word: str) -> str:
     """``"1 sender"``, ``"3 senders"``."""
     return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+LABEL_WIDTH = 32  # axis labels longer than this are cut, ending with "…"
+
+
+def shortened(text: str, width: int = LABEL_WIDTH) -> str:
+    """``text`` cut to ``width`` characters, the last one "…", when longer."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def drawn(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The rows of a ``counts`` table whose trace (one per value of ``keys``) counts
+    something: a trace of zeros is not drawn, so the legend lists only what is drawn."""
+    totals = long.groupby(keys, sort=False)["count"].transform("sum")
+    return long[totals > 0]
+
+
+def rate_colors(rates: Iterable[float]) -> list[str]:
+    """Each rate's colour on ``RATE_SCALE``, as a CSS ``rgb(...)`` colour.
+
+    Bars get their colours as CSS colours, not as numbers on a colour axis: plotly.js
+    draws the bars right either way but warns "Invalid color specifier" twice or more for
+    every bar given a number."""
+    scale = [[stop, color] for stop, color in RATE_SCALE]
+    return [str(c) for c in sample_colorscale(scale, [min(max(r, 0.0), 1.0) for r in rates])]

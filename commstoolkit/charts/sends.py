@@ -30,6 +30,7 @@ from ._base import (
     finish,
     labelled,
     plural,
+    rate_colors,
     status_levels,
 )
 
@@ -90,7 +91,8 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
 def sender_delivery(
     messages: pd.DataFrame, *, top: int | None = None, title: str | None = None
 ) -> go.Figure:
-    """Delivery rate per sender, worst first, bars coloured by rate and labelled "n msgs".
+    """Delivery rate per sender, worst first: a bar coloured by rate, ending in a dot
+    labelled "n msgs" (a sender that delivered nothing shows as a dot at 0%).
 
     Rate = DELIVERED or READ over the sender's DELIVERED, READ, UNDELIVERED and FAILED
     messages; messages in flight, canceled or without a sender are left out (the subtitle
@@ -112,27 +114,57 @@ def sender_delivery(
         return empty_figure(title, "no delivered or failed message with a sender yet")
     stats = _per_sender(rated)
     shown = stats if top is None else stats.head(top)
-    fig = px.bar(
-        shown,
-        template=TEMPLATE,
-        x="rate",
-        y="label",
-        orientation="h",
-        color="rate",
-        range_color=(0, 1),
-        color_continuous_scale=RATE_SCALE,
-        text="text",
-        category_orders={"label": list(shown["label"])},
-        custom_data=["sender_id", "channel", "delivered", "messages"],
+    customdata = shown[["sender_id", "channel", "delivered", "messages"]].to_numpy(object)
+    hover = (
+        "%{y}<br>%{customdata[0]} (%{customdata[1]})<br>"
+        "%{customdata[2]} of %{customdata[3]} delivered: %{x:.0%}<extra></extra>"
     )
-    fig.update_traces(
-        textposition="outside",
-        cliponaxis=False,
-        hovertemplate="%{y}<br>%{customdata[0]} (%{customdata[1]})<br>"
-        "%{customdata[2]} of %{customdata[3]} delivered: %{x:.0%}<extra></extra>",
+    rates, labels = list(shown["rate"]), list(shown["label"])
+    fig = go.Figure(
+        [
+            # The bars, in CSS colours (see rate_colors)...
+            go.Bar(
+                x=rates,
+                y=labels,
+                orientation="h",
+                marker={"color": rate_colors(rates)},
+                customdata=customdata,
+                hovertemplate=hover,
+                name="Delivery rate",
+                showlegend=False,
+            ),
+            # ... and a dot at the end of each, with the message count: a 0% bar has no
+            # length, its dot and count still show.
+            go.Scatter(
+                x=rates,
+                y=labels,
+                mode="markers+text",
+                marker={
+                    "color": rates,
+                    "coloraxis": "coloraxis",
+                    "size": 11,
+                    "line": {"color": "white", "width": 1},
+                },
+                text=list(shown["text"]),
+                textposition="middle right",
+                cliponaxis=False,
+                customdata=customdata,
+                hovertemplate=hover,
+                name="Messages",
+                showlegend=False,
+            ),
+        ]
     )
-    fig.update_xaxes(range=[0, 1.12], tickformat=".0%", tickvals=[0, 0.25, 0.5, 0.75, 1])
-    fig.update_coloraxes(colorbar={"title": {"text": "Rate"}, "tickformat": ".0%"})
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1])  # worst on top
+    fig.update_xaxes(range=[-0.02, 1.15], tickformat=".0%", tickvals=[0, 0.25, 0.5, 0.75, 1])
+    fig.update_layout(
+        coloraxis={
+            "cmin": 0,
+            "cmax": 1,
+            "colorscale": [[stop, color] for stop, color in RATE_SCALE],
+            "colorbar": {"title": {"text": "Rate"}, "tickformat": ".0%"},
+        }
+    )
     fig.update_layout(height=max(360, 140 + 26 * len(shown)))
     left_out = len(frame) - len(rated)
     subtitle = f"{plural(len(stats), 'sender')}, {plural(len(rated), 'final message')}"

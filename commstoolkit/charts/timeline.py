@@ -51,8 +51,8 @@ def send_timeline(
         "send_timeline",
     )
     frame = messages_or_attempts
-    time = kind.columns[-1]
     attempts = kind is TIMELINE_ATTEMPTS
+    time = "attempted_at" if attempts else "updated_at"
     title = title or ("Attempts over time" if attempts else "Message statuses over time")
     step = _bin_width(freq)
     if frame.empty:
