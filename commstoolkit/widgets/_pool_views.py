@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..errors import CommsError
 from ..models import SENDER_CHANNELS, SenderPool
-from ..pools import PoolApplyError, PoolPlan
+from ..pools import PoolApplyError, PoolDeletedError, PoolPlan
 
 __all__ = [
     "ERROR",
@@ -27,10 +27,12 @@ __all__ = [
     "error_text",
     "escape_lines",
     "message_html",
+    "namesake_text",
     "outcome_text",
     "plan_ready_text",
     "pool_options",
     "preview_html",
+    "removal_label",
 ]
 
 PREVIEW_ROWS = 20
@@ -102,16 +104,45 @@ def diff_text(pool_name: str, members: Collection[str], planned: Iterable[str]) 
     )
 
 
+def removal_label(count: int) -> str:
+    """The confirmation box of a plan's removals: ``"Remove 43 members"``."""
+    return f"Remove {count:,} member{'' if count == 1 else 's'}"
+
+
 def plan_ready_text(plan: PoolPlan) -> str:
-    """What the previewed plan would do, as one sentence inviting to Apply."""
+    """What the previewed plan would do, as one sentence inviting to Apply.
+
+    A plan that removes members asks first to tick the box that confirms how many.
+    """
     if not plan.requests:
         return f"Nothing to change: pool {plan.name!r} already holds exactly these senders."
     verb = "create" if plan.pool_id is None else "update"
     warned = f", {len(plan.warnings)} warning(s) to read first" if plan.warnings else ""
+    removed = len(plan.to_remove)
+    then = (
+        f'Read the plan below, tick "{removal_label(removed)}" to confirm the removals, '
+        "then click Apply."
+        if removed
+        else "Click Apply to make the change."
+    )
     return (
         f"Plan ready: {verb} pool {plan.name!r} ({len(plan.to_add):,} to add, "
-        f"{len(plan.to_remove):,} to remove, {len(plan.requests):,} request(s){warned}). "
-        "Click Apply to make the change."
+        f"{removed:,} to remove, {len(plan.requests):,} request(s){warned}). {then}"
+    )
+
+
+def namesake_text(name: str, namesakes: Collection[str], chosen: str) -> str:
+    """Why the plan of a new pool became the plan of the existing pool ``chosen``."""
+    others = sorted(namesakes)
+    if len(others) == 1:
+        there = f"A pool named {name!r} already exists ({chosen})"
+        target = "that pool"
+    else:
+        there = f"{len(others)} pools are named {name!r} already ({', '.join(others)})"
+        target = f"{chosen} (pick another in the Pool list if you meant another)"
+    return (
+        f"{there}, so the plan now updates {target} instead of creating a second pool of "
+        "the same name. To make a new pool, choose New pool and another name."
     )
 
 
@@ -133,8 +164,21 @@ def error_text(action: str, err: CommsError) -> str:
     """A failure as sentences for the analyst: ``"Could not <action>: <what happened>"``.
 
     A ``PoolApplyError`` says which request failed, how many were made, and that clicking
-    Apply again continues from the pool's current members.
+    Apply again continues from the pool's current members; a ``PoolDeletedError`` says the
+    pool no longer exists and that Apply again will not help.
     """
+    if isinstance(err, PoolDeletedError):
+        made = len(err.applied)
+        return " ".join(
+            _sentence(s)
+            for s in (
+                f"Could not {action}: pool {err.pool_id} no longer exists; it was deleted "
+                "after this plan was made",
+                f"{made:,} of {made + len(err.pending):,} request(s) were made before that",
+                "Clicking Apply again will not help: choose another pool in the Pool list, or "
+                "New pool, and preview the plan again",
+            )
+        )
     if isinstance(err, PoolApplyError) and err.cause is not None:
         made = len(err.applied)
         total = made + len(err.pending)

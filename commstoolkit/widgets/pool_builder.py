@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import CommsError
 from ..frames import TAG_PREFIX, load_pool_members, load_pools, load_senders
 from ..models import SENDER_CHANNELS, SENDER_STATUSES, SenderPool
-from ..pools import PoolPlan, plan_pool, select_senders
+from ..pools import PoolDeletedError, PoolPlan, plan_pool, select_senders
 from ._capture import captured
 from ._pool_inputs import (
     EXISTING_POOL,
@@ -37,10 +37,12 @@ from ._pool_views import (
     diff_text,
     error_text,
     message_html,
+    namesake_text,
     outcome_text,
     plan_ready_text,
     pool_options,
     preview_html,
+    removal_label,
 )
 
 __all__ = ["PoolBuilder"]
@@ -80,7 +82,13 @@ class PoolBuilder(widgets.VBox):
     ``"existing"``), ``pool_name``, ``pool_tags`` (``key=value, ...``), ``pool_choice``
     (existing pools), ``members_mode`` (``"keep"``: current members stay, the matches are
     added; ``"replace"``: the pool becomes the matches), ``preview_button``,
-    ``apply_button``.
+    ``confirm_removal``, ``apply_button``.
+
+    Safeguards: members are never removed unless the plan is on screen and
+    ``confirm_removal`` ("Remove 43 members", unticked again by any change) is ticked —
+    Apply without a preview only previews such a plan. A new pool whose name a pool already
+    has becomes the plan of that pool (shown, not applied), never a second pool of the
+    name. A pool deleted since the preview is said to be gone; Apply again does not retry.
 
     Latest values: ``filters`` (the ``select_senders`` arguments), ``selection`` (the
     matching senders), ``plan`` (``PoolPlan`` or None until previewed; reset by any
@@ -90,8 +98,8 @@ class PoolBuilder(widgets.VBox):
     ``ct-status-<activated…>``, ``ct-search``, ``ct-tag-key``, ``ct-tag-values``,
     ``ct-created-from``, ``ct-created-to``, ``ct-pool-count``, ``ct-preview``,
     ``ct-target``, ``ct-pool-name``, ``ct-pool-tags``, ``ct-pool-choice``,
-    ``ct-members-mode``, ``ct-pool-diff``, ``ct-preview-plan``, ``ct-apply``,
-    ``ct-message``, ``ct-output``.
+    ``ct-members-mode``, ``ct-pool-diff``, ``ct-preview-plan``, ``ct-confirm-removal``,
+    ``ct-apply``, ``ct-message``, ``ct-output``.
     """
 
     def __init__(self, client: Any, senders: pd.DataFrame | None = None, **kwargs: Any) -> None:
@@ -147,6 +155,9 @@ class PoolBuilder(widgets.VBox):
         )
         self.diff_label = widgets.Label()
         self.preview_button = widgets.Button(description="Preview plan", icon="eye")
+        self.confirm_removal = widgets.Checkbox(
+            value=False, indent=False, layout={"width": "auto", "display": "none"}
+        )
         self.apply_button = widgets.Button(
             description="Apply", icon="check", button_style="primary"
         )
@@ -167,6 +178,7 @@ class PoolBuilder(widgets.VBox):
             (self.members_mode, "ct-members-mode"),
             (self.diff_label, "ct-pool-diff"),
             (self.preview_button, "ct-preview-plan"),
+            (self.confirm_removal, "ct-confirm-removal"),
             (self.apply_button, "ct-apply"),
             (self.message, "ct-message"),
             (self.output, "ct-output"),
@@ -190,7 +202,7 @@ class PoolBuilder(widgets.VBox):
             widgets.HBox([_label("Target"), self.target]),
             widgets.HBox([_label("Name, tags"), self.pool_name, self.pool_tags]),
             self._existing_row,
-            widgets.HBox([self.preview_button, self.apply_button]),
+            widgets.HBox([self.preview_button, self.confirm_removal, self.apply_button]),
             self.message,
             self.output,
         ]
@@ -225,6 +237,7 @@ class PoolBuilder(widgets.VBox):
         if self._holding:
             return
         self.plan = None
+        self._confirming(None)
         self.output.outputs = ()
         self.apply_button.disabled = False
         self._say("")
@@ -277,8 +290,13 @@ class PoolBuilder(widgets.VBox):
         self.update()
 
     def preview(self, button: Any = None) -> PoolPlan | None:
-        """Plan the change for the current controls, show it; returns ``plan`` (None on error)."""
+        """Plan the change for the current controls, show it; returns ``plan`` (None on error).
+
+        A new pool whose name a pool already has is planned as a change of that pool
+        instead (the target switches to it and the message says so).
+        """
         self.output.outputs = ()
+        self._confirming(None)
         try:
             target = target_arguments(
                 self.target.value,
@@ -287,13 +305,15 @@ class PoolBuilder(widgets.VBox):
                 self.pool_choice.value,
             )
             members = self._current_members() if target["pool_id"] else None
-            self.plan = plan_pool(
-                self.client, self._planned(members), inventory=self.senders, **target
-            )
+            plan = plan_pool(self.client, self._planned(members), inventory=self.senders, **target)
         except CommsError as err:
             self.plan = None
             self._say(error_text("plan the pool", err), ERROR)
             return None
+        if plan.is_new and plan.namesakes:
+            return self._plan_for_namesake(plan)
+        self.plan = plan
+        self._confirming(plan)
         self.output.outputs = (
             {
                 "output_type": "display_data",
@@ -307,19 +327,40 @@ class PoolBuilder(widgets.VBox):
     def apply(self, button: Any = None) -> SenderPool | None:
         """Apply the previewed plan (planning first if needed) with a progress bar.
 
-        Shows the outcome, or the error, as a sentence; returns ``result`` (None on error).
+        Shows the outcome, or the error, as a sentence; returns ``result`` (None on error
+        or when nothing was applied). A plan that removes members is applied only once it
+        is on screen and ``confirm_removal`` is ticked; a plan made here that switched to
+        an existing pool of the same name is shown, not applied.
         """
         if self.plan is not None and self.plan is self._applied:
             self._say("This plan is applied already; change a filter or the target to plan again.")
             return self.result
-        plan = self.plan or self.preview()
+        plan, target = self.plan, self.target.value
         if plan is None:
+            plan = self.preview()
+            if plan is None or self.target.value != target:
+                return None  # an error, or now the plan of another pool: shown, to be read
+        if len(plan.to_remove) and not self.confirm_removal.value:
+            self._say(
+                f"Nothing was applied: this plan removes {len(plan.to_remove):,} of the pool's "
+                f'members. Read the plan below, tick "{removal_label(len(plan.to_remove))}" '
+                "to confirm, then click Apply.",
+                ERROR,
+            )
             return None
         self._say("Applying…", INFO)
         self.apply_button.disabled = self.preview_button.disabled = True
         try:
             with captured(self.output):  # the progress bar, and errors reach the except
                 pool = plan.apply(progress=True)
+        except PoolDeletedError as err:
+            # The pool is gone: retrying cannot help; list the pools again and plan afresh.
+            self.result = None
+            self._members.clear()
+            self._load_pool_choices()
+            self.update()
+            self._say(error_text("apply the plan", err), ERROR)
+            return None
         except CommsError as err:
             self.result = None
             self.apply_button.disabled = False
@@ -335,6 +376,39 @@ class PoolBuilder(widgets.VBox):
         return pool
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _plan_for_namesake(self, plan: PoolPlan) -> PoolPlan | None:
+        """The new pool's name is taken: plan the change of that pool instead, and say so."""
+        pool_id = plan.namesakes[0]
+        if pool_id not in self._pools.index:
+            self._load_pool_choices()  # made elsewhere since the list was loaded
+        if pool_id not in self._pools.index:
+            self.plan = None
+            self._say(
+                f"Not planned: a pool named {plan.name!r} already exists ({pool_id}), but the "
+                "Pool list could not show it; click Preview plan again.",
+                ERROR,
+            )
+            return None
+        tags_text = self.pool_tags.value
+        with self._hold():
+            self.target.value = EXISTING_POOL
+            self.pool_choice.value = pool_id
+            if tags_text.strip():  # the tags typed for the new pool: set them on this one
+                self.pool_tags.value = tags_text
+        self.update()
+        switched = self.preview()
+        if switched is not None:
+            reason = namesake_text(str(plan.name), plan.namesakes, pool_id)
+            self._say(f"{reason} {plan_ready_text(switched)}", INFO)
+        return switched
+
+    def _confirming(self, plan: PoolPlan | None) -> None:
+        """Untick the removal box; show it, with the count, when ``plan`` removes members."""
+        removed = 0 if plan is None else len(plan.to_remove)
+        self.confirm_removal.value = False
+        self.confirm_removal.description = removal_label(removed) if removed else ""
+        self.confirm_removal.layout.display = "" if removed else "none"
 
     def _planned(self, members: frozenset[str] | None) -> list[str]:
         return planned_senders(self.selection["sender_id"], members, self.members_mode.value)

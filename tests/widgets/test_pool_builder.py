@@ -228,6 +228,7 @@ def test_failure_mid_apply_says_what_was_made_and_apply_again_finishes(builder, 
     instant_client.sandbox.faults.add(
         "DELETE /SenderPools/{senderPoolId}/Senders/{senderId}", status=500
     )
+    builder.confirm_removal.value = True  # the plan removes members: confirmed on screen
     builder.apply_button.click()
     total = len(plan.requests)
     _assert_sentence(
@@ -294,6 +295,7 @@ def test_replace_mode_plans_exactly_the_diff(builder, instant_client):
     assert set(plan.to_add["sender_id"]) == selected - members
     assert set(plan.to_remove["sender_id"]) == members - selected
     assert len(plan.to_remove) > 0
+    builder.confirm_removal.value = True
     builder.apply()
     assert _members(instant_client, pool_id) == selected
     assert f"removed {len(members - selected)}" in _text(builder.message.value)
