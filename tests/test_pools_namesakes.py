@@ -3,10 +3,15 @@ already have warns, naming their ids (``PoolPlan.namesakes``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import nbformat
 import pytest
 
 import commstoolkit as ct
 from commstoolkit.pools import plan_pool
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -72,3 +77,43 @@ def test_create_pool_issues_the_name_taken_warning(client, ids):
     with pytest.warns(ct.PoolPlanWarning) as caught:
         ct.create_pool(client, "again", ids[:3], progress=False)
     assert [w for w in caught if f"already exists ({first.id})" in str(w.message)]
+
+
+# -- notebook 03 picks its pool by name --------------------------------------------------------
+
+
+def _connect_cell(pool_name: str, db) -> dict:
+    """Run notebook 03's "connect" cell (it finds the pool by name) on the sandbox file ``db``."""
+    notebook = nbformat.read(REPO / "notebooks" / "03_test_send.ipynb", as_version=4)
+    source = next(c.source for c in notebook.cells if c.get("id") == "connect")
+    namespace: dict = {
+        "mode": "sandbox",
+        "sandbox_db": str(db),
+        "seed": None,
+        "senders": None,
+        "sandbox_speed": 60,
+        "pool_name": pool_name,
+    }
+    try:
+        exec(source, namespace)
+    finally:
+        if "client" in namespace:
+            namespace["client"].close()
+    return namespace
+
+
+def test_notebook_03_refuses_a_pool_name_several_pools_share(tmp_path):
+    db = tmp_path / "sandbox.sqlite3"
+    name = "Customer Support - NAMER"
+    assert _connect_cell(name, db)["pool_id"].startswith("comms_senderpool_")  # one: fine
+    with ct.connect(sandbox=True, db=db, quiet=True) as client:
+        client.sandbox.clock.instant = True
+        (first,) = [p.id for p in client.sender_pools.list() if p.name == name]
+        second = plan_pool(client, [], name=name).apply(progress=False).id
+
+    with pytest.raises(ValueError) as caught:
+        _connect_cell(name, db)
+
+    message = str(caught.value)
+    assert message.startswith(f"pool_name: 2 pools are named {name!r} (")
+    assert first in message and second in message
