@@ -171,10 +171,8 @@ class Sandbox:
         reseed = not fresh and (reset or asked != held)
         discarded = self.store.changes() if reseed else Changes()
         if discarded and not reset:
-            raise ReseedRefusedError(
-                _refusal(str(self.db_path), discarded, held, asked), db=str(self.db_path),
-                changes=discarded,
-            )  # fmt: skip
+            db = str(self.db_path)
+            raise ReseedRefusedError(_refusal(db, discarded, held, asked), db=db, changes=discarded)
         if speed is not None:
             self.clock.speed = speed
         if fresh or reseed:
