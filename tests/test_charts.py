@@ -228,9 +228,9 @@ def test_pool_composition_counts_each_pool_by_channel_and_status(members):
         members["pool_name"], members["channel"].astype(str) + ", " + members["status"].astype(str)
     )
     got = _bars(fig, horizontal=True)
-    assert set(got) == {f"{c}, {s}" for c in SENDER_CHANNELS for s in SENDER_STATUSES}
+    assert set(got) == set(expected)  # only the pairs some pool has
     for name, counts in got.items():
-        assert counts == expected.get(name, dict.fromkeys(counts, 0.0))
+        assert counts == expected[name]
     patterns = {t.name: t.marker.pattern.shape for t in fig.data}
     assert patterns["SMS, ACTIVATED"] == "" and patterns["SMS, DEACTIVATED"] == "/"
     assert {t.marker.color for t in fig.data if t.name.startswith("RCS")} == {charts.COLORS["RCS"]}
@@ -249,13 +249,16 @@ def test_pool_overlap_counts_shared_senders_with_pool_sizes_on_the_diagonal(memb
         name: set(group["sender_id"]) for name, group in members.groupby("pool_name", observed=True)
     }
     order = sorted(pools, key=lambda name: -len(pools[name]))
-    (heatmap,) = fig.data
-    assert list(heatmap.x) == list(heatmap.y) == order
-    assert heatmap.z.tolist() == [[len(pools[a] & pools[b]) for b in order] for a in order]
-    assert [heatmap.z[i][i] for i in range(len(order))] == [len(pools[p]) for p in order]
-    assert heatmap.texttemplate == "%{z}"  # every cell annotated with its count
-    assert any(heatmap.z[i][j] > 0 for i in range(len(order)) for j in range(len(order)) if i != j)
-    assert "in both" in heatmap.customdata[0][1]
+    shared, sizes = fig.data
+    assert list(shared.x) == list(shared.y) == list(sizes.x) == order
+    cells = [[sizes.z[i][j] if i == j else shared.z[i][j] for j in range(3)] for i in range(3)]
+    assert cells == [[len(pools[a] & pools[b]) for b in order] for a in order]
+    assert [sizes.z[i][i] for i in range(len(order))] == [len(pools[p]) for p in order]
+    assert [list(row) for row in shared.text] == [
+        ["" if a == b else str(len(pools[a] & pools[b])) for b in order] for a in order
+    ]  # every cell annotated with its count
+    assert any(shared.z[i][j] > 0 for i in range(len(order)) for j in range(len(order)) if i != j)
+    assert "in both" in shared.customdata[0][1]
 
 
 def test_pools_with_the_same_name_stay_apart():
@@ -269,9 +272,10 @@ def test_pools_with_the_same_name_stay_apart():
             "status": ["ACTIVATED"] * 3,
         }
     )
-    heatmap = charts.pool_overlap(members).data[0]
-    assert list(heatmap.x) == ["Alerts (p1)", "Alerts (p2)"]
-    assert heatmap.z.tolist() == [[2, 1], [1, 1]]
+    shared, sizes = charts.pool_overlap(members).data
+    assert list(shared.x) == ["Alerts (p1)", "Alerts (p2)"]
+    assert [list(row) for row in shared.z] == [[None, 1], [1, None]]
+    assert [list(row) for row in sizes.z] == [[2, None], [None, 1]]
 
 
 # -- send outcomes -----------------------------------------------------------------------
@@ -599,3 +603,70 @@ def test_sender_delivery_gives_bars_css_colours_never_numbers(send):
     assert charts_base.rate_colors([0.0, 1.0]) == ["rgb(214, 39, 40)", "rgb(44, 160, 44)"]
     assert charts.COLORS["FAILED"] == "#d62728" and charts.COLORS["DELIVERED"] == "#2ca02c"
     assert dots.type == "scatter"  # scatter markers map numbers through the colour axis
+
+
+def test_pool_overlap_colours_only_overlaps_and_labels_the_diagonal_as_sizes(members):
+    """The analyst saw a scale stopping at 8 while the diagonal held 16 to 51."""
+    fig = charts.pool_overlap(members)
+    shared, sizes = fig.data
+    n = len(shared.x)
+    off = [shared.z[i][j] for i in range(n) for j in range(n) if i != j]
+    assert [shared.z[i][i] for i in range(n)] == [None] * n  # sizes are off the colour scale
+    assert [sizes.z[i][j] for i in range(n) for j in range(n) if i != j] == [None] * (n * n - n)
+    diagonal = [sizes.z[i][i] for i in range(n)]
+    assert min(diagonal) > max(off) > 0  # the sandbox's case: sizes 16-51, overlaps up to 8
+    axis = fig.layout.coloraxis
+    assert (axis.cmin, axis.cmax) == (0, max(off))  # the scale covers what is coloured
+    assert shared.coloraxis == "coloraxis" and sizes.showscale is False
+    assert {c for _, c in sizes.colorscale} == {"#e9e9e9"}  # one grey, whatever the size
+    assert [sizes.text[i][i] for i in range(n)] == [f"size {d}" for d in diagonal]
+    assert axis.colorbar.title.text == "Senders in<br>both pools"
+    subtitle = fig.layout.title.subtitle.text
+    assert f"scale 0 to {max(off)}" in subtitle and "not on the colour scale" in subtitle
+    assert fig.layout.yaxis.autorange == "reversed"  # largest pool top left
+
+
+def test_legends_list_only_the_channel_and_status_pairs_drawn(members, senders):
+    some = members[members["channel"].isin(["SMS", "RCS"]) & (members["status"] == "ACTIVATED")]
+    fig = charts.pool_composition(some)
+    assert [t.name for t in fig.data] == ["SMS, ACTIVATED", "RCS, ACTIVATED"]
+    assert [sum(t.x) for t in fig.data] == [
+        (some["channel"] == "SMS").sum(),
+        (some["channel"] == "RCS").sum(),
+    ]
+    activated = senders[senders["status"] == "ACTIVATED"]
+    inventory = charts.inventory(activated)
+    assert [t.name for t in inventory.data] == ["ACTIVATED"]
+    assert list(inventory.data[0].x) == list(SENDER_CHANNELS)  # every channel still shown
+
+
+def test_long_pool_names_are_cut_with_an_ellipsis_on_the_axes_and_whole_on_hover():
+    long = "Customer Support escalations, North America, weekday daytime shift, premium " * 2
+    members = pd.DataFrame(
+        {
+            "pool_id": ["p1", "p1", "p2", "p2", "p3"],
+            "pool_name": [long, long, long + "(copy)", long + "(copy)", "Short"],
+            "sender_id": ["a", "b", "b", "c", "c"],
+            "address": ["+1", "+2", "+2", "+3", "+3"],
+            "channel": ["SMS"] * 5,
+            "status": ["ACTIVATED"] * 5,
+        }
+    )
+    assert len(long) > 100
+    cut = long[:31].rstrip() + "…"
+    overlap = charts.pool_overlap(members)
+    composition = charts.pool_composition(members)
+    for fig, axes in ((overlap, ("xaxis", "yaxis")), (composition, ("yaxis",))):
+        for axis in axes:
+            ticks = dict(zip(fig.layout[axis].tickvals, fig.layout[axis].ticktext, strict=True))
+            # The values stay the full names: hover (%{x}, %{y}, customdata) shows them.
+            assert ticks == {long: f"{cut} (p1)", long + "(copy)": f"{cut} (p2)", "Short": "Short"}
+            assert fig.layout[axis].automargin is True
+    assert set(overlap.data[0].x) == {long, long + "(copy)", "Short"}
+    notes = {c for row in overlap.data[0].customdata for c in row}
+    assert f"{long}(copy) & {long}: 1 sender in both" in notes
+    assert set(composition.data[0].y) == {long, long + "(copy)", "Short"}
+    assert "%{y}" in composition.data[0].hovertemplate
+    assert (
+        charts_base.shortened("x" * 32) == "x" * 32 and len(charts_base.shortened("x" * 33)) == 32
+    )
