@@ -670,3 +670,35 @@ def test_long_pool_names_are_cut_with_an_ellipsis_on_the_axes_and_whole_on_hover
     assert (
         charts_base.shortened("x" * 32) == "x" * 32 and len(charts_base.shortened("x" * 33)) == 32
     )
+
+
+def test_a_one_message_send_timeline_draws_a_narrow_bar_on_an_axis_ten_bins_wide():
+    fig = charts.send_timeline(_messages([{"channel": "SMS", "status": "DELIVERED"}]))
+    (bar,) = fig.data
+    assert list(bar.y) == [1]
+    start, end = (pd.Timestamp(t, tz="UTC") for t in fig.layout.xaxis.range)
+    assert end - start == pd.Timedelta(seconds=10)  # 10 bins of 1 s
+    left = pd.Timestamp(bar.x[0], tz="UTC")
+    assert start < left and left + pd.Timedelta(seconds=1) < end  # the bar sits inside
+    assert bar.width == pytest.approx(900) and bar.width / 10_000 < 0.1  # < 10% of the width
+    assert fig.layout.title.subtitle.text == "1 message by updated_at, bins of 1 s"
+
+
+def test_send_timeline_refuses_a_freq_without_unit_instead_of_5_nanosecond_bins(send):
+    for bare in (5, "5", 5.0, np.int64(5)):
+        with pytest.raises(ct.InvalidInputError, match="bare number has no unit") as error:
+            charts.send_timeline(send, freq=bare)
+        assert error.value.field == "freq" and "'5s'" in str(error.value)
+    for bad, why in (("0.5s", "shorter than one second"), ("-1s", "not positive"), ("1M", "")):
+        with pytest.raises(ct.InvalidInputError, match="freq must be a duration") as error:
+            charts.send_timeline(send, freq=bad)
+        assert why in str(error.value) and error.value.field == "freq"
+    for bad in (True, 0, float("nan"), [5]):
+        with pytest.raises(ct.InvalidInputError, match="freq"):
+            charts.send_timeline(send, freq=bad)
+    with pytest.raises(ct.InvalidInputError, match="freq"):  # before looking at the frame
+        charts.send_timeline(send.iloc[:0], freq=5)
+    for good, seconds in (("5s", 5), ("2 min", 120), (timedelta(seconds=30), 30)):
+        fig = charts.send_timeline(send, freq=good)
+        assert fig.data[0].width == pytest.approx(0.9 * seconds * 1000)
+    assert "bare number" in charts.send_timeline.__doc__

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -31,18 +35,28 @@ TIMELINE_BINS = (
     "30min", "1h", "2h", "3h", "6h", "12h", "1D", "7D", "28D",
 )  # fmt: skip
 _MAX_BINS = 60
+_MIN_BINS = 10  # the x axis spans at least this many bins
+_SHORTEST_BIN = pd.Timedelta(seconds=1)
+_BARE_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
 
 @documented("messages_or_attempts", [TIMELINE_MESSAGES, TIMELINE_ATTEMPTS], "title")
 def send_timeline(
-    messages_or_attempts: pd.DataFrame, *, freq: str | None = None, title: str | None = None
+    messages_or_attempts: pd.DataFrame,
+    *,
+    freq: str | timedelta | None = None,
+    title: str | None = None,
 ) -> go.Figure:
     """Statuses over time: stacked counts per time bin, coloured by status.
 
     A messages frame shows each message at its latest status, when it last changed
     (``updated_at``); an attempts frame each attempt when it was made (``attempted_at``).
-    ``freq``: the bin width, a pandas duration such as "5s" or "1min"; None picks one
-    giving at most 60 bins. Times in UTC.
+    ``freq``: the bin width, a pandas duration string with its unit ("5s", "30s", "1min",
+    "2h", "1D") or a ``timedelta``, of at least one second (the API's timestamps are whole
+    seconds); None picks one giving at most 60 bins. A bare number (5 or "5") is refused,
+    not read as nanoseconds or guessed as seconds. A send spanning fewer than 10 bins (one
+    message, say) is drawn on an axis 10 bins wide, so a bar is never the whole width.
+    Times in UTC.
     """
     kind = which_kind(
         messages_or_attempts,
@@ -86,6 +100,7 @@ def send_timeline(
         + "<extra></extra>",
     )
     fig.update_layout(barmode="stack")
+    fig.update_xaxes(range=_time_range(long["time"].min(), long["time"].max(), step))
     count_axis(fig, "y", long.groupby("time")["count"].sum().max())
     unit = "attempt" if attempts else "message"
     subtitle = f"{plural(int(dated.sum()), unit)} by {time}, bins of {_duration(step)}"
@@ -94,21 +109,48 @@ def send_timeline(
     )
 
 
-def _bin_width(freq: str | None) -> pd.Timedelta | None:
+def _bin_width(freq: object) -> pd.Timedelta | None:
+    """``freq`` as a bin width: a duration with its unit, at least a second; else an error."""
     if freq is None:
         return None
-    try:
+    step = None
+    if isinstance(freq, (timedelta, np.timedelta64)) and not isinstance(freq, bool):
         step = pd.Timedelta(freq)
-    except (TypeError, ValueError):
-        step = None
-    if step is None or pd.isna(step) or step <= pd.Timedelta(0):
+    elif isinstance(freq, str) and not _BARE_NUMBER.fullmatch(freq):
+        try:
+            step = pd.Timedelta(freq)
+        except (TypeError, ValueError):
+            step = None
+    if step is None or pd.isna(step) or step < _SHORTEST_BIN:
+        bare = isinstance(freq, str) and _BARE_NUMBER.fullmatch(freq) is not None
+        if isinstance(freq, (int, float, np.number)) and not isinstance(freq, bool):
+            bare = bool(freq == freq)  # not NaN
+        if bare and float(str(freq)) > 0:
+            why = f"; a bare number has no unit: write '{str(freq).strip()}s' for seconds"
+        elif step is not None and not pd.isna(step):
+            why = " (not positive)" if step <= pd.Timedelta(0) else " (shorter than one second)"
+        else:
+            why = ""
         raise InvalidInputError(
-            f"charts.send_timeline: freq must be a positive duration such as '5s', '1min' "
-            f"or '1h'; got {freq!r}",
+            "charts.send_timeline: freq must be a duration of at least one second with its "
+            f"unit, such as '5s', '1min' or '1h', or a timedelta; got {freq!r}{why}",
             field="freq",
             allowed=TIMELINE_BINS,
         )
     return step
+
+
+def _time_range(first: pd.Timestamp, last: pd.Timestamp, step: pd.Timedelta) -> list[str]:
+    """The x range: the bins drawn, widened to ``_MIN_BINS`` bins around them if fewer."""
+    start, end = first, last + step
+    missing = _MIN_BINS * step - (end - start)
+    if missing > pd.Timedelta(0):
+        start, end = start - missing / 2, end + missing / 2
+    return [_iso(start), _iso(end)]
+
+
+def _iso(time: pd.Timestamp) -> str:
+    return str(time.tz_convert("UTC").tz_localize(None).isoformat())
 
 
 def _auto_bin(span: pd.Timedelta) -> pd.Timedelta:
