@@ -48,7 +48,8 @@ def check_id(value: Any, kind: str, field: str) -> str:
         return value
     prefix = ID_PREFIXES[kind]
     raise InvalidInputError(
-        f"{field}: {_show(value)} is not a {kind} id (expected {prefix!r} followed by 26-35 "
+        f"{field}: {_show(value)} is not {'an' if kind[0] in 'aeiou' else 'a'} {kind} id "
+        f"(expected {prefix!r} followed by 26-35 "
         f"lowercase base32 characters, e.g. {prefix}{_EXAMPLE_ID_BODY})",
         field=field,
         allowed=pattern.pattern,

@@ -14,6 +14,11 @@ _REQUESTS = 12
 _LISTED = 5
 
 
+def plural(n: int, word: str) -> str:
+    """``n`` and the word agreeing with it: ``"1 sender"``, ``"2 senders"``, ``"0 adds"``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def some_of(items: Iterable[str], sep: str = ", ") -> str:
     """The first few ``items`` joined by ``sep``, then "… and N more" (sets come sorted)."""
     items = sorted(items) if isinstance(items, (set, frozenset)) else list(items)

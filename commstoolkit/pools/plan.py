@@ -15,7 +15,7 @@ from ..errors import InvalidInputError, NotFoundError
 from ..frames import load_senders, senders_frame
 from ..models import SenderPool
 from ._checks import checked_name, checked_pool_id, checked_sender_ids, checked_tags
-from ._render import plan_html, plan_text, some_of
+from ._render import plan_html, plan_text, plural, some_of
 from .steps import MAX_SENDERS_PER_REQUEST, Step, plan_steps
 
 if TYPE_CHECKING:
@@ -416,7 +416,7 @@ def _sizes(adds: int, removes: int, *, new: bool) -> list[str]:
     found = []
     if adds > MAX_SENDERS_PER_REQUEST:
         calls = -(-adds // MAX_SENDERS_PER_REQUEST)
-        split = f"1 create + {calls - 1} adds" if new else f"{calls} adds"
+        split = f"1 create + {plural(calls - 1, 'add')}" if new else plural(calls, "add")
         found.append(
             f"Adding {adds:,} senders takes {calls} requests of at most "
             f"{MAX_SENDERS_PER_REQUEST:,} senders ({split})."

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._render import plural
+
 __all__ = ["MAX_SENDERS_PER_REQUEST", "Step", "plan_steps"]
 
 # The API takes at most this many senders in one create or add request.
@@ -33,9 +35,9 @@ class Step:
         """The call as one readable line, e.g. ``POST /SenderPools name='x' with 10 senders``."""
         pool = f"/SenderPools/{pool_id or NEW_POOL}"
         if self.kind == "create":
-            return f"POST /SenderPools{self._fields()} with {self.senders:,} senders"
+            return f"POST /SenderPools{self._fields()} with {plural(self.senders, 'sender')}"
         if self.kind == "add":
-            return f"POST {pool}/Senders with {self.senders:,} senders"
+            return f"POST {pool}/Senders with {plural(self.senders, 'sender')}"
         if self.kind == "remove":
             return f"DELETE {pool}/Senders/{self.sender_ids[0]}"
         return f"PATCH {pool}{self._fields()}"
