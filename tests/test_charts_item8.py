@@ -5,13 +5,16 @@ are tested in ``test_charts.py``."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import commstoolkit as ct
 from commstoolkit.client.checks import check_id
+from commstoolkit.frames import messages_frame
 from commstoolkit.pools._render import plural
 from commstoolkit.pools.plan import _sizes
 from commstoolkit.pools.steps import MAX_SENDERS_PER_REQUEST, Step
+from commstoolkit.testsend.summary import summarise
 
 
 def test_counts_in_words_agree_in_number():
@@ -34,3 +37,27 @@ def test_counts_in_words_agree_in_number():
         with pytest.raises(ct.InvalidInputError) as error:
             check_id("nope", kind, "field")
         assert f"'nope' is not {article} {kind} id (expected" in str(error.value)
+
+
+OUTBOUND = ("SCHEDULED", "QUEUED", "SENT", "DELIVERED", "READ", "UNDELIVERED", "FAILED", "CANCELED")
+
+
+def test_by_status_lists_only_outbound_statuses_and_others_only_when_present():
+    frame = messages_frame([]).reindex(range(3))
+    frame["status"] = pd.Categorical(
+        ["DELIVERED", "FAILED", "DELIVERED"], dtype=frame["status"].dtype
+    )
+    by_status = summarise(frame).by_status
+    assert "GROUP" in frame["status"].cat.categories  # the frame's categories hold them...
+    assert list(by_status.index) == list(OUTBOUND)  # ... by_status does not list them at 0
+    assert by_status.to_dict() == {**dict.fromkeys(OUTBOUND, 0), "DELIVERED": 2, "FAILED": 1}
+    assert by_status.name == "messages" and by_status.index.name == "status"
+    assert by_status.sum() == len(frame)
+    # A status outside the outbound ones is listed when present: every message is counted.
+    frame.loc[1, "status"] = "INBOUND"
+    by_status = summarise(frame).by_status
+    assert list(by_status.index) == [*OUTBOUND, "INBOUND"] and by_status["INBOUND"] == 1
+    assert by_status.sum() == len(frame)
+    plain = summarise(frame.astype({"status": str})).by_status  # no categories to lean on
+    assert plain.to_dict() == by_status.to_dict() and list(plain.index) == list(by_status.index)
+    assert "by status: DELIVERED 2, INBOUND 1" in str(summarise(frame))

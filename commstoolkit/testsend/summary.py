@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..models import FINAL_MESSAGE_STATUSES
+from ..models import FINAL_MESSAGE_STATUSES, MESSAGE_STATUSES
 
 __all__ = ["DELIVERED_STATUSES", "PERCENTILES", "SendSummary", "summarise"]
 
 DELIVERED_STATUSES = ("DELIVERED", "READ")
+# The statuses of a message sent out (GROUP and INBOUND are not: a group, a reply).
+OUTBOUND_STATUSES = tuple(s for s in MESSAGE_STATUSES if s not in ("GROUP", "INBOUND"))
 PERCENTILES = (0.5, 0.9, 0.99)
 _TABLE_COLUMNS = ("messages", "final", "delivered", "delivery_rate", "fallbacks", "latency_p50_s")
 
@@ -33,7 +35,9 @@ class SendSummary:
       attempts are known;
     - ``latency_s``: percentiles (p50, p90, p99) and max of ``latency_s`` over final
       messages (seconds from creation to the last status change);
-    - ``by_status``: count per message status (every status, zeros included);
+    - ``by_status``: count per status of an outbound message (every one, zeros included:
+      SCHEDULED, QUEUED, SENT, DELIVERED, READ, UNDELIVERED, FAILED, CANCELED); GROUP and
+      INBOUND, which no test send's message takes, only when some message has them;
     - ``by_channel``, ``by_sender``: one row per channel / per sender (the messages with
       no sender, unaddressable ones, under NA) with ``messages, final, delivered,
       delivery_rate, fallbacks, latency_p50_s``.
@@ -92,10 +96,18 @@ def summarise(messages: pd.DataFrame) -> SendSummary:
         delivery_rate=_rate(frame["_delivered"].sum(), frame["_final"].sum()),
         fallback_rate=_rate(frame.loc[known, "fallback"].sum(), known.sum()),
         latency_s=_percentiles(frame.loc[frame["_final"], "latency_s"]),
-        by_status=frame["status"].value_counts(sort=False).rename("messages"),
+        by_status=_by_status(frame["status"]),
         by_channel=_table(frame, ["channel"]),
         by_sender=_table(frame, ["sender_id", "sender_address", "channel"]),
     )
+
+
+def _by_status(status: pd.Series) -> pd.Series:
+    """Messages per outbound status (zeros included), then any other status present."""
+    counts = status.value_counts(sort=False)
+    others = [s for s in counts.index if s not in OUTBOUND_STATUSES and counts[s] > 0]
+    shown = counts.reindex([*OUTBOUND_STATUSES, *others], fill_value=0)
+    return shown.rename_axis("status").rename("messages")
 
 
 def _flags(messages: pd.DataFrame) -> pd.DataFrame:
