@@ -79,6 +79,24 @@ def test_create_pool_issues_the_name_taken_warning(client, ids):
     assert [w for w in caught if f"already exists ({first.id})" in str(w.message)]
 
 
+def test_pools_that_cannot_be_listed_leave_a_warning_and_the_apply_creates_nothing(client, ids):
+    inventory = ct.load_senders(client)
+    plan_pool(client, ids[:2], name="flaky").apply(progress=False)
+    rule = client.sandbox.faults.add("GET /SenderPools", status=500)
+
+    plan = plan_pool(client, ids[:2], name="flaky", inventory=inventory)
+
+    assert plan.namesakes == ()
+    assert plan.warnings[0].startswith(
+        "Could not check whether other pools are named 'flaky': listing the pools failed "
+        "(ServerError: "
+    )
+    with pytest.raises(ct.PoolApplyError):  # apply lists the pools before it creates one
+        plan.apply(progress=False)
+    client.sandbox.faults.remove(rule)
+    assert len([p for p in client.sender_pools.list() if p.name == "flaky"]) == 1
+
+
 # -- notebook 03 picks its pool by name --------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import InvalidInputError, NotFoundError
+from ..errors import CommsError, InvalidInputError, NotFoundError
 from ..frames import load_senders, senders_frame
 from ..models import SenderPool
 from ._checks import checked_name, checked_pool_id, checked_sender_ids, checked_tags
@@ -37,7 +37,8 @@ class PoolPlan:
     - ``unchanged``: how many current members stay; ``size``: members once applied;
     - ``warnings``: plain sentences about anything worth a second look;
     - ``namesakes``: the ids of the other pools already named ``name`` (a new pool, or a
-      rename, would share its name with them);
+      rename, would share its name with them; empty too when the pools could not be
+      listed, which a warning then says);
     - ``requests``: the write calls ``apply()`` makes, in order, as readable lines
       (reads such as polling operations and listing members are not listed);
     - ``apply(progress=True)``: make the change, wait, verify; returns the ``SenderPool``.
@@ -244,21 +245,32 @@ def plan_pool(
         )
     pool = _existing_pool(client, pool_ref) if pool_ref else None
     members = senders_frame(list(client.sender_pools.members.list(pool.id)) if pool else [])
-    namesakes = _namesakes(client, name, pool)
+    namesakes, unchecked = _namesakes(client, name, pool)
     if inventory is None:
         inventory = load_senders(client)
-    return _build_plan(client, ids, pool, name, tag_map, members, inventory, namesakes)
-
-
-def _namesakes(client: CommsClient, name: str | None, pool: SenderPool | None) -> tuple[str, ...]:
-    """The ids of the pools, other than ``pool``, already named ``name`` (None: no new name)."""
-    if name is None or (pool is not None and pool.name == name):
-        return ()
-    return tuple(
-        other.id
-        for other in client.sender_pools.list()
-        if other.name == name and (pool is None or other.id != pool.id)
+    return _build_plan(
+        client, ids, pool, name, tag_map, members, inventory, namesakes, unchecked=unchecked
     )
+
+
+def _namesakes(
+    client: CommsClient, name: str | None, pool: SenderPool | None
+) -> tuple[tuple[str, ...], str | None]:
+    """The ids of the pools, other than ``pool``, already named ``name`` (none: no new name),
+    and a warning when the pools could not be listed (the plan is still made: applying a
+    new pool lists the pools again before it creates one, so it fails there if this does)."""
+    if name is None or (pool is not None and pool.name == name):
+        return (), None
+    try:
+        pools = list(client.sender_pools.list())
+    except CommsError as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        return (), (
+            f"Could not check whether other pools are named {name!r}: listing the pools "
+            f"failed ({type(err).__name__}: {first}); ct.load_pools(client) lists them."
+        )
+    same = (other.id for other in pools if other.name == name)
+    return tuple(i for i in same if pool is None or i != pool.id), None
 
 
 def _existing_pool(client: CommsClient, pool_id: str) -> SenderPool:
@@ -284,6 +296,8 @@ def _build_plan(
     members: pd.DataFrame,
     inventory: pd.DataFrame,
     namesakes: tuple[str, ...] = (),
+    *,
+    unchecked: str | None = None,
 ) -> PoolPlan:
     wanted = list(dict.fromkeys(ids))
     # .tolist() first: iterating an Arrow text column yields one value at a time (4x slower).
@@ -297,6 +311,7 @@ def _build_plan(
     to_remove = members.loc[~staying].reset_index(drop=True)
     after = pd.concat([members.loc[staying, ["channel", "status"]], to_add[["channel", "status"]]])
     found = [
+        unchecked,
         _same_name(name, namesakes, new=pool is None),
         _duplicates(ids),
         _unknown(unknown),
