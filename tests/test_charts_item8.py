@@ -61,3 +61,19 @@ def test_by_status_lists_only_outbound_statuses_and_others_only_when_present():
     plain = summarise(frame.astype({"status": str})).by_status  # no categories to lean on
     assert plain.to_dict() == by_status.to_dict() and list(plain.index) == list(by_status.index)
     assert "by status: DELIVERED 2, INBOUND 1" in str(summarise(frame))
+
+
+def test_dry_run_routes_type_to_channel_and_channel_like_the_messages_frame(client):
+    pool = next(iter(client.sender_pools.list()))
+    recipients = [f"+1914{n:07d}" for n in range(4_000_000, 4_000_005)]
+    run = ct.testsend.test_send(client, pool, recipients, "Dry", dry_run=True)
+    routes, messages = run.routes, messages_frame([])
+    for column in ("to_channel", "channel"):
+        assert routes[column].dtype == messages[column].dtype, column
+        assert isinstance(routes[column].dtype, pd.CategoricalDtype)
+    assert set(routes["to_channel"]) == {"PHONE"}
+    assert set(routes["channel"].dropna()) <= {"SMS", "RCS", "WHATSAPP"}
+    assert routes["channel"].notna().sum() == routes["sender_id"].notna().sum() > 0
+    # Routes and messages now concatenate and compare without dtype surprises.
+    both = pd.concat([routes[["to_channel", "channel"]], messages[["to_channel", "channel"]]])
+    assert both.dtypes.to_dict() == messages[["to_channel", "channel"]].dtypes.to_dict()

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..models import SENDER_CHANNELS, Route
+from ..frames import MESSAGE_DTYPES
+from ..models import Route
 
 if TYPE_CHECKING:
     from ..client import CommsClient
@@ -20,13 +21,13 @@ RESOLVE_BATCH = 100  # the API's limit of recipients per Resolve call
 STRING = pd.StringDtype()
 ROUTE_DTYPES: dict[str, Any] = {
     "to": STRING,
-    "to_channel": STRING,
+    "to_channel": MESSAGE_DTYPES["to_channel"],  # the channels typed as in the messages frame
     "rank": "Int64",
     "priority": "Int64",
     "sender_id": STRING,
     "sender_address": STRING,
     "display_name": STRING,
-    "channel": pd.CategoricalDtype(SENDER_CHANNELS),
+    "channel": MESSAGE_DTYPES["channel"],
 }
 ROUTE_COLUMNS = tuple(ROUTE_DTYPES)
 
