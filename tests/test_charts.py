@@ -196,7 +196,10 @@ def test_inventory_counts_senders_by_channel_and_status(senders):
     assert fig.layout.title.text == "Senders by channel and status"
     assert f"{len(senders)} senders" in fig.layout.title.subtitle.text
     assert fig.layout.xaxis.title.text == "Channel" and fig.layout.yaxis.title.text == "Senders"
-    assert "senders" in fig.data[0].hovertemplate
+    assert "%{customdata[0]}" in fig.data[0].hovertemplate
+    assert [w for (w,) in fig.data[0].customdata] == [
+        f"{int(n):,} sender{'' if n == 1 else 's'}" for n in fig.data[0].y
+    ]
 
 
 def test_inventory_shows_every_channel_even_without_senders(senders):
@@ -702,3 +705,27 @@ def test_send_timeline_refuses_a_freq_without_unit_instead_of_5_nanosecond_bins(
         fig = charts.send_timeline(send, freq=good)
         assert fig.data[0].width == pytest.approx(0.9 * seconds * 1000)
     assert "bare number" in charts.send_timeline.__doc__
+
+
+def test_hover_counts_agree_in_number(members, attempts):
+    """A bar of one read "1 senders" / "1 messages" on hover: the words come with the data."""
+    one = _messages([{"channel": "SMS", "status": "FAILED", "fallback": False}])
+    two = _messages([{"channel": "SMS", "status": "FAILED", "fallback": False}] * 2)
+    for chart, column in ((charts.send_outcomes, 1), (charts.fallback, 0)):
+        for frame, words in ((one, "1 message"), (two, "2 messages")):
+            (trace,) = chart(frame).data
+            bar = list(trace.x).index("SMS")
+            assert trace.customdata[bar][column] == words, chart.__name__
+            assert f"%{{customdata[{column}]}}" in trace.hovertemplate
+    for frame, words in ((one, "1 message"), (two, "2 messages")):
+        (trace,) = charts.send_timeline(frame, freq="1min").data
+        assert [w for (w,) in trace.customdata] == [words]
+        assert "%{customdata[0]}" in trace.hovertemplate
+    timeline = charts.send_timeline(attempts, freq="10s")
+    words = {w for t in timeline.data for (w,) in t.customdata}
+    assert words == {"1 attempt"}
+    single = members[members["pool_name"] == members["pool_name"].iloc[0]].iloc[:1]
+    (trace,) = charts.pool_composition(single).data
+    assert [w for (w,) in trace.customdata] == ["1 sender"]
+    assert trace.hovertemplate == "%{y}<br>%{fullData.name}: %{customdata[0]}<extra></extra>"
+    assert "1 senders" not in charts.pool_overlap(single).data[1].customdata[0][0]

@@ -301,6 +301,12 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+def counted(long: pd.DataFrame, word: str) -> pd.DataFrame:
+    """``long`` with a ``words`` column: each ``count`` in words ("1 sender", "2 senders"),
+    for hover texts (a plotly template cannot make "%{y} senders" agree with 1)."""
+    return long.assign(words=[plural(int(n), word) for n in long["count"]])
+
+
 LABEL_WIDTH = 32  # axis labels longer than this are cut, ending with "…"
 
 

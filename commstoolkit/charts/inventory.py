@@ -19,6 +19,7 @@ from ._base import (
     channel_levels,
     checked,
     count_axis,
+    counted,
     counts,
     documented,
     drawn,
@@ -55,7 +56,9 @@ def inventory(senders: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     )
     channels = channel_levels(frame["channel"], senders=True)
     statuses = sender_status_levels(frame["status"])
-    long = drawn(counts(data, {"channel": channels, "status": statuses}), ["status"])
+    long = counted(
+        drawn(counts(data, {"channel": channels, "status": statuses}), ["status"]), "sender"
+    )
     fig = px.bar(
         long,
         template=TEMPLATE,
@@ -65,8 +68,9 @@ def inventory(senders: pd.DataFrame, *, title: str | None = None) -> go.Figure:
         category_orders={"channel": channels, "status": statuses},
         color_discrete_map=COLORS,
         text="count",
+        custom_data=["words"],
     )
-    fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{y:,} senders<extra></extra>")
+    fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{customdata[0]}<extra></extra>")
     fig.update_traces(texttemplate="%{y:,}", textposition="inside", insidetextanchor="middle")
     fig.update_layout(barmode="stack")
     count_axis(fig, "y", long.groupby("channel")["count"].sum().max())
@@ -109,9 +113,12 @@ def pool_composition(members: pd.DataFrame, *, title: str | None = None) -> go.F
     )
     channels = channel_levels(frame["channel"], senders=True)
     statuses = sender_status_levels(frame["status"])
-    long = drawn(
-        counts(data, {"pool": order, "channel": channels, "status": statuses}),
-        ["channel", "status"],
+    long = counted(
+        drawn(
+            counts(data, {"pool": order, "channel": channels, "status": statuses}),
+            ["channel", "status"],
+        ),
+        "sender",
     )
     fig = px.bar(
         long,
@@ -124,8 +131,9 @@ def pool_composition(members: pd.DataFrame, *, title: str | None = None) -> go.F
         category_orders={"pool": order, "channel": channels, "status": statuses},
         color_discrete_map=COLORS,
         pattern_shape_map=_PATTERNS,
+        custom_data=["words"],
     )
-    fig.update_traces(hovertemplate="%{y}<br>%{fullData.name}: %{x:,} senders<extra></extra>")
+    fig.update_traces(hovertemplate="%{y}<br>%{fullData.name}: %{customdata[0]}<extra></extra>")
     fig.update_layout(barmode="stack")
     count_axis(fig, "x", long.groupby("pool")["count"].sum().max())
     short = dict(pools.values())

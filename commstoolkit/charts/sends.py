@@ -24,6 +24,7 @@ from ._base import (
     channel_levels,
     checked,
     count_axis,
+    counted,
     counts,
     documented,
     empty_figure,
@@ -63,7 +64,7 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
         }
     )
     channels, statuses = channel_levels(frame["channel"]), status_levels(frame["status"])
-    long = counts(data, {"channel": channels, "status": statuses})
+    long = counted(counts(data, {"channel": channels, "status": statuses}), "message")
     totals = long.groupby("channel")["count"].transform("sum")
     long["share"] = (long["count"] / totals.where(totals > 0)).fillna(0.0)
     fig = px.bar(
@@ -74,10 +75,10 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
         color="status",
         category_orders={"channel": channels, "status": statuses},
         color_discrete_map=COLORS,
-        custom_data=["share"],
+        custom_data=["share", "words"],
     )
     fig.update_traces(
-        hovertemplate="%{x} · %{fullData.name}<br>%{y:,} messages "
+        hovertemplate="%{x} · %{fullData.name}<br>%{customdata[1]} "
         "(%{customdata[0]:.0%} of the channel)<extra></extra>"
     )
     fig.update_layout(barmode="stack")
@@ -221,7 +222,7 @@ def fallback(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     data = pd.DataFrame({"route": _routes(frame), "status": labelled(frame["status"], UNKNOWN)})
     statuses = status_levels(frame["status"])
     route_order = _route_levels(data["route"])
-    long = counts(data, {"route": route_order, "status": statuses})
+    long = counted(counts(data, {"route": route_order, "status": statuses}), "message")
     fig = px.bar(
         long,
         template=TEMPLATE,
@@ -230,8 +231,9 @@ def fallback(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
         color="status",
         category_orders={"route": route_order, "status": statuses},
         color_discrete_map=COLORS,
+        custom_data=["words"],
     )
-    fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{y:,} messages<extra></extra>")
+    fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{customdata[0]}<extra></extra>")
     fig.update_layout(barmode="stack")
     count_axis(fig, "y", long.groupby("route")["count"].sum().max())
     subtitle = _fallback_summary(data["route"])

@@ -18,6 +18,7 @@ from ._base import (
     TIMELINE_MESSAGES,
     UNKNOWN,
     count_axis,
+    counted,
     documented,
     empty_figure,
     finish,
@@ -81,7 +82,8 @@ def send_timeline(
         {"time": times.dt.floor(step), "status": labelled(frame.loc[dated, "status"], UNKNOWN)}
     )
     statuses = status_levels(frame["status"])
-    long = data.groupby(["time", "status"]).size().rename("count").reset_index()
+    unit = "attempt" if attempts else "message"
+    long = counted(data.groupby(["time", "status"]).size().rename("count").reset_index(), unit)
     fig = px.bar(
         long,
         template=TEMPLATE,
@@ -90,19 +92,18 @@ def send_timeline(
         color="status",
         category_orders={"status": statuses},
         color_discrete_map=COLORS,
+        custom_data=["words"],
     )
     width_ms = step.total_seconds() * 1000
     fig.update_traces(
         width=0.9 * width_ms,
         offset=0,
-        hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC · %{fullData.name}<br>%{y:,} "
-        + ("attempts" if attempts else "messages")
-        + "<extra></extra>",
+        hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC · %{fullData.name}<br>%{customdata[0]}"
+        "<extra></extra>",
     )
     fig.update_layout(barmode="stack")
     fig.update_xaxes(range=_time_range(long["time"].min(), long["time"].max(), step))
     count_axis(fig, "y", long.groupby("time")["count"].sum().max())
-    unit = "attempt" if attempts else "message"
     subtitle = f"{plural(int(dated.sum()), unit)} by {time}, bins of {_duration(step)}"
     return finish(
         fig, title, subtitle=subtitle, x="Time (UTC)", y=unit.title() + "s", legend="Status"
