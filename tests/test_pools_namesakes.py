@@ -135,3 +135,21 @@ def test_notebook_03_refuses_a_pool_name_several_pools_share(tmp_path):
     message = str(caught.value)
     assert message.startswith(f"pool_name: 2 pools are named {name!r} (")
     assert first in message and second in message
+
+
+def test_notebook_02_refuses_a_pool_name_several_pools_share(client, ids):
+    notebook = nbformat.read(REPO / "notebooks" / "02_build_a_pool.ipynb", as_version=4)
+    source = next(c.source for c in notebook.cells if c.get("id") == "plan")
+    senders = ct.load_senders(client)
+    namespace = {"ct": ct, "client": client, "pool_name": "dup", "pool_tags": None}
+    namespace |= {"chosen": senders.head(3), "senders": senders}
+    exec(source, dict(namespace))  # no pool of the name: a plan for a new pool
+    made = [plan_pool(client, ids[:2], name="dup").apply(progress=False).id for _ in "ab"]
+
+    with pytest.raises(ValueError) as caught:
+        exec(source, dict(namespace))
+
+    assert str(caught.value) == (
+        f"pool_name: 2 pools are named 'dup' ({', '.join(made)}); rename or delete all but "
+        "one, then run again"
+    )
