@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from ..errors import CommsError
+from ..errors import CommsError, NotFoundError
 from ..frames import TAG_PREFIX, load_pool_members, load_pools, load_senders
 from ..models import SENDER_CHANNELS, SENDER_STATUSES, SenderPool
 from ..pools import PoolDeletedError, PoolPlan, plan_pool, select_senders
@@ -306,6 +306,19 @@ class PoolBuilder(widgets.VBox):
             )
             members = self._current_members() if target["pool_id"] else None
             plan = plan_pool(self.client, self._planned(members), inventory=self.senders, **target)
+        except NotFoundError as err:
+            self.plan = None
+            if self.target.value != EXISTING_POOL:
+                self._say(error_text("plan the pool", err), ERROR)
+                return None
+            gone = self.pool_choice.value
+            self._refresh_pools()
+            self._say(
+                f"Could not plan the pool: pool {gone} no longer exists (it was deleted since "
+                "the Pool list was loaded). The list is refreshed: choose another pool.",
+                ERROR,
+            )
+            return None
         except CommsError as err:
             self.plan = None
             self._say(error_text("plan the pool", err), ERROR)
@@ -356,9 +369,7 @@ class PoolBuilder(widgets.VBox):
         except PoolDeletedError as err:
             # The pool is gone: retrying cannot help; list the pools again and plan afresh.
             self.result = None
-            self._members.clear()
-            self._load_pool_choices()
-            self.update()
+            self._refresh_pools()
             self._say(error_text("apply the plan", err), ERROR)
             return None
         except CommsError as err:
@@ -402,6 +413,12 @@ class PoolBuilder(widgets.VBox):
             reason = namesake_text(str(plan.name), plan.namesakes, pool_id)
             self._say(f"{reason} {plan_ready_text(switched)}", INFO)
         return switched
+
+    def _refresh_pools(self) -> None:
+        """List the pools again (one was deleted meanwhile) and refresh the view."""
+        self._members.clear()
+        self._load_pool_choices()
+        self.update()
 
     def _confirming(self, plan: PoolPlan | None) -> None:
         """Untick the removal box; show it, with the count, when ``plan`` removes members."""

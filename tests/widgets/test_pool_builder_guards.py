@@ -191,3 +191,19 @@ def test_a_pool_deleted_since_the_preview_is_said_to_be_gone_and_not_retried(
     builder.apply_button.click()  # no retry of the old plan: the target must be chosen again
     assert "Choose the pool to change" in _text(builder.message.value)
     assert len(ct.load_pools(instant_client)) == pools_before - 1
+
+
+def test_a_pool_deleted_before_the_preview_is_dropped_from_the_list(builder, instant_client):
+    builder.target.value = "existing"
+    pool_id = builder.pool_choice.options[0][1]
+    builder.pool_choice.value = pool_id
+    ct.delete_pool(instant_client, pool_id, confirm=True)
+
+    assert builder.preview() is None
+
+    assert _text(builder.message.value) == (
+        f"Could not plan the pool: pool {pool_id} no longer exists (it was deleted since the "
+        "Pool list was loaded). The list is refreshed: choose another pool."
+    )
+    assert pool_id not in dict(builder.pool_choice.options).values()
+    assert builder.pool_choice.value is None and builder.plan is None
