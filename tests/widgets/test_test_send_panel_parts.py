@@ -169,7 +169,7 @@ def test_confirm_label_says_how_many_real_messages():
 
 
 def test_figure_output_is_plain_json_with_the_plotly_mime_type():
-    frame = pd.DataFrame({"channel": [], "status": []})
+    frame = pd.DataFrame({"message_id": [], "to_channel": [], "channel": [], "status": []})
     fig = ct.charts.send_outcomes(frame.astype("string"))
     output = figure_output(fig)
     assert output["output_type"] == "display_data"
