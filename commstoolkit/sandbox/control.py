@@ -33,7 +33,7 @@ FAULT_FIELDS = {
 
 def _body(call: Call, allowed: tuple[str, ...]) -> dict[str, object]:
     """The JSON object body (empty allowed); unknown fields are a 400."""
-    body = check.json_object(call.request.body) if call.request.body.strip() else {}
+    body = check.json_object(call.request.body, nulls=True) if call.request.body.strip() else {}
     for key in body:
         if key not in allowed:
             raise invalid(f"unknown field {key!r}; allowed: {', '.join(allowed)}", f"$.{key}")

@@ -218,11 +218,22 @@ def _unpaired_surrogate(value: object, path: str) -> str | None:
     return None
 
 
-def json_object(body: bytes) -> dict[str, object]:
-    """The JSON body, which must be an object."""
+def json_object(body: bytes, *, nulls: bool = False) -> dict[str, object]:
+    """The JSON body, which must be an object.
+
+    A top-level ``null`` is refused unless ``nulls``: no request body of the API allows one
+    for any of its fields (``"pageToken": null`` is not the field left out), so it is a 400
+    naming the field, as the contract's schemas say.
+    """
     value = json_body(body)
     if not isinstance(value, dict):
         raise invalid(f"the request body must be a JSON object, not {_type_name(value)}", "$")
+    if not nulls:
+        errors = Collector()
+        for key, item in value.items():
+            if item is None:
+                errors.add(f"$.{key} must not be null (leave it out instead)", f"$.{key}")
+        errors.check()
     return value
 
 
