@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from . import charts, pools, testsend  # noqa: F401  (submodules, also lazy)
     from .pools import (
         PoolApplyError,
+        PoolDeletedError,
         PoolPlan,
         PoolPlanWarning,
         create_pool,
@@ -87,6 +88,7 @@ __all__ = [
     "OperationTimeoutError",
     "PoolApplyError",
     "PoolBuilder",
+    "PoolDeletedError",
     "PoolPlan",
     "PoolPlanWarning",
     "RateLimitError",
@@ -132,6 +134,7 @@ _LAZY = {
         name: (".pools", name)
         for name in (
             "PoolApplyError",
+            "PoolDeletedError",
             "PoolPlan",
             "PoolPlanWarning",
             "create_pool",

@@ -25,6 +25,7 @@ PUBLIC = [
     "OperationTimeoutError",
     "PoolApplyError",
     "PoolBuilder",
+    "PoolDeletedError",
     "PoolPlan",
     "PoolPlanWarning",
     "RateLimitError",
