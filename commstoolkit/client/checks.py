@@ -247,9 +247,16 @@ def check_recipients(
 
 
 def check_message_text(value: Any, field: str = "text") -> str:
-    """``value`` if it is a string of 1 to 1600 characters (the API's limit, error 21617)."""
-    if isinstance(value, str) and 1 <= len(value) <= TEXT_MAX:
+    """``value`` if it is a string of 1 to 1600 characters (the API's limit, error 21617)
+    holding more than white space (a blank text is refused as blank)."""
+    if isinstance(value, str) and 1 <= len(value) <= TEXT_MAX and value.strip():
         return value
+    if isinstance(value, str) and value and not value.strip():
+        raise InvalidInputError(
+            f"{field} is blank (only white space); give the text of the message",
+            field=field,
+            allowed=f"1..{TEXT_MAX} characters, not all white space",
+        )
     size = f"{len(value):,} characters" if isinstance(value, str) else _show(value)
     raise InvalidInputError(
         f"{field}: expected text of 1 to {TEXT_MAX:,} characters, got {size}",

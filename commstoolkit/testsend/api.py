@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..client.checks import check_choice, pool_id_of
+from ..client.checks import TEXT_MAX as TEXT_MAX  # the widgets' character counter
+from ..client.checks import check_choice, check_message_text, pool_id_of
 from ..errors import InvalidInputError, OperationTimeoutError
 from ..models import MESSAGE_ADDRESS_CHANNELS, MESSAGE_CHANNELS, SenderPool
 from . import sending
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     from ..client import CommsClient
 
 __all__ = ["resume_run", "test_send"]
-
-TEXT_MAX = 1600
 
 
 def test_send(
@@ -195,14 +194,7 @@ def _channels(channels: Iterable[str] | None) -> list[str] | None:
 
 
 def _text(text: Any) -> str:
-    if isinstance(text, str) and 1 <= len(text) <= TEXT_MAX and text.strip():
-        return text
-    size = f"{len(text):,} characters" if isinstance(text, str) else repr(text)
-    raise InvalidInputError(
-        f"text: expected a message of 1 to {TEXT_MAX:,} characters, got {size}",
-        field="text",
-        allowed=f"1..{TEXT_MAX} characters",
-    )
+    return check_message_text(text, "text")
 
 
 def _check_journal(journal: Any) -> None:
