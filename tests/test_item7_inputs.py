@@ -46,3 +46,31 @@ def test_item7_text_size_errors_are_unchanged():
     for text in ("", "x" * 1601):
         with pytest.raises(ct.InvalidInputError, match="1 to 1,600 characters"):
             ct.test_send(_offline(), POOL, NUMBER, text)
+
+
+# -- the safety flags are keyword-only -----------------------------------------------------
+
+
+def _keyword_only(function) -> set[str]:
+    import inspect
+
+    return {
+        name
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+
+
+def test_item7_safety_flags_are_keyword_only():
+    from commstoolkit.pools.plan import PoolPlan
+
+    assert {"dry_run", "confirm", "wait"} <= _keyword_only(ct.test_send)
+    assert "confirm" in _keyword_only(ct.delete_pool)
+    assert "progress" in _keyword_only(ct.create_pool)
+    assert "progress" in _keyword_only(PoolPlan.apply)
+    # dry_run=True and confirm=True by position would have been a real send and a
+    # confirmation: now they are a TypeError, before any request.
+    with pytest.raises(TypeError):
+        ct.test_send(_offline(), POOL, NUMBER, "hi", "PHONE", None, True)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        ct.delete_pool(_offline(), POOL, True)  # type: ignore[misc]

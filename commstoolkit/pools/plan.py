@@ -162,7 +162,7 @@ class PoolPlan:
             update=self._update,
         )
 
-    def apply(self, progress: bool = True) -> SenderPool:
+    def apply(self, *, progress: bool = True) -> SenderPool:
         """Apply the plan, wait for every operation, check the members; return the pool.
 
         Safe to call again: each call starts from the pool's current members, so a

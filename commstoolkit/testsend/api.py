@@ -33,6 +33,7 @@ def test_send(
     text: str,
     channel: str = "PHONE",
     channels: Iterable[str] | None = None,
+    *,
     dry_run: bool = False,
     confirm: bool = False,
     max_recipients: int | None = None,
@@ -48,6 +49,9 @@ def test_send(
     ``InvalidRecipientsError`` and duplicates are dropped with a warning, before anything
     is sent. ``channel``: the recipients' channel, PHONE (RCS or SMS) or WHATSAPP;
     ``channels``: limit the pool's senders to these channels (SMS, RCS, WHATSAPP).
+
+    Everything after ``channels`` is keyword-only: the safety flags ``dry_run`` and
+    ``confirm`` are never read from a position.
 
     ``dry_run=True`` sends nothing: ``.routes`` shows the ranked senders per recipient.
     Against the live API (``client.live``) a send is refused (``SendRefusedError``, every
