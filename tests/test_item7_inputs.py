@@ -64,7 +64,7 @@ def _keyword_only(function) -> set[str]:
 def test_item7_safety_flags_are_keyword_only():
     from commstoolkit.pools.plan import PoolPlan
 
-    assert {"dry_run", "confirm", "wait"} <= _keyword_only(ct.test_send)
+    assert {"dry_run", "confirm", "wait", "progress"} <= _keyword_only(ct.test_send)
     assert "confirm" in _keyword_only(ct.delete_pool)
     assert "progress" in _keyword_only(ct.create_pool)
     assert "progress" in _keyword_only(PoolPlan.apply)
@@ -74,3 +74,100 @@ def test_item7_safety_flags_are_keyword_only():
         ct.test_send(_offline(), POOL, NUMBER, "hi", "PHONE", None, True)  # type: ignore[misc]
     with pytest.raises(TypeError):
         ct.delete_pool(_offline(), POOL, True)  # type: ignore[misc]
+
+
+# -- test_send(progress=...) -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def box():
+    from commstoolkit.sandbox import Sandbox
+
+    sandbox = Sandbox(":memory:", seed=7, senders=60)
+    sandbox.clock.instant = True  # operations end at once: no real waiting
+    yield sandbox
+    sandbox.close()
+
+
+@pytest.fixture
+def client(box):
+    with ct.CommsClient(
+        account_sid=box.account_sid,
+        auth_token=box.auth_token,
+        base_url=box.base_url,
+        transport=box.transport(),
+        sleep=lambda seconds: None,
+        live=False,
+    ) as sandbox_client:
+        yield sandbox_client
+
+
+@pytest.fixture
+def small_pool(client):
+    senders = ct.load_senders(client, channel="SMS", status="ACTIVATED", progress=False)
+    plan = ct.plan_pool(client, senders.head(3), name="item7")
+    return plan.apply(progress=False)
+
+
+@pytest.mark.parametrize("progress", [None, False, True])
+def test_item7_test_send_passes_progress_through(client, small_pool, progress, monkeypatch):
+    seen = []
+    wait = client.wait
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["progress"])
+        return wait(*args, **kwargs)
+
+    monkeypatch.setattr(client, "wait", spy)
+    run = ct.test_send(client, small_pool, NUMBER, "hi", progress=progress)
+    assert seen == [progress] and run.done
+
+
+def test_item7_test_send_draws_no_bar_with_progress_false(client, small_pool, capsys):
+    ct.test_send(client, small_pool, NUMBER, "hi", progress=False)
+    assert "comms_operation_" not in capsys.readouterr().err
+    ct.test_send(client, small_pool, NUMBER, "hi", progress=True)
+    assert "comms_operation_" in capsys.readouterr().err
+    ct.test_send(client, small_pool, NUMBER, "hi")  # automatic: over at the first poll
+    assert "comms_operation_" not in capsys.readouterr().err
+
+
+def test_item7_automatic_progress_draws_a_bar_only_for_a_long_wait(monkeypatch):
+    from commstoolkit.client import waiting
+    from commstoolkit.models import Operation
+
+    bars = []
+    monkeypatch.setattr(waiting, "_progress_bar", lambda *args: bars.append(args) or _Bar())
+    for polls_to_finish, expected in [(1, 0), (2, 1), (5, 1)]:
+        bars.clear()
+        states = iter([*(["PROCESSING"] * (polls_to_finish - 1)), "COMPLETED"])
+        poller = waiting.OperationPoller(None, sleep=lambda s: None, clock=lambda: 0.0)  # type: ignore[arg-type]
+
+        def fetch(i, k, states=states):
+            return Operation(id=i, kind=k, status=next(states))
+
+        monkeypatch.setattr(poller, "fetch", fetch)
+        operation = "comms_operation_01h9krwprkeee8fzqspvwy6nq8"
+        poller.wait(operation, timeout=10, poll_interval=1, progress=None, kind="message")
+        assert len(bars) == expected, polls_to_finish
+
+
+class _Bar:
+    total = None
+    n = 0
+
+    def set_postfix_str(self, *args, **kwargs):
+        pass
+
+    def refresh(self):
+        pass
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("progress", [1, "yes"])
+def test_item7_progress_must_be_a_flag(progress):
+    with pytest.raises(ct.InvalidInputError) as caught:
+        ct.test_send(_offline(), POOL, NUMBER, "hi", progress=progress)
+    assert caught.value.field == "progress"

@@ -124,15 +124,17 @@ class CommsClient:
         *,
         timeout: float = 120.0,
         poll_interval: float = 0.5,
-        progress: bool = False,
+        progress: bool | None = False,
         kind: str | None = None,
     ) -> Operation:
         """Poll an operation until it is COMPLETED or CANCELED and return its final state.
 
         ``operation_or_id`` is an ``Operation`` (its ``kind`` says where to poll) or an id, with
         ``kind`` "sender_pool" (default for ids) or "message". ``progress=True`` shows a
-        tqdm bar (total from ``stats.total``). Raises ``OperationTimeoutError`` (holding the
-        last state as ``.operation``) if it is still running after ``timeout`` seconds.
+        tqdm bar (total from ``stats.total``); ``None`` shows it from the second poll on, when the
+        first found the operation still running (automatic, as the loaders do). Raises
+        ``OperationTimeoutError`` (holding the last state as ``.operation``) if it is still
+        running after ``timeout`` seconds.
         A CANCELED operation is returned, not raised: check ``.status``.
         """
         return self._operations.wait(

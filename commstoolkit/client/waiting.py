@@ -34,19 +34,25 @@ class OperationPoller(Resource):
         *,
         timeout: float,
         poll_interval: float,
-        progress: bool,
+        progress: bool | None,
         kind: str | None,
     ) -> Operation:
         """Poll until the operation is COMPLETED or CANCELED; see ``CommsClient.wait``."""
+        _check_progress(progress)
         operation_id = operation_id_of(operation_or_id, "operation_or_id")
         kind = _kind_of(operation_or_id, kind)
         _check_seconds(timeout, "timeout")
         _check_seconds(poll_interval, "poll_interval")
         deadline = self._clock() + timeout
+        polls = 0
         bar = _progress_bar(operation_id, kind) if progress else None
         try:
             while True:
                 current = self.fetch(operation_id, kind)
+                if bar is None and progress is None and polls:
+                    # automatic: a bar from the second poll on (the first found it running)
+                    bar = _progress_bar(operation_id, kind)
+                polls += 1
                 if bar is not None:
                     _show(bar, current)
                 if current.done:
@@ -79,6 +85,15 @@ def _check_seconds(value: Any, field: str) -> None:
             f"{field}: expected a finite number of seconds > 0, got {value!r}",
             field=field,
             allowed="> 0",
+        )
+
+
+def _check_progress(value: Any) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise InvalidInputError(
+            f"progress: expected True, False or None (automatic), got {value!r}",
+            field="progress",
+            allowed=(True, False, None),
         )
 
 

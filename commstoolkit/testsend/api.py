@@ -41,6 +41,7 @@ def test_send(
     journal: str | os.PathLike[str] | None = None,
     wait: bool = True,
     timeout: float = 300.0,
+    progress: bool | None = None,
 ) -> TestSend:
     """Send ``text`` to each recipient through ``pool``, once, and track it to the end.
 
@@ -65,7 +66,9 @@ def test_send(
     JSON-lines file; by default in memory for the sandbox and under
     ``default_journal_dir()`` when live) so that ``TestSend.resume(client, journal)``
     can finish after a crash. ``wait`` polls the operations for up to ``timeout`` seconds
-    (a warning if they are still running) and loads the messages.
+    (a warning if they are still running) and loads the messages; ``progress`` draws a
+    bar per operation (True), none (False) or, by default (None), only for an operation
+    the first poll finds still running and for a long load of messages, as the loaders do.
 
     Raises ``SendIncompleteError`` (with the partial ``.test_send``) when the API refuses
     a request or gives no answer several times.
@@ -76,6 +79,7 @@ def test_send(
     text = _text(text)
     _check_timeout(timeout)
     _check_journal(journal)
+    _check_progress(progress)
     recipients = normalise_numbers(to)
     if dry_run:
         routes = resolve_routes(client, pool_id, recipients, channel, sender_channels)
@@ -107,17 +111,23 @@ def test_send(
         chunk_size=sending.CHUNK_SIZE,
     )
     log.append("planned", **state.plan_event())
-    return _send_and_track(client, log, state, wait=wait, timeout=timeout)
+    return _send_and_track(client, log, state, wait=wait, timeout=timeout, progress=progress)
 
 
 test_send.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
 def resume_run(
-    client: CommsClient, journal: Journal | str | os.PathLike[str], *, wait: bool, timeout: float
+    client: CommsClient,
+    journal: Journal | str | os.PathLike[str],
+    *,
+    wait: bool,
+    timeout: float,
+    progress: bool | None = None,
 ) -> TestSend:
     """See ``TestSend.resume``."""
     _check_timeout(timeout)
+    _check_progress(progress)
     if isinstance(journal, Journal):
         log = journal if journal.path is None else Journal.open(journal.path)
     else:
@@ -126,11 +136,17 @@ def resume_run(
     _check_target(client, state)
     if not state.completed:
         log.append("resumed")
-    return _send_and_track(client, log, state, wait=wait, timeout=timeout)
+    return _send_and_track(client, log, state, wait=wait, timeout=timeout, progress=progress)
 
 
 def _send_and_track(
-    client: CommsClient, log: Journal, state: RunState, *, wait: bool, timeout: float
+    client: CommsClient,
+    log: Journal,
+    state: RunState,
+    *,
+    wait: bool,
+    timeout: float,
+    progress: bool | None,
 ) -> TestSend:
     try:
         sending.Runner(client, log, state).run()
@@ -152,7 +168,7 @@ def _send_and_track(
     result = TestSend._from_state(client, state, log)
     if wait:
         try:
-            result.wait(progress=True, timeout=timeout)
+            result.wait(progress=progress, timeout=timeout)
         except OperationTimeoutError:
             warnings.warn(
                 f"test send {state.run_id} is still running after {timeout:g}s; "
@@ -207,6 +223,15 @@ def _check_journal(journal: Any) -> None:
             f"journal: expected a file path (str or pathlib.Path) or None, got {journal!r}",
             field="journal",
             allowed="a file path or None",
+        )
+
+
+def _check_progress(progress: Any) -> None:
+    if progress is not None and not isinstance(progress, bool):
+        raise InvalidInputError(
+            f"progress: expected True, False or None (automatic), got {progress!r}",
+            field="progress",
+            allowed=(True, False, None),
         )
 
 

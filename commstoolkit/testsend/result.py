@@ -83,17 +83,19 @@ class TestSend:
         *,
         wait: bool = True,
         timeout: float = 300.0,
+        progress: bool | None = None,
     ) -> TestSend:
         """Finish the test send recorded in ``journal`` (a path or a ``Journal``).
 
         Chunks already sent are only tracked; a chunk whose send had no recorded answer is
-        looked up by its tags and only its recipients without a message are sent. Refuses
+        looked up by its tags and only its recipients without a message are sent;
+        ``wait``, ``timeout`` and ``progress`` as for ``test_send``. Refuses
         (``InvalidInputError``) a journal made against another base URL or mode.
         Raises ``SendIncompleteError`` when sending still cannot finish.
         """
         from .api import resume_run
 
-        return resume_run(client, journal, wait=wait, timeout=timeout)
+        return resume_run(client, journal, wait=wait, timeout=timeout, progress=progress)
 
     @property
     def dry_run(self) -> bool:
@@ -116,11 +118,12 @@ class TestSend:
         return all(op.done for op in self._operations.values())
 
     def wait(
-        self, progress: bool = True, timeout: float = 300.0, poll_interval: float = 0.5
+        self, progress: bool | None = True, timeout: float = 300.0, poll_interval: float = 0.5
     ) -> TestSend:
-        """Poll every operation until it ends (a tqdm bar each with ``progress``), then load
-        the messages. Raises ``OperationTimeoutError`` after ``timeout`` seconds in all;
-        the send keeps going on the server — call ``wait()`` again."""
+        """Poll every operation until it ends (a tqdm bar each with ``progress``; None: only
+        for one the first poll finds still running), then load the messages. Raises
+        ``OperationTimeoutError`` after ``timeout`` seconds in all; the send keeps going on
+        the server — call ``wait()`` again."""
         deadline = time.monotonic() + timeout
         for operation_id, current in self._operations.items():
             if current.done:
@@ -134,17 +137,18 @@ class TestSend:
                 if exc.operation is not None:
                     self._operations[operation_id] = exc.operation
                 raise
-        self.refresh()
+        self.refresh(progress=progress)
         return self
 
-    def refresh(self) -> TestSend:
-        """Fetch the operations' state and the messages again (attempts up to 1,000)."""
+    def refresh(self, *, progress: bool | None = None) -> TestSend:
+        """Fetch the operations' state and the messages again (attempts up to 1,000);
+        ``progress`` as for ``load_messages`` (None: a bar only for a long load)."""
         for operation_id in self._operations:
             self._operations[operation_id] = self._client.messages.operations.get(operation_id)
         if self.run_id is None:
             self._messages = []
         else:
-            self._messages = fetch_messages(self._client, run_id=self.run_id)
+            self._messages = fetch_messages(self._client, run_id=self.run_id, progress=progress)
         return self
 
     @property
