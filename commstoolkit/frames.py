@@ -150,10 +150,10 @@ def load_senders(
     """Load every sender of the account into a DataFrame (one row per sender).
 
     ``channel`` and ``status`` take one value or a list of values (one of
-    ``SMS, RCS, EMAIL, WHATSAPP, PUSH`` and ``ACTIVATED, DEACTIVATED``); each
-    value is a server-side filter. Columns: ``sender_id, display_name, address,
-    channel, status, created_at, updated_at`` plus ``tags.<key>`` per tag key.
-    ``progress=None`` shows a progress bar once the listing spans several pages.
+    ``SMS, RCS, EMAIL, WHATSAPP, PUSH`` and ``ACTIVATED, DEACTIVATED``, in any letter
+    case: "sms" is "SMS"); each value is a server-side filter. Columns: ``sender_id,
+    display_name, address, channel, status, created_at, updated_at`` plus ``tags.<key>``
+    per tag key. ``progress=None`` shows a progress bar once the listing spans several pages.
 
     Raises ``InvalidInputError`` for an unknown channel or status (NA and NaN included),
     before any request.
@@ -285,11 +285,12 @@ def load_messages(
 
     ``operation_id``: one send; ``run_id``: one test send (its messages carry the tag
     ``ct_run:<run_id>``); ``status`` (QUEUED, SENT, DELIVERED, ...) and ``channel``
-    (SMS, RCS, WHATSAPP) narrow further. ``details`` fetches each message for its attempts
-    (``fallback``, ``n_attempts``, ``error_code``); None does so up to 1,000 messages and
-    leaves those columns NA above that (never guessed). Columns: ``message_id,
-    operation_id, to, to_channel, status, sender_id, sender_address, channel, fallback,
-    n_attempts, error_code, created_at, updated_at, latency_s`` (see ``messages_frame``).
+    (SMS, RCS, WHATSAPP; both in any letter case) narrow further. ``details`` fetches each
+    message for its attempts (``fallback``, ``n_attempts``, ``error_code``); None does so
+    up to 1,000 messages and leaves those columns NA above that (never guessed). Columns:
+    ``message_id, operation_id, to, to_channel, status, sender_id, sender_address,
+    channel, fallback, n_attempts, error_code, created_at, updated_at, latency_s`` (see
+    ``messages_frame``).
 
     Raises ``InvalidInputError`` for a bad filter, before any request.
     """
@@ -497,16 +498,16 @@ def _enum_values(
     else:
         values = [value]
     # A value that is not text (pd.NA, NaN, None, a number) is refused without comparing it:
-    # pd.NA == "SMS" is NA, which has no truth value.
-    bad = [v for v in values if not isinstance(v, str) or v not in allowed]
+    # pd.NA == "SMS" is NA, which has no truth value. Text is read in any letter case.
+    bad = [v for v in values if not isinstance(v, str) or v.upper() not in allowed]
     if bad or not values:
         raise InvalidInputError(
-            f"{field} must be one of {', '.join(allowed)} (or a list of them); "
-            f"got {bad or values!r}",
+            f"{field} must be one of {', '.join(allowed)} (or a list of them, any letter "
+            f"case); got {bad or values!r}",
             field=field,
             allowed=allowed,
         )
-    return list(dict.fromkeys(values))
+    return list(dict.fromkeys(v.upper() for v in values))
 
 
 def _with_progress(pages: Iterator[list[Any]], progress: bool | None, unit: str) -> Iterator[Any]:

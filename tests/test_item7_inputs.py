@@ -13,6 +13,7 @@ Every refusal comes before any request (the client's transport fails the test on
 from __future__ import annotations
 
 import httpx
+import pandas as pd
 import pytest
 
 import commstoolkit as ct
@@ -171,3 +172,51 @@ def test_item7_progress_must_be_a_flag(progress):
     with pytest.raises(ct.InvalidInputError) as caught:
         ct.test_send(_offline(), POOL, NUMBER, "hi", progress=progress)
     assert caught.value.field == "progress"
+
+
+# -- channel and status names: any letter case, everywhere -----------------------------------
+
+
+def test_item7_channel_and_status_in_any_case_everywhere(client, small_pool):
+    upper = ct.load_senders(client, channel="SMS", status="ACTIVATED", progress=False)
+    for channel, status in [("sms", "activated"), ("Sms", ["Activated", "ACTIVATED"])]:
+        lower = ct.load_senders(client, channel=channel, status=status, progress=False)
+        pd.testing.assert_frame_equal(lower, upper)
+    everything = ct.load_senders(client, progress=False)
+    pd.testing.assert_frame_equal(
+        ct.select_senders(everything, channels="sms", statuses=["activated"]),
+        ct.select_senders(everything, channels="SMS", statuses=["ACTIVATED"]),
+    )
+    assert [s.id for s in client.senders.list(channel="sms", status="activated")] == list(
+        upper["sender_id"]
+    )
+    assert list(client.sender_pools.members.list(small_pool.id, channel="sms"))
+    run = ct.test_send(client, small_pool, NUMBER, "hi", channel="phone", channels=["sms"])
+    assert run.channel == "PHONE"
+    for frame in (
+        ct.load_messages(client, run_id=run.run_id, channel="sms", status="delivered"),
+        ct.load_messages(client, run_id=run.run_id, channel="SMS", status="DELIVERED"),
+    ):
+        assert list(frame["channel"]) == ["SMS"] and list(frame["status"]) == ["DELIVERED"]
+    dry = ct.test_send(client, small_pool, NUMBER, "hi", channel="whatsapp", dry_run=True)
+    assert dry.channel == "WHATSAPP"
+
+
+@pytest.mark.parametrize(
+    ("call", "field", "allowed"),
+    [
+        (lambda c: ct.load_senders(c, channel="fax"), "channel", "SMS, RCS, EMAIL"),
+        (lambda c: ct.load_senders(c, status="on"), "status", "ACTIVATED, DEACTIVATED"),
+        (lambda c: ct.load_messages(c, channel="fax"), "channel", "SMS, RCS, WHATSAPP"),
+        (lambda c: ct.load_messages(c, status="gone"), "status", "DELIVERED"),
+        (lambda c: list(c.senders.list(channel="fax")), "channel", "SMS, RCS, EMAIL"),
+        (lambda c: ct.test_send(c, POOL, NUMBER, "x", channel="sms"), "channel", "PHONE"),
+        (lambda c: ct.test_send(c, POOL, NUMBER, "x", channels=["fax"]), "channels", "SMS"),
+    ],
+)
+def test_item7_an_unknown_value_names_the_field_and_the_allowed_values(call, field, allowed):
+    with pytest.raises(ct.InvalidInputError, match=allowed) as caught:
+        call(_offline())
+    assert caught.value.field == field
+    with pytest.raises(ct.InvalidInputError, match="channels"):
+        ct.select_senders(pd.DataFrame({"channel": []}), channels="fax")
