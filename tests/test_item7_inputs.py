@@ -220,3 +220,49 @@ def test_item7_an_unknown_value_names_the_field_and_the_allowed_values(call, fie
     assert caught.value.field == field
     with pytest.raises(ct.InvalidInputError, match="channels"):
         ct.select_senders(pd.DataFrame({"channel": []}), channels="fax")
+
+
+# -- numbers as dates are Unix seconds -------------------------------------------------------
+
+
+def test_item7_numbers_as_dates_are_unix_seconds(client):
+    from datetime import datetime, timezone
+
+    import numpy as np
+
+    senders = ct.load_senders(client, progress=False)
+    cut = senders["created_at"].sort_values().iloc[len(senders) // 2]
+    seconds = int(cut.timestamp())
+    by_text = ct.select_senders(senders, created_after=cut.isoformat())
+    for number in (seconds, float(seconds), np.int64(seconds), np.float64(seconds)):
+        pd.testing.assert_frame_equal(ct.select_senders(senders, created_after=number), by_text)
+    assert 0 < len(by_text) < len(senders)  # 1700000000 no longer matches everything
+    before = ct.select_senders(senders, created_before=seconds + 0.5)
+    assert len(before) + len(by_text) >= len(senders)
+    # The client reads them the same way, as the start of its window.
+    listed = list(client.senders.list(start_date=seconds))
+    assert listed and all(s.created_at >= cut for s in listed)
+    assert [s.id for s in listed] == [s.id for s in client.senders.list(start_date=cut)]
+    from commstoolkit.client.checks import check_timestamp
+
+    assert check_timestamp(1700000000, "start_date") == datetime(
+        2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc
+    )
+
+
+@pytest.mark.parametrize("value", [True, float("nan"), float("inf"), 1700000000000 * 10**6])
+def test_item7_numbers_that_are_no_unix_seconds_are_refused(client, value):
+    senders = ct.load_senders(client, progress=False)
+    with pytest.raises(ct.InvalidInputError) as caught:
+        ct.select_senders(senders, created_after=value)
+    assert caught.value.field == "created_after"
+    with pytest.raises(ct.InvalidInputError) as caught:
+        _offline().senders.list(start_date=value)
+    assert caught.value.field == "start_date"
+    with pytest.raises(ct.InvalidInputError, match="send_at"):
+        _offline().messages.send([NUMBER], text="x", sender_pool_id=POOL, send_at=value)
+
+
+def test_item7_milliseconds_are_refused_as_out_of_range():
+    with pytest.raises(ct.InvalidInputError, match="divide milliseconds by 1000"):
+        _offline().messages.list(start_date=1700000000000)  # milliseconds

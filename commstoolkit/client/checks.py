@@ -4,6 +4,8 @@ client, pools and test sends all check with these."""
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timezone
@@ -177,20 +179,51 @@ def _check_tag_part(value: Any, max_len: int, what: str) -> None:
     )
 
 
+DATE_RULE = "timezone-aware datetime, date, RFC 3339 text or Unix seconds (int or float)"
+
+
+def unix_seconds(value: Any, field: str) -> datetime | None:
+    """A number (int or float) as a date: Unix seconds, as an aware UTC datetime; None when
+    ``value`` is not a number. The one reading of a number as a date, wherever one is taken
+    (never nanoseconds or milliseconds): ``True``/``False``, NaN, infinities and numbers
+    outside the years 1-9999 (e.g. milliseconds) are refused."""
+    if isinstance(value, bool):
+        raise InvalidInputError(
+            f"{field}: {value!r} is not a date; use {DATE_RULE}", field=field, allowed=DATE_RULE
+        )
+    if not isinstance(value, numbers.Real):
+        return None
+    try:
+        if not math.isfinite(value):
+            raise ValueError(value)
+        return datetime.fromtimestamp(float(value), timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidInputError(
+            f"{field}: {_show(value)} is out of range as Unix seconds (a number as a date is "
+            "seconds since 1970-01-01 UTC; divide milliseconds by 1000)",
+            field=field,
+            allowed=DATE_RULE,
+        ) from None
+
+
 def check_timestamp(value: Any, field: str) -> datetime | None:
-    """An aware UTC datetime from a datetime, a date (midnight UTC) or RFC 3339 text; None passes.
+    """An aware UTC datetime from a datetime, a date (midnight UTC), RFC 3339 text or a
+    number of Unix seconds (see ``unix_seconds``); None passes.
 
     A naive datetime is refused: its time zone would be a guess.
     """
     if value is None:
         return None
+    seconds = unix_seconds(value, field)
+    if seconds is not None:
+        return seconds
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise InvalidInputError(
                 f"{field}: naive datetime {value!r}; give a time zone, "
                 "e.g. datetime(..., tzinfo=timezone.utc)",
                 field=field,
-                allowed="timezone-aware datetime, date or RFC 3339 text",
+                allowed=DATE_RULE,
             )
         return parse_timestamp(value)
     if isinstance(value, date):
@@ -200,9 +233,9 @@ def check_timestamp(value: Any, field: str) -> datetime | None:
     except ValueError:
         raise InvalidInputError(
             f"{field}: {_show(value)} is not a date-time; use a timezone-aware datetime, "
-            "a date or RFC 3339 text such as 2024-01-31T00:00:00Z",
+            "a date, RFC 3339 text such as 2024-01-31T00:00:00Z or Unix seconds",
             field=field,
-            allowed="timezone-aware datetime, date or RFC 3339 text",
+            allowed=DATE_RULE,
         ) from None
 
 

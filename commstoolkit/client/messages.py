@@ -46,7 +46,8 @@ from commstoolkit.models import (
 __all__ = ["Messages"]
 
 KIND = "message"
-DateLike = date | str | None
+# int and float: Unix seconds (client.checks.unix_seconds).
+DateLike = date | str | int | float | None
 
 
 class Messages(Resource):

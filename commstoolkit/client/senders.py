@@ -33,7 +33,8 @@ from commstoolkit.models import (
 
 __all__ = ["Senders", "sender_filters"]
 
-DateLike = date | str | None
+# int and float: Unix seconds (client.checks.unix_seconds).
+DateLike = date | str | int | float | None
 
 
 def sender_filters(
@@ -63,8 +64,9 @@ class Senders(Resource):
         """Every sender, optionally filtered by channel, status and creation window.
 
         ``channel``: one of SMS, RCS, EMAIL, WHATSAPP, PUSH; ``status``: ACTIVATED or
-        DEACTIVATED; dates are aware datetimes, dates or RFC 3339 text. Iterate the result
-        for ``Sender`` objects, or call ``.pages()``.
+        DEACTIVATED (any letter case); dates are aware datetimes, dates, RFC 3339 text or
+        Unix seconds (an int or a float). Iterate the result for ``Sender`` objects, or call
+        ``.pages()``.
         """
         return Pager(
             self._http,

@@ -9,13 +9,15 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
+from ..client.checks import unix_seconds
 from ..errors import InvalidInputError
 from ..frames import TAG_PREFIX
 from ..models import SENDER_CHANNELS, SENDER_STATUSES
 
 __all__ = ["select_senders"]
 
-DateLike: TypeAlias = str | date | datetime | pd.Timestamp
+# int and float: Unix seconds (client.checks.unix_seconds), never nanoseconds.
+DateLike: TypeAlias = str | date | datetime | pd.Timestamp | int | float
 
 
 def select_senders(
@@ -39,7 +41,9 @@ def select_senders(
       values for every key given (read from the ``tags.<key>`` columns); None, NA or NaN
       as a value is refused (it would silently match nothing).
     - ``created_after`` / ``created_before``: ``created_after <= created_at < created_before``;
-      strings, dates and datetimes are accepted, naive ones are taken as UTC.
+      strings, dates and datetimes are accepted, naive ones are taken as UTC; a number
+      (int or float) is Unix seconds (1700000000 is 2023-11-14T22:13:20Z), never
+      nanoseconds, and one out of range (e.g. milliseconds) is refused.
 
     The frame is not modified: the matching rows come back in their input order, with
     their index, columns and dtypes. Raises ``InvalidInputError`` (naming the argument and
@@ -175,12 +179,13 @@ def _date_mask(
 
 
 def _utc(field: str, value: DateLike) -> pd.Timestamp:
+    seconds = unix_seconds(value, field)  # a number is Unix seconds: pd.Timestamp reads ns
     try:
-        stamp = pd.Timestamp(value)
+        stamp = pd.Timestamp(value if seconds is None else seconds)
     except (TypeError, ValueError) as err:
         raise InvalidInputError(
-            f"{field} must be a date, a datetime or an ISO 8601 string such as "
-            f"'2024-05-01' or '2024-05-01T12:00:00Z'; got {value!r}",
+            f"{field} must be a date, a datetime, an ISO 8601 string such as "
+            f"'2024-05-01' or '2024-05-01T12:00:00Z' or Unix seconds; got {value!r}",
             field=field,
         ) from err
     if pd.isna(stamp):
