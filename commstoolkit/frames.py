@@ -45,6 +45,7 @@ __all__ = [
     "DETAILS_LIMIT",
     "MEMBER_COLUMNS",
     "MESSAGE_COLUMNS",
+    "NO_SENDER",
     "POOL_COLUMNS",
     "RUN_TAG",
     "SENDER_COLUMNS",
@@ -133,6 +134,11 @@ MESSAGE_COLUMNS = tuple(MESSAGE_DTYPES)
 ATTEMPT_COLUMNS = tuple(ATTEMPT_DTYPES)
 
 P = TypeVar("P")
+
+# The label of a message no sender took (unaddressable, or not yet sent), wherever the
+# messages are shown: summary tables, charts and sentences. In the frames its ``channel``
+# and ``sender_*`` are NA: the label is for people, NA is for code.
+NO_SENDER = "no sender"
 
 # The tag key a test send puts on its messages: ``ct_run:<run id>``.
 RUN_TAG = "ct_run"
@@ -341,7 +347,10 @@ def _with_attempts(
 def messages_frame(messages: Sequence[Message]) -> pd.DataFrame:
     """Build the messages frame from ``Message`` objects (one row each).
 
-    ``to`` / ``to_channel``: the recipient; ``sender_*`` / ``channel``: the final sender;
+    ``to`` / ``to_channel``: the recipient; ``sender_*`` / ``channel``: the final sender,
+    all NA for a message no sender took (``channel`` is the sender's, never the
+    recipient's: a WhatsApp recipient with no sender has ``to_channel`` WHATSAPP and
+    ``channel`` NA; tables and charts label it ``NO_SENDER``, "no sender");
     ``fallback`` (a second attempt followed the first), ``n_attempts`` and ``error_code``
     (the last attempt's) are NA when the attempts were not loaded; ``latency_s``: seconds
     from creation to the last status change, once the status is final (else NaN).
@@ -354,7 +363,7 @@ def messages_frame(messages: Sequence[Message]) -> pd.DataFrame:
         "status": [m.status for m in messages],
         "sender_id": [m.sender_id for m in messages],
         "sender_address": [m.sender_address or None for m in messages],
-        "channel": [_sender_channel(m.channel) for m in messages],
+        "channel": [_sender_channel(m.sender_id, m.channel) for m in messages],
         "fallback": [m.fallback for m in messages],
         "n_attempts": [m.n_attempts for m in messages],
         "error_code": [m.attempts[-1].error_code if m.attempts else None for m in messages],
@@ -378,7 +387,7 @@ def attempts_frame(messages: Sequence[Message]) -> pd.DataFrame:
             rows["attempt"].append(number)
             rows["sender_id"].append(attempt.sender_id)
             rows["sender_address"].append(attempt.sender_address)
-            rows["channel"].append(_sender_channel(attempt.channel))
+            rows["channel"].append(_sender_channel(attempt.sender_id, attempt.channel))
             rows["to"].append(attempt.to_address or message.to_address)
             rows["status"].append(attempt.status)
             rows["attempted_at"].append(attempt.attempted_at)
@@ -387,10 +396,10 @@ def attempts_frame(messages: Sequence[Message]) -> pd.DataFrame:
     return _typed_frame(rows, ATTEMPT_DTYPES)
 
 
-def _sender_channel(channel: str | None) -> str | None:
-    """A sender channel, or None: an unaddressable message's ``from`` is an address
-    (channel PHONE), not a sender."""
-    return channel if channel in MESSAGE_CHANNELS else None
+def _sender_channel(sender_id: str | None, channel: str | None) -> str | None:
+    """The sender's channel, or None when there is no sender: an unaddressable message's
+    ``from`` is the recipient's address channel (PHONE or WHATSAPP), not a sender's."""
+    return channel if sender_id and channel in MESSAGE_CHANNELS else None
 
 
 def _latency(message: Message) -> float:

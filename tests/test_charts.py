@@ -342,7 +342,8 @@ def test_sender_delivery_counts_neither_messages_in_flight_nor_unaddressable_one
     fig = charts.sender_delivery(send)
     slow = list(fig.data[0].y).index("+14155550104")
     assert fig.data[0].x[slow] == 1.0 and fig.data[1].text[slow] == "5 msgs"
-    assert "3 in flight, canceled or without a sender left out" in fig.layout.title.subtitle.text
+    subtitle = fig.layout.title.subtitle.text
+    assert "1 with no sender and 2 in flight or canceled left out" in subtitle
 
 
 def test_sender_delivery_ties_rank_the_busier_sender_first_and_top_keeps_the_worst():
@@ -370,11 +371,13 @@ def test_fallback_counts_routes_from_the_fallback_column(send):
     fig = charts.fallback(send)
 
     def route(channel, fell_back) -> str:
+        if pd.isna(channel):
+            return "no sender"
         if fell_back is pd.NA:
             return "unknown"
         if fell_back:
             return "RCS → SMS fallback" if channel == "SMS" else f"fallback → {channel}"
-        return "no attempt" if pd.isna(channel) else channel
+        return channel
 
     routes = pd.Series(
         [route(c, f) for c, f in zip(send["channel"], send["fallback"], strict=True)]
@@ -384,7 +387,7 @@ def test_fallback_counts_routes_from_the_fallback_column(send):
     for status, counts in got.items():
         assert counts == {r: expected[status].get(r, 0.0) for r in counts}
     assert list(next(iter(got.values()))) == [
-        "RCS", "RCS → SMS fallback", "SMS", "WHATSAPP", "no attempt", "unknown",
+        "RCS", "RCS → SMS fallback", "SMS", "WHATSAPP", "no sender", "unknown",
     ]  # fmt: skip
     assert sum(v["unknown"] for v in got.values()) == send["fallback"].isna().sum() > 0
 
@@ -392,7 +395,9 @@ def test_fallback_counts_routes_from_the_fallback_column(send):
 def test_fallback_never_guesses_when_attempts_were_not_loaded(send):
     unknown = send.assign(fallback=pd.array([pd.NA] * len(send), dtype="boolean"))
     got = _bars(charts.fallback(unknown))
-    assert sum(v["unknown"] for v in got.values()) == len(send)
+    no_sender = send["channel"].isna().sum()
+    assert no_sender > 0 and sum(v["no sender"] for v in got.values()) == no_sender
+    assert sum(v["unknown"] for v in got.values()) == len(send) - no_sender
     assert sum(v["RCS → SMS fallback"] + v["RCS"] + v["SMS"] for v in got.values()) == 0
     assert "route unknown for" in charts.fallback(unknown).layout.title.subtitle.text
 

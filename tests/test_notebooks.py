@@ -154,6 +154,13 @@ def test_test_send_runs_and_its_finding_is_computed_from_the_messages(tmp_path):
         messages = ct.load_messages(client)
     assert len(messages) == params["generated_recipients"] + 5
     assert messages["status"].isin(RATED).all()  # tracked to the end
+    # Issue 11 item 3: the unaddressable test number has no sender, and says so.
+    no_sender = int(messages["sender_id"].isna().sum())
+    assert no_sender == 1 and messages["channel"].isna().sum() == no_sender
+    dry_run = outputs(executed, "dry-run", "text/plain")[0]
+    assert re.search(rf"^no sender\s+{no_sender}$", dry_run, re.MULTILINE), dry_run
+    summary = outputs(executed, "summary", "text/html")[0]
+    assert summary.count("<th>no sender</th>") == 2 and "NaN" not in summary
 
     finding = outputs(executed, "finding", "text/markdown")[0]
     flagged = [m.groupdict() for m in FLAGGED.finditer(finding)]

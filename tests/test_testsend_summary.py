@@ -85,7 +85,9 @@ def test_tables_by_channel_and_sender_add_up_to_every_message():
     assert by_channel.loc["SMS", "delivery_rate"] == 2 / 3
     assert by_channel.loc["SMS", "fallbacks"] == 1
     assert by_channel.loc["RCS", "latency_p50_s"] == 2.0  # the SENT one has no latency yet
-    assert by_channel.index.hasnans  # the unaddressable message has no channel
+    # The unaddressable message has no channel: the row "no sender", last, never NaN.
+    assert not by_channel.index.hasnans and by_channel.index[-1] == "no sender"
+    assert by_channel.loc["no sender", "messages"] == 1
     by_sender = summary.by_sender
     assert by_sender["messages"].sum() == 6
     assert by_sender.loc[(SENDERS["SMS"], "sms", "SMS"), "delivered"] == 2

@@ -18,7 +18,13 @@ import plotly.io as pio
 from plotly.colors import sample_colorscale
 
 from ..errors import InvalidInputError
-from ..frames import ATTEMPT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS, SENDER_COLUMNS
+from ..frames import (
+    ATTEMPT_COLUMNS,
+    MEMBER_COLUMNS,
+    MESSAGE_COLUMNS,
+    NO_SENDER,
+    SENDER_COLUMNS,
+)
 from ..models import MESSAGE_CHANNELS, MESSAGE_STATUSES, SENDER_CHANNELS, SENDER_STATUSES
 
 F = TypeVar("F", bound=Callable[..., go.Figure])
@@ -60,7 +66,6 @@ STATUS_ORDER = (
     "SENT", "QUEUED", "SCHEDULED", "GROUP", "INBOUND",
 )  # fmt: skip
 DELIVERED_STATUSES = ("DELIVERED", "READ")
-NO_SENDER = "no sender"  # a message that no sender took (unaddressable)
 UNKNOWN = "unknown"  # a missing value: shown as such, never guessed
 COLORS = {
     **CHANNEL_COLORS,

@@ -9,6 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from ..errors import InvalidInputError
+from ..frames import NO_SENDER
 from ..models import FINAL_MESSAGE_STATUSES
 from ._base import (
     COLORS,
@@ -16,7 +17,6 @@ from ._base import (
     DELIVERY,
     FALLBACK,
     LATENCY,
-    NO_SENDER,
     OUTCOMES,
     RATE_SCALE,
     TEMPLATE,
@@ -40,7 +40,7 @@ __all__ = ["delivery_latency", "fallback", "send_outcomes", "sender_delivery"]
 # Outcomes a sender answers for: CANCELED (by the caller) and messages in flight do not count.
 RATED_STATUSES = ("DELIVERED", "READ", "UNDELIVERED", "FAILED")
 ROUTE_FALLBACK = "RCS → SMS fallback"
-ROUTE_NO_ATTEMPT = "no attempt"
+ROUTE_NO_SENDER = NO_SENDER  # no sender took it (NA channel): no attempt at all
 ROUTE_UNKNOWN = UNKNOWN  # fallback NA: the attempts were not loaded
 LATENCY_KINDS = ("box", "ecdf")
 _ALL_POINTS_UP_TO = 500  # a box plot shows every message up to this many, then outliers only
@@ -50,8 +50,8 @@ _ALL_POINTS_UP_TO = 500  # a box plot shows every message up to this many, then 
 def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """Messages by channel and status: one stacked bar per channel, every channel shown.
 
-    A message no sender took (unaddressable, NA channel) counts under "no sender";
-    messages still in flight show in grey.
+    A message no sender took (NA sender and channel, e.g. unaddressable) counts under
+    "no sender"; messages still in flight show in grey.
     """
     frame = checked(messages, OUTCOMES, "messages", "send_outcomes")
     title = title or "Message outcomes by channel"
@@ -96,7 +96,7 @@ def sender_delivery(
     labelled "n msgs" (a sender that delivered nothing shows as a dot at 0%).
 
     Rate = DELIVERED or READ over the sender's DELIVERED, READ, UNDELIVERED and FAILED
-    messages; messages in flight, canceled or without a sender are left out (the subtitle
+    messages; messages with no sender, in flight or canceled are left out (the subtitle
     says how many). Ties rank the sender with more messages first. ``top`` keeps only the
     ``top`` worst senders.
     """
@@ -167,12 +167,15 @@ def sender_delivery(
         }
     )
     fig.update_layout(height=max(360, 140 + 26 * len(shown)))
-    left_out = len(frame) - len(rated)
+    no_sender = int(frame["sender_id"].isna().sum())
+    unrated = len(frame) - len(rated) - no_sender
     subtitle = f"{plural(len(stats), 'sender')}, {plural(len(rated), 'final message')}"
     if top is not None and len(stats) > top:
         subtitle += f"; the {top} worst shown"
+    left_out = [f"{no_sender:,} with {NO_SENDER}"] if no_sender else []
+    left_out += [f"{unrated:,} in flight or canceled"] if unrated else []
     if left_out:
-        subtitle += f"; {left_out:,} in flight, canceled or without a sender left out"
+        subtitle += f"; {' and '.join(left_out)} left out"
     return finish(fig, title, subtitle=subtitle, x="Delivered (DELIVERED or READ)", y="Sender")
 
 
@@ -211,8 +214,9 @@ def fallback(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """How messages were routed (RCS, RCS → SMS fallback, SMS...) and how each route ended.
 
     The route comes from the ``fallback`` column and the final channel: no fallback ->
-    the channel; fallback onto SMS -> "RCS → SMS fallback"; no attempt at all -> "no
-    attempt"; NA fallback (attempts not loaded) -> "unknown", never guessed. Bars are
+    the channel; fallback onto SMS -> "RCS → SMS fallback"; no sender (NA channel, so no
+    attempt at all) -> "no sender", whether or not the attempts were loaded; NA fallback
+    (attempts not loaded) with a sender -> "unknown", never guessed. Bars are
     stacked by status; the subtitle gives the share of RCS tries that fell back to SMS.
     """
     frame = checked(messages, FALLBACK, "messages", "fallback")
@@ -244,17 +248,18 @@ def _routes(frame: pd.DataFrame) -> pd.Series:
     """Each message's route label (see ``fallback``)."""
     fell_back = frame["fallback"].astype("boolean")
     after = fell_back.fillna(False).astype(bool)
-    channel = labelled(frame["channel"], "")
-    route = channel.where(channel != "", ROUTE_NO_ATTEMPT)
-    route = route.mask(after & (channel == "SMS"), ROUTE_FALLBACK)
-    route = route.mask(after & (channel != "SMS"), "fallback → " + channel.replace("", UNKNOWN))
-    return route.mask(fell_back.isna(), ROUTE_UNKNOWN)
+    no_sender = frame["channel"].isna()
+    channel = labelled(frame["channel"], ROUTE_NO_SENDER)
+    route = channel.mask(after & (channel == "SMS"), ROUTE_FALLBACK)
+    route = route.mask(after & (channel != "SMS"), "fallback → " + channel)
+    route = route.mask(fell_back.isna(), ROUTE_UNKNOWN)
+    return route.mask(no_sender, ROUTE_NO_SENDER)
 
 
 def _route_levels(route: pd.Series) -> list[str]:
     """RCS, its SMS fallback and SMS (always), then other routes seen, then the unclear."""
     always = ["RCS", ROUTE_FALLBACK, "SMS"]
-    last = [r for r in (ROUTE_NO_ATTEMPT, ROUTE_UNKNOWN) if (route == r).any()]
+    last = [r for r in (ROUTE_NO_SENDER, ROUTE_UNKNOWN) if (route == r).any()]
     others = sorted(set(route) - set(always) - set(last), key=lambda r: (r != "WHATSAPP", r))
     return [*always, *others, *last]
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..frames import NO_SENDER
 from ..models import FINAL_MESSAGE_STATUSES, MESSAGE_STATUSES
 
 __all__ = ["DELIVERED_STATUSES", "PERCENTILES", "SendSummary", "summarise"]
@@ -22,6 +23,7 @@ DELIVERED_STATUSES = ("DELIVERED", "READ")
 # The statuses of a message sent out (GROUP and INBOUND are not: a group, a reply).
 OUTBOUND_STATUSES = tuple(s for s in MESSAGE_STATUSES if s not in ("GROUP", "INBOUND"))
 PERCENTILES = (0.5, 0.9, 0.99)
+_NA = "—"  # how the HTML tables show a missing value
 _TABLE_COLUMNS = ("messages", "final", "delivered", "delivery_rate", "fallbacks", "latency_p50_s")
 
 
@@ -38,9 +40,10 @@ class SendSummary:
     - ``by_status``: count per status of an outbound message (every one, zeros included:
       SCHEDULED, QUEUED, SENT, DELIVERED, READ, UNDELIVERED, FAILED, CANCELED); GROUP and
       INBOUND, which no test send's message takes, only when some message has them;
-    - ``by_channel``, ``by_sender``: one row per channel / per sender (the messages with
-      no sender, unaddressable ones, under NA) with ``messages, final, delivered,
-      delivery_rate, fallbacks, latency_p50_s``.
+    - ``by_channel``, ``by_sender``: one row per channel / per sender with ``messages,
+      final, delivered, delivery_rate, fallbacks, latency_p50_s``; the messages no sender
+      took (NA ``sender_id`` and ``channel`` in the frame, e.g. unaddressable) are the
+      channel "no sender" (``frames.NO_SENDER``), last, with NA sender id and address.
     """
 
     messages: int
@@ -57,6 +60,7 @@ class SendSummary:
 
     def __str__(self) -> str:
         statuses = ", ".join(f"{k} {v:,}" for k, v in self.by_status.items() if v) or "none"
+        channels = ", ".join(f"{k} {v:,}" for k, v in self.by_channel["messages"].items())
         latency = ", ".join(f"{k} {_num(v)}" for k, v in self.latency_s.items())
         return "\n".join(
             [
@@ -65,6 +69,7 @@ class SendSummary:
                 f"{_pct(self.fallback_rate)})",
                 f"latency (s): {latency}",
                 f"by status: {statuses}",
+                f"by channel: {channels or 'none'}",
             ]
         )
 
@@ -75,15 +80,28 @@ class SendSummary:
         head = html.escape(str(self)).replace("\n", "<br>")
         tables = "".join(
             f"<details open><summary>{label}</summary>"
-            f"{frame.to_html(na_rep='—', float_format=lambda x: f'{x:.3g}', border=0)}</details>"
+            f"{_shown(frame).to_html(na_rep=_NA, float_format=lambda x: f'{x:.3g}', border=0)}"
+            "</details>"
             for label, frame in (("By channel", self.by_channel), ("By sender", self.by_sender))
         )
         return f"<div class='commstoolkit-summary'><p>{head}</p>{tables}</div>"
 
 
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with NA in its index (the "no sender" row's sender id and address) shown
+    as "—" like NA values, where pandas would write "<NA>"."""
+    index = table.index
+    if isinstance(index, pd.MultiIndex):
+        levels = [index.get_level_values(i) for i in range(index.nlevels)]
+        shown = [level.astype(object).where(level.notna(), _NA) for level in levels]
+        return table.set_axis(pd.MultiIndex.from_arrays(shown, names=index.names))
+    return table.set_axis(index.astype(object).where(index.notna(), _NA))
+
+
 def summarise(messages: pd.DataFrame) -> SendSummary:
     """Summarise a messages frame (columns as ``frames.MESSAGE_COLUMNS``)."""
     frame = _flags(messages)
+    frame["channel"] = _channel_labels(frame["channel"])
     known = frame["fallback"].notna()
     all_known = bool(known.all())
     fallbacks = int(frame["fallback"].sum()) if all_known else None
@@ -108,6 +126,15 @@ def _by_status(status: pd.Series) -> pd.Series:
     others = [s for s in counts.index if s not in OUTBOUND_STATUSES and counts[s] > 0]
     shown = counts.reindex([*OUTBOUND_STATUSES, *others], fill_value=0)
     return shown.rename_axis("status").rename("messages")
+
+
+def _channel_labels(channel: pd.Series) -> pd.Series:
+    """The channel with NA (no sender) as ``NO_SENDER``: a categorical ending in it."""
+    if not isinstance(channel.dtype, pd.CategoricalDtype):
+        channel = channel.astype("category")
+    if NO_SENDER not in channel.cat.categories:
+        channel = channel.cat.add_categories([NO_SENDER])
+    return channel.fillna(NO_SENDER)
 
 
 def _flags(messages: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from .. import charts
 from ..errors import CommsError
+from ..frames import NO_SENDER
 from ..testsend import (
     ALLOW_ENV,
     CONFIRM_ABOVE,
@@ -212,6 +213,9 @@ def send_outcome_text(run: TestSend, pool: str) -> str:
     )
     if summary.fallbacks:
         text += f", {summary.fallbacks:,} fell back from RCS to SMS"
+    no_sender = int(summary.by_channel["messages"].get(NO_SENDER, 0))
+    if no_sender:
+        text += f"; {_count(no_sender, 'message')} with {NO_SENDER}"
     text += "."
     if not run.done:
         text += " Some messages are still on their way: call .result.wait() to follow them."
