@@ -266,3 +266,56 @@ def test_item7_numbers_that_are_no_unix_seconds_are_refused(client, value):
 def test_item7_milliseconds_are_refused_as_out_of_range():
     with pytest.raises(ct.InvalidInputError, match="divide milliseconds by 1000"):
         _offline().messages.list(start_date=1700000000000)  # milliseconds
+
+
+# -- phone numbers are strict: no extension, no trailing characters --------------------------
+
+STRAY = [
+    "+14155550100x",
+    "+14155550100 ext. 5",
+    "+1 415 555 0100 x5",
+    "+14155550100;ext=5",
+    "+14155550100#5",
+    "+14155550100abc",
+    "+14155550100.",
+    "tel:+14155550100",
+]
+
+
+@pytest.mark.parametrize("number", STRAY)
+def test_item7_phone_numbers_with_an_extension_or_trailing_characters_are_refused(number):
+    from commstoolkit.testsend.recipients import InvalidRecipientsError, e164
+
+    assert e164(number)[0] is None
+    with pytest.raises(InvalidRecipientsError) as caught:
+        ct.test_send(_offline(), POOL, ["+14155550101", number], "hi")
+    assert [text for text, _ in caught.value.invalid] == [number]
+    assert repr(number) in str(caught.value) and caught.value.field == "to"
+    # The client takes the API's form only (E.164), naming the recipient.
+    for recipients in ([number], [(number, "WHATSAPP")]):
+        with pytest.raises(ct.InvalidInputError, match=r"E\.164") as caught:
+            _offline().messages.send(recipients, text="hi", sender_pool_id=POOL)
+        assert caught.value.field == "recipients.address"
+        assert repr(number) in str(caught.value)
+    with pytest.raises(ct.InvalidInputError, match=r"E\.164"):
+        _offline().senders.resolve([number])
+
+
+def test_item7_numbers_as_people_write_them_still_read(client, small_pool):
+    from commstoolkit.testsend.recipients import e164
+
+    for written in [
+        "+1 (415) 555-0100",
+        "+1.415.555.0100",
+        " +1 415 555 0100 ",
+        "whatsapp:+14155550100",
+    ]:
+        assert e164(written) == ("+14155550100", "")
+    reason = e164("+1 415 555 0100 ext. 5")[1]
+    assert "extension" in reason and "'ext. 5'" in reason
+    assert "ends with 'x'" in e164("+14155550100x")[1]
+    run = ct.test_send(client, small_pool, "+1 (415) 555-0100", "hi", dry_run=True)
+    assert run.recipients == ["+14155550100"]
+    for formatted in ("+1 415 555 0100", "14155550100"):
+        with pytest.raises(ct.InvalidInputError, match=r"E\.164"):
+            client.messages.send([formatted], text="hi", sender_pool_id=small_pool.id)

@@ -36,6 +36,11 @@ TAG_PATTERN = re.compile(r"[a-zA-Z0-9._~-]+")
 RESOLVE_RECIPIENTS_MAX = 100
 SEND_RECIPIENTS_MAX = 10_000
 TEXT_MAX = 1600
+# A phone address as the API takes it (PHONE and WHATSAPP recipients): "+", the country
+# code and the number, 8 to 16 characters, nothing else (no spaces, extension or trailing
+# characters). Test sends normalise what people type to this form first.
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+PHONE_CHANNELS = ("PHONE", "WHATSAPP")
 
 
 def _show(value: Any) -> str:
@@ -317,10 +322,19 @@ def _recipient(value: Any, channels: tuple[str, ...]) -> Recipient:
             field="recipients",
             allowed=channels,
         )
-    return Recipient(
+    recipient = Recipient(
         address=check_text(address, "recipients.address"),
         channel=check_choice(channel, channels, "recipients.channel"),
     )
+    if recipient.channel in PHONE_CHANNELS and not E164.fullmatch(recipient.address):
+        raise InvalidInputError(
+            f"recipients.address: {_show(recipient.address)} is not an E.164 phone number "
+            "(+, country code and number, 8-16 characters, e.g. +14155550100; no spaces, "
+            "extension or trailing characters)",
+            field="recipients.address",
+            allowed=E164.pattern,
+        )
+    return recipient
 
 
 def check_priority(priority: Any, allowed: tuple[str, ...]) -> dict[str, int]:

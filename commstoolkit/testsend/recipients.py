@@ -2,7 +2,10 @@
 
 Numbers must carry their country code (``+1 415 555 0100``, ``+44 7911 123456``): a
 national number such as ``(415) 555-0100`` is refused rather than guessed, because a wrong
-guess would text a stranger in another country. Every bad number is listed in one
+guess would text a stranger in another country. Spaces, dashes, dots, slashes and brackets
+may sit between the digits; anything else is refused, not dropped: an extension
+(``+1 415 555 0100 ext. 5``, ``x5``, ``#5``) cannot receive a message, and trailing
+characters (``+14155550100x``) may be a typo. Every bad number is listed in one
 ``InvalidRecipientsError``; duplicates (after normalising) are dropped with a warning.
 """
 
@@ -24,6 +27,10 @@ __all__ = ["DuplicateRecipientWarning", "InvalidRecipientsError", "normalise_num
 # which may sit inside a number).
 _SEPARATORS = re.compile(r"[,;\n]+")
 _SHOWN = 5
+# What may sit in a number as people write it (after an optional "whatsapp:" prefix).
+_NUMBER_CHARACTERS = frozenset("+0123456789 ().-/\t")
+# An extension at the end: "ext. 5", "extension 5", "x5", "#5", ";ext=5".
+_EXTENSION = re.compile(r"(?i)(;\s*ext\s*=|ext(?:ension)?\.?|[x#])\s*[0-9]*\s*$")
 
 _PARSE_REASONS = {
     phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: (
@@ -74,12 +81,38 @@ def split_numbers(to: Any, field: str = "to") -> list[str]:
 
 
 def e164(text: str) -> tuple[str | None, str]:
-    """``(E.164 number, "")`` for a valid number, else ``(None, reason)``."""
+    """``(E.164 number, "")`` for a valid number, else ``(None, reason)``.
+
+    Strict: a number with an extension or with characters other than digits, "+" and the
+    separators people type (spaces, dashes, dots, slashes, brackets) is refused, never
+    read without them."""
     candidate = text.removeprefix("whatsapp:").strip()
+    extension = _EXTENSION.search(candidate)
+    if extension and any(c.isdigit() for c in candidate[: extension.start()]):
+        tail = extension.group().strip()
+        if not any(c.isdigit() for c in tail):
+            return None, f"ends with {tail!r}; give only the number, e.g. +1 415 555 0100"
+        return None, (
+            f"has an extension ({tail!r}); a message cannot reach an extension: give the "
+            "number alone"
+        )
+    stray = "".join(dict.fromkeys(c for c in candidate if c not in _NUMBER_CHARACTERS))
+    if stray:
+        return None, (
+            f"has characters a phone number does not ({stray!r}); give only the number, "
+            "e.g. +1 415 555 0100"
+        )
+    if candidate and not candidate[-1].isdigit():
+        return None, f"ends with {candidate[-1]!r}; give only the number, e.g. +1 415 555 0100"
     try:
         number = phonenumbers.parse(candidate, None)
     except phonenumbers.NumberParseException as exc:
         return None, _PARSE_REASONS.get(exc.error_type, "not a phone number")
+    if number.extension:  # any other way of writing one that phonenumbers knows
+        return None, (
+            f"has an extension ({number.extension!r}); a message cannot reach an extension: "
+            "give the number alone"
+        )
     if not phonenumbers.is_valid_number(number):
         code = number.country_code  # always set by parse(); typed as optional
         region = (

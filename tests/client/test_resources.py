@@ -283,18 +283,22 @@ BAD_CALLS = [
         lambda c: c.senders.resolve([("+1", "SMS")]), "recipients.channel", id="resolve channel"
     ),
     pytest.param(
-        lambda c: c.senders.resolve(["+1"], channels=["PHONE"]), "channels", id="resolve filter"
+        lambda c: c.senders.resolve(["+14155550100"], channels=["PHONE"]),
+        "channels",
+        id="resolve filter",
     ),
     pytest.param(
-        lambda c: c.senders.resolve(["+1"], channels=["SMS", "sms"]),
+        lambda c: c.senders.resolve(["+14155550100"], channels=["SMS", "sms"]),
         "channels",
         id="resolve filter dup",
     ),
     pytest.param(
-        lambda c: c.senders.resolve(["+1"], sender_pool_id="p"), "sender_pool_id", id="resolve pool"
+        lambda c: c.senders.resolve(["+14155550100"], sender_pool_id="p"),
+        "sender_pool_id",
+        id="resolve pool",
     ),
     pytest.param(
-        lambda c: c.senders.resolve(["+1"], priority={"SMS": "1"}),
+        lambda c: c.senders.resolve(["+14155550100"], priority={"SMS": "1"}),
         "priority",
         id="resolve priority",
     ),
