@@ -143,9 +143,12 @@ def test_item3_every_chart_plots_no_sender_for_exactly_those_messages(client, ru
         assert outcomes[NO_SENDER] == expected and outcomes.get("WHATSAPP", 0) == 0
         routes = _bars(charts.fallback(frame))
         assert routes[NO_SENDER] == expected and routes.get("WHATSAPP", 0) == 0
-        latency = {t.name: len(t.y) for t in charts.delivery_latency(frame).data}
-        assert latency[NO_SENDER] == expected  # every one of them is FAILED, so final
-        assert "WHATSAPP" not in latency
+        figure = charts.delivery_latency(frame)
+        latency = {t.name: len(t.y) for t in figure.data}
+        # never sent, so no time to delivered: left out, and the subtitle counts them
+        assert NO_SENDER not in latency and "WHATSAPP" not in latency
+        said = f"{figure.layout.title.text} {figure.layout.title.subtitle.text}"
+        assert f"unaddressable excluded: {expected}" in said
         delivery = charts.sender_delivery(frame)
         if delivery.data:  # messages with no sender are left out, and the subtitle says so
             assert NO_SENDER not in {str(c) for t in delivery.data for c in t.customdata[:, 1]}

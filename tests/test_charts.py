@@ -405,21 +405,40 @@ def test_fallback_never_guesses_when_attempts_were_not_loaded(send):
 # -- latency -----------------------------------------------------------------------------
 
 
-def test_delivery_latency_draws_final_messages_only_per_channel(send):
+def test_delivery_latency_draws_time_to_delivered_per_channel_without_read(send):
     fig = charts.delivery_latency(send)
-    final = send[send["status"].isin(FINAL)]
-    channel = final["channel"].astype(object).fillna("no sender")
+    # hand count: DELIVERED / UNDELIVERED / FAILED with a sender; READ and no sender out
+    timed = send[
+        send["status"].isin(["DELIVERED", "UNDELIVERED", "FAILED"]) & send["sender_id"].notna()
+    ]
+    channel = timed["channel"].astype(object)
     assert {t.name for t in fig.data} == set(channel)
     for trace in fig.data:
-        assert sorted(trace.y) == sorted(final.loc[channel == trace.name, "latency_s"])
+        assert sorted(trace.y) == sorted(timed.loc[channel == trace.name, "latency_s"])
         assert trace.marker.color == charts.COLORS.get(trace.name, trace.marker.color)
-    assert list(fig.layout.xaxis.categoryarray) == [*MESSAGE_CHANNELS, "no sender"]
-    assert "Seconds" in fig.layout.yaxis.title.text
+    assert list(fig.layout.xaxis.categoryarray) == list(MESSAGE_CHANNELS)
+    assert "Seconds (time to delivered)" in fig.layout.yaxis.title.text
+    n_read = int((send["status"] == "READ").sum())
+    subtitle = fig.layout.title.subtitle.text
+    assert f"time to delivered (n={len(timed)}, READ excluded: {n_read}" in subtitle
+    assert "unaddressable excluded: 1" in subtitle
+
+
+def test_delivery_latency_of_time_to_read(send):
+    fig = charts.delivery_latency(send, measure="read")
+    read = send[send["status"] == "READ"]
+    assert sum(len(t.y) for t in fig.data) == len(read)
+    assert sorted(y for t in fig.data for y in t.y) == sorted(read["latency_s"])
+    assert f"time to read (n={len(read)}" in fig.layout.title.subtitle.text
+    with pytest.raises(ct.InvalidInputError, match="delivered, read"):
+        charts.delivery_latency(send, measure="final")
 
 
 def test_delivery_latency_as_ecdf(send):
     fig = charts.delivery_latency(send, kind="ecdf")
-    sms = send[(send["channel"] == "SMS") & send["status"].isin(FINAL)]
+    sms = send[
+        (send["channel"] == "SMS") & send["status"].isin(["DELIVERED", "UNDELIVERED", "FAILED"])
+    ]
     trace = next(t for t in fig.data if t.name == "SMS")
     assert sorted(trace.x) == sorted(sms["latency_s"])
     assert max(trace.y) == pytest.approx(1.0)

@@ -59,22 +59,29 @@ def test_headline_numbers_are_counts_of_the_frame():
     final = frame["status"].isin(["DELIVERED", "READ", "UNDELIVERED", "FAILED", "CANCELED"])
     delivered = frame["status"].isin(["DELIVERED", "READ"])
     assert (summary.messages, summary.final, summary.delivered) == (6, final.sum(), 3)
-    assert summary.delivery_rate == delivered.sum() / final.sum() == 3 / 5
+    rated = frame["status"].isin(["DELIVERED", "READ", "UNDELIVERED", "FAILED"])
+    assert summary.delivery_rate == delivered.sum() / rated.sum() == 3 / 5
     assert summary.fallbacks == frame["fallback"].sum() == 1
-    assert summary.fallback_rate == 1 / 6
+    # over the RCS-first messages: the fallback, the READ one and the SENT one on RCS
+    assert summary.fallback_rate == 1 / 3
     assert summary.unaddressable == (frame["n_attempts"] == 0).sum() == 1
     counts = frame["status"].value_counts()
     assert summary.by_status.to_dict() == counts.drop(["GROUP", "INBOUND"]).to_dict()
     assert summary.by_status["QUEUED"] == 0  # every outbound status shows, zeros included
 
 
-def test_latency_percentiles_are_over_final_messages():
+def test_time_to_delivered_is_over_delivered_undelivered_failed_with_a_sender():
     frame = messages_frame(MESSAGES)
     summary = summarise(frame)
-    final_latency = pd.Series([6.0, 2.0, 4.0, 5.0, 0.0])
-    assert summary.latency_s["p50"] == final_latency.quantile(0.5) == 4.0
-    assert summary.latency_s["p90"] == final_latency.quantile(0.9)
-    assert summary.latency_s["max"] == 6.0
+    # DELIVERED 6 s and 4 s, UNDELIVERED 5 s; READ (2 s: read, not delivered) and the
+    # unaddressable message (0 s: never sent) are left out and counted.
+    to_delivered = pd.Series([6.0, 4.0, 5.0])
+    assert summary.time_to_delivered_s["p50"] == to_delivered.quantile(0.5) == 5.0
+    assert summary.time_to_delivered_s["p90"] == to_delivered.quantile(0.9)
+    assert summary.time_to_delivered_s["max"] == 6.0
+    assert summary.to_delivered.excluded == {"READ": 1, "unaddressable": 1, "in_flight": 1}
+    assert summary.time_to_read_s["p50"] == summary.time_to_read_s["max"] == 2.0
+    assert summary.to_read.n == 1
 
 
 def test_tables_by_channel_and_sender_add_up_to_every_message():
@@ -84,7 +91,9 @@ def test_tables_by_channel_and_sender_add_up_to_every_message():
     assert by_channel.loc["SMS", ["messages", "final", "delivered"]].tolist() == [3, 3, 2]
     assert by_channel.loc["SMS", "delivery_rate"] == 2 / 3
     assert by_channel.loc["SMS", "fallbacks"] == 1
-    assert by_channel.loc["RCS", "latency_p50_s"] == 2.0  # the SENT one has no latency yet
+    assert by_channel.loc["RCS", "read_p50_s"] == 2.0  # the SENT one has no time yet
+    assert math.isnan(by_channel.loc["RCS", "delivered_p50_s"])  # READ is not delivery
+    assert by_channel.loc["SMS", "delivered_p50_s"] == 5.0
     # The unaddressable message has no channel: the row "no sender", last, never NaN.
     assert not by_channel.index.hasnans and by_channel.index[-1] == "no sender"
     assert by_channel.loc["no sender", "messages"] == 1
@@ -99,7 +108,8 @@ def test_without_attempts_fallbacks_are_unknown_not_zero():
         for m in MESSAGES
     ]
     summary = summarise(messages_frame(listed))
-    assert summary.fallbacks is None and summary.unaddressable is None
+    assert summary.fallbacks is None
+    assert summary.unaddressable == 1  # no sender and FAILED: known from the listing
     assert math.isnan(summary.fallback_rate)
     assert summary.by_channel["fallbacks"].isna().all()
     assert summary.delivery_rate == 3 / 5  # statuses are known without attempts
@@ -108,13 +118,18 @@ def test_without_attempts_fallbacks_are_unknown_not_zero():
 def test_an_empty_send_summarises_to_zeros_and_nan():
     summary = summarise(messages_frame([]))
     assert (summary.messages, summary.delivered) == (0, 0)
-    assert math.isnan(summary.delivery_rate) and summary.latency_s.isna().all()
+    assert math.isnan(summary.delivery_rate) and summary.time_to_delivered_s.isna().all()
     assert summary.by_channel.empty and "0 messages" in str(summary)
 
 
 def test_text_and_html_say_the_same_numbers():
     summary = summarise(messages_frame(MESSAGES))
     text = str(summary)
-    assert "6 messages, 5 final, 3 delivered (delivery rate 60.0%, fallback rate 16.7%)" in text
+    assert (
+        "6 messages, 5 final, 3 delivered (delivery rate 60.0% of 5 rated), fallback rate "
+        "33.3% (1 of 3 RCS-first), 1 unaddressable"
+    ) in text
+    assert "time to delivered (s), n=3: p50 5.00" in text
+    assert "excluded: READ 1, unaddressable 1, in flight 1" in text
     assert "by status: SENT 1, DELIVERED 2, READ 1, UNDELIVERED 1, FAILED 1" in text
     assert "By channel" in summary._repr_html_() and "60.0%" in summary._repr_html_()

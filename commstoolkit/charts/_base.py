@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.colors import sample_colorscale
 
+from .. import metrics
 from ..errors import InvalidInputError
 from ..frames import (
     ATTEMPT_COLUMNS,
@@ -65,7 +66,7 @@ STATUS_ORDER = (
     "DELIVERED", "READ", "UNDELIVERED", "FAILED", "CANCELED",
     "SENT", "QUEUED", "SCHEDULED", "GROUP", "INBOUND",
 )  # fmt: skip
-DELIVERED_STATUSES = ("DELIVERED", "READ")
+DELIVERED_STATUSES = metrics.DELIVERED_STATUSES
 UNKNOWN = "unknown"  # a missing value: shown as such, never guessed
 COLORS = {
     **CHANNEL_COLORS,
@@ -141,7 +142,7 @@ OVERLAP = _needs(_MEMBERS, "pool_id", "pool_name", "sender_id")
 OUTCOMES = _needs(_MESSAGES, "channel", "status")
 DELIVERY = _needs(_MESSAGES, "sender_id", "sender_address", "channel", "status")
 FALLBACK = _needs(_MESSAGES, "channel", "status", "fallback")
-LATENCY = _needs(_MESSAGES, "channel", "status", "latency_s")
+LATENCY = _needs(_MESSAGES, "sender_id", "channel", "status", "latency_s")
 TIMELINE_MESSAGES = _needs(_MESSAGES, "status", "updated_at")
 TIMELINE_ATTEMPTS = _needs(_ATTEMPTS, "status", "attempted_at")
 

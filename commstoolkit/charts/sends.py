@@ -8,12 +8,11 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from .. import metrics
 from ..errors import InvalidInputError
 from ..frames import NO_SENDER
-from ..models import FINAL_MESSAGE_STATUSES
 from ._base import (
     COLORS,
-    DELIVERED_STATUSES,
     DELIVERY,
     FALLBACK,
     LATENCY,
@@ -38,11 +37,12 @@ from ._base import (
 __all__ = ["delivery_latency", "fallback", "send_outcomes", "sender_delivery"]
 
 # Outcomes a sender answers for: CANCELED (by the caller) and messages in flight do not count.
-RATED_STATUSES = ("DELIVERED", "READ", "UNDELIVERED", "FAILED")
+RATED_STATUSES = metrics.RATED_STATUSES
 ROUTE_FALLBACK = "RCS → SMS fallback"
 ROUTE_NO_SENDER = NO_SENDER  # no sender took it (NA channel): no attempt at all
 ROUTE_UNKNOWN = UNKNOWN  # fallback NA: the attempts were not loaded
 LATENCY_KINDS = ("box", "ecdf")
+LATENCY_MEASURES = ("delivered", "read")
 _ALL_POINTS_UP_TO = 500  # a box plot shows every message up to this many, then outliers only
 
 
@@ -83,8 +83,10 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
     )
     fig.update_layout(barmode="stack")
     count_axis(fig, "y", long.groupby("channel")["count"].sum().max())
-    delivered = frame["status"].isin(DELIVERED_STATUSES).sum()
-    subtitle = f"{plural(len(frame), 'message')}, {delivered / len(frame):.0%} delivered or read"
+    delivered = metrics.delivered(frame)
+    subtitle = (
+        f"{plural(delivered.denominator, 'message')}, {delivered.value:.0%} delivered or read"
+    )
     return finish(fig, title, subtitle=subtitle, x="Channel", y="Messages", legend="Status")
 
 
@@ -110,10 +112,11 @@ def sender_delivery(
         )
     if frame.empty:
         return empty_figure(title)
-    rated = frame[frame["status"].isin(RATED_STATUSES) & frame["sender_id"].notna()]
-    if rated.empty:
+    with_sender = frame[frame["sender_id"].notna()]
+    overall = metrics.delivery_rate(with_sender)
+    if overall.denominator == 0:
         return empty_figure(title, "no delivered or failed message with a sender yet")
-    stats = _per_sender(rated)
+    stats = _per_sender(with_sender)
     shown = stats if top is None else stats.head(top)
     customdata = shown[["sender_id", "channel", "delivered", "messages"]].to_numpy(object)
     hover = (
@@ -167,9 +170,9 @@ def sender_delivery(
         }
     )
     fig.update_layout(height=max(360, 140 + 26 * len(shown)))
-    no_sender = int(frame["sender_id"].isna().sum())
-    unrated = len(frame) - len(rated) - no_sender
-    subtitle = f"{plural(len(stats), 'sender')}, {plural(len(rated), 'final message')}"
+    no_sender = len(frame) - len(with_sender)
+    unrated = overall.n_excluded
+    subtitle = f"{plural(len(stats), 'sender')}, {plural(overall.denominator, 'final message')}"
     if top is not None and len(stats) > top:
         subtitle += f"; the {top} worst shown"
     left_out = [f"{no_sender:,} with {NO_SENDER}"] if no_sender else []
@@ -179,25 +182,27 @@ def sender_delivery(
     return finish(fig, title, subtitle=subtitle, x="Delivered (DELIVERED or READ)", y="Sender")
 
 
-def _per_sender(rated: pd.DataFrame) -> pd.DataFrame:
-    """One row per sender, worst first: ``sender_id, sender_address, channel, messages,
-    delivered, rate, label, text`` (rate ascending, then more messages, then address)."""
-    data = pd.DataFrame(
-        {
-            "sender_id": rated["sender_id"].astype(str),
-            "sender_address": labelled(rated["sender_address"], ""),
-            "channel": labelled(rated["channel"], NO_SENDER),
-            "delivered": rated["status"].isin(DELIVERED_STATUSES).astype(int),
-        }
-    )
-    stats = data.groupby("sender_id", sort=False).agg(
-        sender_address=("sender_address", "first"),
-        channel=("channel", "first"),
-        messages=("delivered", "size"),
-        delivered=("delivered", "sum"),
-    )
-    stats["rate"] = stats["delivered"] / stats["messages"]
-    stats = stats.reset_index().sort_values(
+def _per_sender(with_sender: pd.DataFrame) -> pd.DataFrame:
+    """One row per sender with a rated message, worst first: ``sender_id,
+    sender_address, channel, messages, delivered, rate, label, text`` (rate ascending,
+    then more messages, then address); ``messages`` / ``delivered`` / ``rate`` are
+    ``metrics.delivery_rate``'s denominator, numerator and value."""
+    rows = []
+    for sender_id, group in with_sender.groupby(with_sender["sender_id"].astype(str), sort=False):
+        rate = metrics.delivery_rate(group)
+        if rate.denominator == 0:
+            continue
+        rows.append(
+            {
+                "sender_id": sender_id,
+                "sender_address": labelled(group["sender_address"], "").iloc[0],
+                "channel": labelled(group["channel"], NO_SENDER).iloc[0],
+                "messages": rate.denominator,
+                "delivered": rate.numerator,
+                "rate": rate.value,
+            }
+        )
+    stats = pd.DataFrame(rows).sort_values(
         ["rate", "messages", "sender_address", "sender_id"],
         ascending=[True, False, True, True],
         kind="stable",
@@ -217,7 +222,8 @@ def fallback(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     the channel; fallback onto SMS -> "RCS → SMS fallback"; no sender (NA channel, so no
     attempt at all) -> "no sender", whether or not the attempts were loaded; NA fallback
     (attempts not loaded) with a sender -> "unknown", never guessed. Bars are
-    stacked by status; the subtitle gives the share of RCS tries that fell back to SMS.
+    stacked by status; the subtitle gives ``metrics.fallback_rate``: the fallbacks over
+    the messages whose first attempt was RCS (the summary's fallback rate).
     """
     frame = checked(messages, FALLBACK, "messages", "fallback")
     title = title or "RCS and SMS fallback"
@@ -240,7 +246,7 @@ def fallback(messages: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{customdata[0]}<extra></extra>")
     fig.update_layout(barmode="stack")
     count_axis(fig, "y", long.groupby("route")["count"].sum().max())
-    subtitle = _fallback_summary(data["route"])
+    subtitle = _fallback_summary(metrics.fallback_rate(frame))
     return finish(fig, title, subtitle=subtitle, x="Route", y="Messages", legend="Status")
 
 
@@ -250,8 +256,9 @@ def _routes(frame: pd.DataFrame) -> pd.Series:
     after = fell_back.fillna(False).astype(bool)
     no_sender = frame["channel"].isna()
     channel = labelled(frame["channel"], ROUTE_NO_SENDER)
-    route = channel.mask(after & (channel == "SMS"), ROUTE_FALLBACK)
-    route = route.mask(after & (channel != "SMS"), "fallback → " + channel)
+    onto_sms = metrics.fallbacks(frame)
+    route = channel.mask(onto_sms, ROUTE_FALLBACK)
+    route = route.mask(after & ~onto_sms, "fallback → " + channel)
     route = route.mask(fell_back.isna(), ROUTE_UNKNOWN)
     return route.mask(no_sender, ROUTE_NO_SENDER)
 
@@ -264,27 +271,32 @@ def _route_levels(route: pd.Series) -> list[str]:
     return [*always, *others, *last]
 
 
-def _fallback_summary(route: pd.Series) -> str:
-    rcs, fell_back = (route == "RCS").sum(), (route == ROUTE_FALLBACK).sum()
-    tried = rcs + fell_back
-    text = f"{plural(int(tried), 'message')} tried RCS first"
-    if tried:
-        text += f", {fell_back / tried:.0%} fell back to SMS"
-    unknown = (route == ROUTE_UNKNOWN).sum()
+def _fallback_summary(rate: metrics.Rate) -> str:
+    text = f"{plural(rate.denominator, 'message')} tried RCS first"
+    if rate.denominator:
+        text += f", {rate.numerator:,} ({rate.value:.1%}) fell back to SMS"
+    unknown = rate.excluded.get("attempts_not_loaded", 0)
     if unknown:
-        text += f"; route unknown for {plural(int(unknown), 'message')} (attempts not loaded)"
+        text += f"; route unknown for {plural(unknown, 'message')} (attempts not loaded)"
     return text
 
 
 @documented("messages", [LATENCY], "title")
 def delivery_latency(
-    messages: pd.DataFrame, *, kind: str = "box", title: str | None = None
+    messages: pd.DataFrame,
+    *,
+    kind: str = "box",
+    measure: str = "delivered",
+    title: str | None = None,
 ) -> go.Figure:
-    """Seconds from send to final status, by channel: a box per channel, or an ECDF.
+    """Time to delivered (or to read), by channel: a box per channel, or an ECDF.
 
-    Only final messages (DELIVERED, READ, UNDELIVERED, FAILED, CANCELED) with a
-    ``latency_s`` count. ``kind``: "box" (default; every message drawn as a point up to
-    500 of them) or "ecdf" (the share of each channel's messages final by then).
+    ``measure``: "delivered" (default; ``metrics.time_to_delivered``: seconds to the
+    DELIVERED, UNDELIVERED or FAILED status; READ messages, whose delivery moment the
+    data does not give, and unaddressable ones, never sent, are left out and counted in
+    the subtitle) or "read" (``metrics.time_to_read``: seconds to READ). ``kind``: "box"
+    (default; every message drawn as a point up to 500 of them) or "ecdf" (the share of
+    each channel's messages there by then).
     """
     if kind not in LATENCY_KINDS:
         raise InvalidInputError(
@@ -293,33 +305,48 @@ def delivery_latency(
             field="kind",
             allowed=LATENCY_KINDS,
         )
+    if measure not in LATENCY_MEASURES:
+        raise InvalidInputError(
+            f"charts.delivery_latency: measure must be one of {', '.join(LATENCY_MEASURES)}; "
+            f"got {measure!r}",
+            field="measure",
+            allowed=LATENCY_MEASURES,
+        )
     frame = checked(messages, LATENCY, "messages", "delivery_latency")
-    title = title or "Time to final status by channel"
+    what = f"time to {measure}"
+    title = title or f"{what.capitalize()} by channel"
     if frame.empty:
         return empty_figure(title)
-    final = frame[frame["status"].isin(FINAL_MESSAGE_STATUSES) & frame["latency_s"].notna()]
-    if final.empty:
-        return empty_figure(title, "no final message yet")
+    durations = (
+        metrics.time_to_delivered(frame) if measure == "delivered" else metrics.time_to_read(frame)
+    )
+    left_out = ", ".join(
+        f"{reason.replace('_', ' ')} excluded: {n:,}" for reason, n in durations.excluded.items()
+    )
+    counted_on = f"{what} (n={durations.n:,}" + (f", {left_out})" if left_out else ")")
+    if durations.n == 0:
+        return empty_figure(title, f"no message with a {what} yet; {counted_on}")
+    timed = frame.loc[durations.seconds.index]
     data = pd.DataFrame(
         {
-            "channel": labelled(final["channel"], NO_SENDER),
-            "latency_s": final["latency_s"].astype(float),
-            "status": labelled(final["status"], UNKNOWN),
+            "channel": labelled(timed["channel"], NO_SENDER),
+            "latency_s": durations.seconds.astype(float),
+            "status": labelled(timed["status"], UNKNOWN),
         }
     )
     options: dict[str, Any] = {
         "color": "channel",
-        "category_orders": {"channel": channel_levels(final["channel"])},
+        "category_orders": {"channel": channel_levels(timed["channel"])},
         "color_discrete_map": COLORS,
         "labels": {"channel": "Channel", "latency_s": "Seconds", "status": "Status"},
     }
-    subtitle = f"{plural(len(final), 'final message')}; median {data['latency_s'].median():.1f} s"
+    subtitle = f"{counted_on}; median {durations.median():.1f} s"
     if kind == "ecdf":
         fig = px.ecdf(data, x="latency_s", template=TEMPLATE, **options)
         fig.update_traces(
-            hovertemplate="%{fullData.name}: %{y:.0%} final by %{x:.1f} s<extra></extra>"
+            hovertemplate=f"%{{fullData.name}}: %{{y:.0%}} by %{{x:.1f}} s ({what})<extra></extra>"
         )
-        x, y, legend = "Seconds to final status", "Share of messages final", "Channel"
+        x, y, legend = f"Seconds ({what})", "Share of messages", "Channel"
     else:
         points = "all" if len(data) <= _ALL_POINTS_UP_TO else "outliers"
         fig = px.box(
@@ -332,5 +359,5 @@ def delivery_latency(
             **options,
         )
         fig.update_layout(boxmode="overlay", showlegend=False)
-        x, y, legend = "Channel", "Seconds to final status", None
+        x, y, legend = "Channel", f"Seconds ({what})", None
     return finish(fig, title, subtitle=subtitle, x=x, y=y, legend=legend)

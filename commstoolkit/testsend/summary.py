@@ -1,10 +1,12 @@
 """``SendSummary``: what a test send's messages frame says, in a few numbers and tables.
 
-Every number is counted from the messages frame (``frames.messages_frame``), so it can be
-checked against the frame: *delivered* means DELIVERED or READ; a message is *final* once
-its status no longer changes (DELIVERED, READ, UNDELIVERED, FAILED, CANCELED); rates are
-NaN when there is nothing to divide by, and the fallback rate is NaN when the attempts
-were not loaded (large sends) — never guessed.
+Every number is computed by ``commstoolkit.metrics`` (one definition each, see the README's
+"Metrics" glossary) from the messages frame (``frames.messages_frame``), so it can be
+checked against the frame: *delivered* means DELIVERED or READ; the delivery rate is
+delivered over rated messages (DELIVERED, READ, UNDELIVERED, FAILED); the fallback rate is
+over messages whose first attempt was RCS, NaN when the attempts were not loaded (large
+sends) — never guessed; time to delivered leaves READ and unaddressable messages out, time
+to read is apart.
 """
 
 from __future__ import annotations
@@ -14,46 +16,67 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .. import metrics
 from ..frames import NO_SENDER
-from ..models import FINAL_MESSAGE_STATUSES, MESSAGE_STATUSES
+from ..metrics import DELIVERED_STATUSES, PERCENTILES
+from ..models import MESSAGE_STATUSES
 
 __all__ = ["DELIVERED_STATUSES", "PERCENTILES", "SendSummary", "summarise"]
 
-DELIVERED_STATUSES = ("DELIVERED", "READ")
 # The statuses of a message sent out (GROUP and INBOUND are not: a group, a reply).
 OUTBOUND_STATUSES = tuple(s for s in MESSAGE_STATUSES if s not in ("GROUP", "INBOUND"))
-PERCENTILES = (0.5, 0.9, 0.99)
 _NA = "—"  # how the HTML tables show a missing value
-_TABLE_COLUMNS = ("messages", "final", "delivered", "delivery_rate", "fallbacks", "latency_p50_s")
+_TABLE_COLUMNS = (
+    "messages",
+    "final",
+    "rated",
+    "delivered",
+    "delivery_rate",
+    "rcs_first",
+    "fallbacks",
+    "delivered_p50_s",
+    "read_p50_s",
+)
 
 
 @dataclass(frozen=True, repr=False)
 class SendSummary:
-    """A test send in numbers.
+    """A test send in numbers, each from ``commstoolkit.metrics``.
 
-    - ``messages``, ``final``, ``delivered``, ``fallbacks`` (NA without attempts),
-      ``unaddressable`` (messages with no attempt; NA without attempts): counts;
-    - ``delivery_rate``: delivered / final; ``fallback_rate``: fallbacks / messages whose
-      attempts are known;
-    - ``latency_s``: percentiles (p50, p90, p99) and max of ``latency_s`` over final
-      messages (seconds from creation to the last status change);
+    - ``messages``, ``final``, ``delivered``, ``unaddressable`` (final messages no sender
+      took), ``fallbacks`` (RCS first, then SMS; None when the attempts were not loaded):
+      counts;
+    - ``delivery_rate``: delivered / rated (DELIVERED, READ, UNDELIVERED, FAILED; CANCELED
+      and messages in flight left out); ``fallback_rate``: fallbacks / messages whose
+      first attempt was RCS (NaN when the attempts were not loaded); ``delivery`` and
+      ``fallback``: the same as ``metrics.Rate`` (numerator, denominator, exclusions);
+    - ``time_to_delivered_s``: percentiles (p50, p90, p99) and max of the seconds to the
+      DELIVERED / UNDELIVERED / FAILED status (READ and unaddressable messages left out);
+      ``time_to_read_s``: the same for READ messages; ``to_delivered`` / ``to_read``: the
+      ``metrics.Durations`` behind them (their ``excluded`` counts);
     - ``by_status``: count per status of an outbound message (every one, zeros included:
       SCHEDULED, QUEUED, SENT, DELIVERED, READ, UNDELIVERED, FAILED, CANCELED); GROUP and
       INBOUND, which no test send's message takes, only when some message has them;
     - ``by_channel``, ``by_sender``: one row per channel / per sender with ``messages,
-      final, delivered, delivery_rate, fallbacks, latency_p50_s``; the messages no sender
-      took (NA ``sender_id`` and ``channel`` in the frame, e.g. unaddressable) are the
-      channel "no sender" (``frames.NO_SENDER``), last, with NA sender id and address.
+      final, rated, delivered, delivery_rate, rcs_first, fallbacks, delivered_p50_s,
+      read_p50_s``; the messages no sender took (NA ``sender_id`` and ``channel`` in the
+      frame, e.g. unaddressable) are the channel "no sender" (``frames.NO_SENDER``), last,
+      with NA sender id and address.
     """
 
     messages: int
     final: int
     delivered: int
     fallbacks: int | None
-    unaddressable: int | None
+    unaddressable: int
     delivery_rate: float
     fallback_rate: float
-    latency_s: pd.Series
+    delivery: metrics.Rate
+    fallback: metrics.Rate
+    to_delivered: metrics.Durations
+    to_read: metrics.Durations
+    time_to_delivered_s: pd.Series
+    time_to_read_s: pd.Series
     by_status: pd.Series
     by_channel: pd.DataFrame
     by_sender: pd.DataFrame
@@ -61,13 +84,16 @@ class SendSummary:
     def __str__(self) -> str:
         statuses = ", ".join(f"{k} {v:,}" for k, v in self.by_status.items() if v) or "none"
         channels = ", ".join(f"{k} {v:,}" for k, v in self.by_channel["messages"].items())
-        latency = ", ".join(f"{k} {_num(v)}" for k, v in self.latency_s.items())
+        fallback = self.fallback
         return "\n".join(
             [
                 f"{self.messages:,} messages, {self.final:,} final, {self.delivered:,} "
-                f"delivered (delivery rate {_pct(self.delivery_rate)}, fallback rate "
-                f"{_pct(self.fallback_rate)})",
-                f"latency (s): {latency}",
+                f"delivered (delivery rate {_pct(self.delivery_rate)} of "
+                f"{self.delivery.denominator:,} rated), fallback rate "
+                f"{_pct(self.fallback_rate)} ({fallback.numerator:,} of "
+                f"{fallback.denominator:,} RCS-first), {self.unaddressable:,} unaddressable",
+                _times(self.to_delivered, self.time_to_delivered_s),
+                _times(self.to_read, self.time_to_read_s),
                 f"by status: {statuses}",
                 f"by channel: {channels or 'none'}",
             ]
@@ -87,6 +113,14 @@ class SendSummary:
         return f"<div class='commstoolkit-summary'><p>{head}</p>{tables}</div>"
 
 
+def _times(durations: metrics.Durations, points: pd.Series) -> str:
+    shown = ", ".join(f"{k} {_num(v)}" for k, v in points.items())
+    left_out = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in durations.excluded.items())
+    return f"{durations.name}, n={durations.n:,}: {shown}" + (
+        f" (excluded: {left_out})" if left_out else ""
+    )
+
+
 def _shown(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with NA in its index (the "no sender" row's sender id and address) shown
     as "—" like NA values, where pandas would write "<NA>"."""
@@ -100,21 +134,26 @@ def _shown(table: pd.DataFrame) -> pd.DataFrame:
 
 def summarise(messages: pd.DataFrame) -> SendSummary:
     """Summarise a messages frame (columns as ``frames.MESSAGE_COLUMNS``)."""
-    frame = _flags(messages)
-    frame["channel"] = _channel_labels(frame["channel"])
-    known = frame["fallback"].notna()
-    all_known = bool(known.all())
-    fallbacks = int(frame["fallback"].sum()) if all_known else None
+    frame = messages.assign(channel=_channel_labels(messages["channel"]))
+    delivery = metrics.delivery_rate(messages)
+    fallback = metrics.fallback_rate(messages)
+    attempts_known = "attempts_not_loaded" not in fallback.excluded
+    to_delivered, to_read = metrics.time_to_delivered(messages), metrics.time_to_read(messages)
     return SendSummary(
-        messages=len(frame),
-        final=int(frame["_final"].sum()),
-        delivered=int(frame["_delivered"].sum()),
-        fallbacks=fallbacks,
-        unaddressable=int((frame["n_attempts"] == 0).sum()) if all_known else None,
-        delivery_rate=_rate(frame["_delivered"].sum(), frame["_final"].sum()),
-        fallback_rate=_rate(frame.loc[known, "fallback"].sum(), known.sum()),
-        latency_s=_percentiles(frame.loc[frame["_final"], "latency_s"]),
-        by_status=_by_status(frame["status"]),
+        messages=len(messages),
+        final=metrics.final(messages).numerator,
+        delivered=metrics.delivered(messages).numerator,
+        fallbacks=fallback.numerator if attempts_known else None,
+        unaddressable=metrics.unaddressable(messages).numerator,
+        delivery_rate=delivery.value,
+        fallback_rate=fallback.value if attempts_known else float("nan"),
+        delivery=delivery,
+        fallback=fallback,
+        to_delivered=to_delivered,
+        to_read=to_read,
+        time_to_delivered_s=to_delivered.percentiles(),
+        time_to_read_s=to_read.percentiles(),
+        by_status=_by_status(messages["status"]),
         by_channel=_table(frame, ["channel"]),
         by_sender=_table(frame, ["sender_id", "sender_address", "channel"]),
     )
@@ -137,41 +176,45 @@ def _channel_labels(channel: pd.Series) -> pd.Series:
     return channel.fillna(NO_SENDER)
 
 
-def _flags(messages: pd.DataFrame) -> pd.DataFrame:
-    return messages.assign(
-        _final=messages["status"].isin(FINAL_MESSAGE_STATUSES).astype(bool),
-        _delivered=messages["status"].isin(DELIVERED_STATUSES).astype(bool),
-    )
+def _row(group: pd.DataFrame) -> dict[str, object]:
+    """One table row: the metrics of one channel's or sender's messages."""
+    delivery = metrics.delivery_rate(group)
+    fallback = metrics.fallback_rate(group)
+    known = "attempts_not_loaded" not in fallback.excluded
+    return {
+        "messages": len(group),
+        "final": metrics.final(group).numerator,
+        "rated": delivery.denominator,
+        "delivered": metrics.delivered(group).numerator,
+        "delivery_rate": delivery.value,
+        "rcs_first": fallback.denominator if known else pd.NA,
+        "fallbacks": fallback.numerator if known else pd.NA,
+        "delivered_p50_s": metrics.time_to_delivered(group).median(),
+        "read_p50_s": metrics.time_to_read(group).median(),
+    }
 
 
 def _table(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per group of ``keys`` (the "no sender" channel last), every number from
+    ``metrics`` over the group's messages (its channel column is the labelled one; the
+    metrics read ``sender_id`` for "no sender")."""
     grouped = frame.groupby(keys, observed=True, dropna=False, sort=True)
-    table = pd.DataFrame(
-        {
-            "messages": grouped.size().astype("int64"),
-            "final": grouped["_final"].sum().astype("int64"),
-            "delivered": grouped["_delivered"].sum().astype("int64"),
-            "fallbacks": grouped["fallback"].sum().astype("Int64"),
-            "latency_p50_s": grouped["latency_s"].median(),
-        }
-    )
-    if frame["fallback"].isna().any():
-        table["fallbacks"] = pd.array([pd.NA] * len(table), dtype="Int64")
-    table["delivery_rate"] = table["delivered"] / table["final"].where(table["final"] > 0)
-    return table.loc[:, list(_TABLE_COLUMNS)]
-
-
-def _percentiles(latency: pd.Series) -> pd.Series:
-    values = latency.dropna()
-    labels = [f"p{round(q * 100)}" for q in PERCENTILES] + ["max"]
-    if values.empty:
-        return pd.Series([float("nan")] * len(labels), index=labels, name="latency_s")
-    points = [float(values.quantile(q)) for q in PERCENTILES] + [float(values.max())]
-    return pd.Series(points, index=labels, name="latency_s")
-
-
-def _rate(numerator: float, denominator: float) -> float:
-    return float(numerator) / float(denominator) if denominator else float("nan")
+    names, rows = [], []
+    for name, group in grouped:
+        names.append(name if isinstance(name, tuple) else (name,))
+        rows.append(_row(group))
+    if len(keys) > 1:
+        index = pd.MultiIndex.from_tuples(names, names=keys) if names else grouped.size().index
+    else:
+        index = pd.Index([n[0] for n in names], name=keys[0], dtype=frame[keys[0]].dtype)
+    table = pd.DataFrame(rows, columns=list(_TABLE_COLUMNS), index=index)
+    for column in ("messages", "final", "rated", "delivered"):
+        table[column] = table[column].astype("int64")
+    for column in ("rcs_first", "fallbacks"):
+        table[column] = pd.array(list(table[column]), dtype="Int64")
+    for column in ("delivery_rate", "delivered_p50_s", "read_p50_s"):
+        table[column] = table[column].astype("float64")
+    return table
 
 
 def _pct(rate: float) -> str:

@@ -202,17 +202,21 @@ def dry_run_text(routes: pd.DataFrame, pool: str) -> str:
 
 
 def send_outcome_text(run: TestSend, pool: str) -> str:
-    """What a send did, in one or two sentences, counted from its messages."""
+    """What a send did, in one or two sentences: the summary's numbers (``metrics``)."""
     summary = run.summary()
     rate = summary.delivery_rate
     rate_text = "n/a" if rate != rate else f"{rate:.0%}"
     text = (
         f"Sent {_count(len(run.recipients), 'message')} through pool {pool!r} "
         f"({run.mode}, run {run.run_id}): {summary.final:,} final, {summary.delivered:,} "
-        f"delivered ({rate_text} of the final ones)"
+        f"delivered ({rate_text} of {summary.delivery.denominator:,} rated)"
     )
     if summary.fallbacks:
-        text += f", {summary.fallbacks:,} fell back from RCS to SMS"
+        fallback = summary.fallback
+        text += (
+            f", {fallback.numerator:,} of {fallback.denominator:,} RCS-first messages fell "
+            f"back to SMS ({fallback.value:.0%})"
+        )
     no_sender = int(summary.by_channel["messages"].get(NO_SENDER, 0))
     if no_sender:
         text += f"; {_count(no_sender, 'message')} with {NO_SENDER}"
