@@ -353,7 +353,9 @@ def messages_frame(messages: Sequence[Message]) -> pd.DataFrame:
     ``channel`` NA; tables and charts label it ``NO_SENDER``, "no sender");
     ``fallback`` (a second attempt followed the first), ``n_attempts`` and ``error_code``
     (the last attempt's) are NA when the attempts were not loaded; ``latency_s``: seconds
-    from creation to the last status change, once the status is final (else NaN).
+    from creation to the last status change, once the status is final (else NaN): for a
+    READ message the time to read, for an unaddressable one 0 s. Read it through
+    ``metrics.time_to_delivered`` / ``metrics.time_to_read``, which keep these apart.
     """
     columns: dict[str, list[Any]] = {
         "message_id": [m.id for m in messages],

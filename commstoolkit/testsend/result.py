@@ -34,7 +34,11 @@ class TestSend:
     - ``wait(progress=True, timeout=300)``: poll the operations to the end, then load the
       messages; ``messages`` / ``attempts``: the frames (see ``frames.messages_frame``);
     - ``summary()``: counts by channel, sender and status, delivery and fallback rates,
-      latency percentiles (``SendSummary``);
+      time to delivered and time to read (``SendSummary``, every number from ``metrics``);
+    - ``refresh()``: load the operations and the run's messages again. A DELIVERED RCS or
+      WhatsApp message may become READ after the operation is COMPLETED (5-60 s later in
+      the sandbox): ``messages``, ``attempts`` and ``summary()`` keep the last load until
+      ``refresh()`` (or ``wait()``) loads again;
     - ``journal``: where the steps were recorded; ``TestSend.resume(client, journal)``
       finishes a send interrupted at any step, never sending a recipient twice.
     """
@@ -141,8 +145,10 @@ class TestSend:
         return self
 
     def refresh(self, *, progress: bool | None = None) -> TestSend:
-        """Fetch the operations' state and the messages again (attempts up to 1,000);
-        ``progress`` as for ``load_messages`` (None: a bar only for a long load)."""
+        """Fetch the operations' state and the run's messages again (attempts up to
+        1,000), so ``messages``, ``attempts`` and ``summary()`` show what changed since the
+        last load: READs that came after ``wait()`` above all. ``progress`` as for
+        ``load_messages`` (None: a bar only for a long load)."""
         for operation_id in self._operations:
             self._operations[operation_id] = self._client.messages.operations.get(operation_id)
         if self.run_id is None:
@@ -154,7 +160,8 @@ class TestSend:
     @property
     def messages(self) -> pd.DataFrame:
         """One row per message (``frames.messages_frame``); loaded on first use, and again
-        on each use while the send is still running."""
+        on each use while the send is still running; after that as last loaded (call
+        ``refresh()`` for READs that came later)."""
         return messages_frame(self._loaded())
 
     @property
@@ -164,7 +171,8 @@ class TestSend:
         return attempts_frame(self._loaded())
 
     def summary(self) -> SendSummary:
-        """By channel, by sender, by status; delivery and fallback rates; latency."""
+        """By channel, by sender, by status; delivery and fallback rates; time to delivered
+        and to read (of the messages as last loaded: ``refresh()`` first for late READs)."""
         return summarise(self.messages)
 
     def _loaded(self) -> list[Message]:
