@@ -126,7 +126,8 @@ def test_text_and_html_say_the_same_numbers():
     summary = summarise(messages_frame(MESSAGES))
     text = str(summary)
     assert (
-        "6 messages, 5 final, 3 delivered (delivery rate 60.0% of 5 rated), fallback rate "
+        "6 messages, 5 final, 3 delivered (delivery rate 60.0% of 5 rated, 95% CI "
+        "23.1%–88.2%), fallback rate "
         "33.3% (1 of 3 RCS-first), 1 unaddressable"
     ) in text
     assert "time to delivered (s), n=3: p50 5.00" in text

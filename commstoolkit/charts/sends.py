@@ -51,7 +51,8 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
     """Messages by channel and status: one stacked bar per channel, every channel shown.
 
     A message no sender took (NA sender and channel, e.g. unaddressable) counts under
-    "no sender"; messages still in flight show in grey.
+    "no sender"; messages still in flight show in grey. The hover text gives each
+    channel's delivery rate (``metrics.delivery_rate``) with its 95% Wilson interval.
     """
     frame = checked(messages, OUTCOMES, "messages", "send_outcomes")
     title = title or "Message outcomes by channel"
@@ -67,6 +68,8 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
     long = counted(counts(data, {"channel": channels, "status": statuses}), "message")
     totals = long.groupby("channel")["count"].transform("sum")
     long["share"] = (long["count"] / totals.where(totals > 0)).fillna(0.0)
+    rates = _channel_rates(frame, data["channel"])
+    long["rate"] = [rates.get(str(channel), "") for channel in long["channel"]]
     fig = px.bar(
         long,
         template=TEMPLATE,
@@ -75,11 +78,11 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
         color="status",
         category_orders={"channel": channels, "status": statuses},
         color_discrete_map=COLORS,
-        custom_data=["share", "words"],
+        custom_data=["share", "words", "rate"],
     )
     fig.update_traces(
         hovertemplate="%{x} · %{fullData.name}<br>%{customdata[1]} "
-        "(%{customdata[0]:.0%} of the channel)<extra></extra>"
+        "(%{customdata[0]:.0%} of the channel)<br>%{customdata[2]}<extra></extra>"
     )
     fig.update_layout(barmode="stack")
     count_axis(fig, "y", long.groupby("channel")["count"].sum().max())
@@ -90,12 +93,27 @@ def send_outcomes(messages: pd.DataFrame, *, title: str | None = None) -> go.Fig
     return finish(fig, title, subtitle=subtitle, x="Channel", y="Messages", legend="Status")
 
 
+def _channel_rates(frame: pd.DataFrame, channel: pd.Series) -> dict[str, str]:
+    """Each channel's delivery rate with its 95% Wilson interval, as hover text."""
+    texts = {}
+    for name, group in frame.groupby(channel.to_numpy(), sort=False):
+        rate = metrics.delivery_rate(group)
+        if rate.denominator:
+            low, high = rate.interval()
+            texts[str(name)] = (
+                f"delivery rate {rate.value:.0%} of {rate.denominator:,} rated "
+                f"(95% CI {low:.0%}–{high:.0%})"
+            )
+    return texts
+
+
 @documented("messages", [DELIVERY], "title")
 def sender_delivery(
     messages: pd.DataFrame, *, top: int | None = None, title: str | None = None
 ) -> go.Figure:
-    """Delivery rate per sender, worst first: a bar coloured by rate, ending in a dot
-    labelled "n msgs" (a sender that delivered nothing shows as a dot at 0%).
+    """Delivery rate per sender, worst first: a bar coloured by rate, with its 95% Wilson
+    interval as an error bar (and in the hover text), ending in a dot labelled "n msgs" (a
+    sender that delivered nothing shows as a dot at 0%).
 
     Rate = DELIVERED or READ over the sender's DELIVERED, READ, UNDELIVERED and FAILED
     messages; messages with no sender, in flight or canceled are left out (the subtitle
@@ -118,12 +136,24 @@ def sender_delivery(
         return empty_figure(title, "no delivered or failed message with a sender yet")
     stats = _per_sender(with_sender)
     shown = stats if top is None else stats.head(top)
-    customdata = shown[["sender_id", "channel", "delivered", "messages"]].to_numpy(object)
+    columns = ["sender_id", "channel", "delivered", "messages", "low", "high"]
+    customdata = shown[columns].to_numpy(object)
     hover = (
         "%{y}<br>%{customdata[0]} (%{customdata[1]})<br>"
-        "%{customdata[2]} of %{customdata[3]} delivered: %{x:.0%}<extra></extra>"
+        "%{customdata[2]} of %{customdata[3]} delivered: %{x:.0%} "
+        "(95% CI %{customdata[4]:.0%}–%{customdata[5]:.0%})<extra></extra>"
     )
     rates, labels = list(shown["rate"]), list(shown["label"])
+    # the 95% Wilson interval of each rate, as error bars on the bars
+    error_x = {
+        "type": "data",
+        "symmetric": False,
+        "array": list(shown["high"] - shown["rate"]),
+        "arrayminus": list(shown["rate"] - shown["low"]),
+        "color": "#555555",
+        "thickness": 1,
+        "width": 3,
+    }
     fig = go.Figure(
         [
             # The bars, in CSS colours (see rate_colors)...
@@ -132,6 +162,7 @@ def sender_delivery(
                 y=labels,
                 orientation="h",
                 marker={"color": rate_colors(rates)},
+                error_x=error_x,
                 customdata=customdata,
                 hovertemplate=hover,
                 name="Delivery rate",
@@ -185,13 +216,15 @@ def sender_delivery(
 def _per_sender(with_sender: pd.DataFrame) -> pd.DataFrame:
     """One row per sender with a rated message, worst first: ``sender_id,
     sender_address, channel, messages, delivered, rate, label, text`` (rate ascending,
-    then more messages, then address); ``messages`` / ``delivered`` / ``rate`` are
-    ``metrics.delivery_rate``'s denominator, numerator and value."""
+    then more messages, then address); ``messages`` / ``delivered`` / ``rate`` / ``low``
+    / ``high`` are ``metrics.delivery_rate``'s denominator, numerator, value and 95%
+    Wilson interval."""
     rows = []
     for sender_id, group in with_sender.groupby(with_sender["sender_id"].astype(str), sort=False):
         rate = metrics.delivery_rate(group)
         if rate.denominator == 0:
             continue
+        low, high = rate.interval()
         rows.append(
             {
                 "sender_id": sender_id,
@@ -200,6 +233,8 @@ def _per_sender(with_sender: pd.DataFrame) -> pd.DataFrame:
                 "messages": rate.denominator,
                 "delivered": rate.numerator,
                 "rate": rate.value,
+                "low": low,
+                "high": high,
             }
         )
     stats = pd.DataFrame(rows).sort_values(

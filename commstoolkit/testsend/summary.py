@@ -32,6 +32,8 @@ _TABLE_COLUMNS = (
     "rated",
     "delivered",
     "delivery_rate",
+    "delivery_rate_low",
+    "delivery_rate_high",
     "rcs_first",
     "fallbacks",
     "delivered_p50_s",
@@ -58,10 +60,11 @@ class SendSummary:
       SCHEDULED, QUEUED, SENT, DELIVERED, READ, UNDELIVERED, FAILED, CANCELED); GROUP and
       INBOUND, which no test send's message takes, only when some message has them;
     - ``by_channel``, ``by_sender``: one row per channel / per sender with ``messages,
-      final, rated, delivered, delivery_rate, rcs_first, fallbacks, delivered_p50_s,
-      read_p50_s``; the messages no sender took (NA ``sender_id`` and ``channel`` in the
-      frame, e.g. unaddressable) are the channel "no sender" (``frames.NO_SENDER``), last,
-      with NA sender id and address.
+      final, rated, delivered, delivery_rate, delivery_rate_low, delivery_rate_high`` (the
+      rate's 95% Wilson interval, ``metrics.wilson_interval``), ``rcs_first, fallbacks,
+      delivered_p50_s, read_p50_s``; the messages no sender took (NA ``sender_id`` and
+      ``channel`` in the frame, e.g. unaddressable) are the channel "no sender"
+      (``frames.NO_SENDER``), last, with NA sender id and address.
     """
 
     messages: int
@@ -89,7 +92,8 @@ class SendSummary:
             [
                 f"{self.messages:,} messages, {self.final:,} final, {self.delivered:,} "
                 f"delivered (delivery rate {_pct(self.delivery_rate)} of "
-                f"{self.delivery.denominator:,} rated), fallback rate "
+                f"{self.delivery.denominator:,} rated, 95% CI {_interval(self.delivery)}), "
+                "fallback rate "
                 f"{_pct(self.fallback_rate)} ({fallback.numerator:,} of "
                 f"{fallback.denominator:,} RCS-first), {self.unaddressable:,} unaddressable",
                 _times(self.to_delivered, self.time_to_delivered_s),
@@ -111,6 +115,11 @@ class SendSummary:
             for label, frame in (("By channel", self.by_channel), ("By sender", self.by_sender))
         )
         return f"<div class='commstoolkit-summary'><p>{head}</p>{tables}</div>"
+
+
+def _interval(rate: metrics.Rate) -> str:
+    low, high = rate.interval()
+    return "n/a" if low != low else f"{low:.1%}–{high:.1%}"
 
 
 def _times(durations: metrics.Durations, points: pd.Series) -> str:
@@ -181,12 +190,15 @@ def _row(group: pd.DataFrame) -> dict[str, object]:
     delivery = metrics.delivery_rate(group)
     fallback = metrics.fallback_rate(group)
     known = "attempts_not_loaded" not in fallback.excluded
+    low, high = delivery.interval()
     return {
         "messages": len(group),
         "final": metrics.final(group).numerator,
         "rated": delivery.denominator,
         "delivered": metrics.delivered(group).numerator,
         "delivery_rate": delivery.value,
+        "delivery_rate_low": low,
+        "delivery_rate_high": high,
         "rcs_first": fallback.denominator if known else pd.NA,
         "fallbacks": fallback.numerator if known else pd.NA,
         "delivered_p50_s": metrics.time_to_delivered(group).median(),
@@ -212,7 +224,13 @@ def _table(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         table[column] = table[column].astype("int64")
     for column in ("rcs_first", "fallbacks"):
         table[column] = pd.array(list(table[column]), dtype="Int64")
-    for column in ("delivery_rate", "delivered_p50_s", "read_p50_s"):
+    for column in (
+        "delivery_rate",
+        "delivery_rate_low",
+        "delivery_rate_high",
+        "delivered_p50_s",
+        "read_p50_s",
+    ):
         table[column] = table[column].astype("float64")
     return table
 
