@@ -114,6 +114,7 @@ MESSAGE_DTYPES: dict[str, Any] = {
     "created_at": UTC_TIMESTAMP,
     "updated_at": UTC_TIMESTAMP,
     "latency_s": "float64",
+    "seen_delivered_s": "float64",
 }
 ATTEMPT_DTYPES: dict[str, Any] = {
     "message_id": STRING,
@@ -295,8 +296,8 @@ def load_messages(
     message for its attempts (``fallback``, ``n_attempts``, ``error_code``); None does so
     up to 1,000 messages and leaves those columns NA above that (never guessed). Columns:
     ``message_id, operation_id, to, to_channel, status, sender_id, sender_address,
-    channel, fallback, n_attempts, error_code, created_at, updated_at, latency_s`` (see
-    ``messages_frame``).
+    channel, fallback, n_attempts, error_code, created_at, updated_at, latency_s,
+    seen_delivered_s`` (see ``messages_frame``).
 
     Raises ``InvalidInputError`` for a bad filter, before any request.
     """
@@ -344,7 +345,9 @@ def _with_attempts(
         return [client.messages.get(m.id) for m in bar]
 
 
-def messages_frame(messages: Sequence[Message]) -> pd.DataFrame:
+def messages_frame(
+    messages: Sequence[Message], seen_delivered: Mapping[str, datetime] | None = None
+) -> pd.DataFrame:
     """Build the messages frame from ``Message`` objects (one row each).
 
     ``to`` / ``to_channel``: the recipient; ``sender_*`` / ``channel``: the final sender,
@@ -356,7 +359,12 @@ def messages_frame(messages: Sequence[Message]) -> pd.DataFrame:
     from creation to the last status change, once the status is final (else NaN): for a
     READ message the time to read, for an unaddressable one 0 s. Read it through
     ``metrics.time_to_delivered`` / ``metrics.time_to_read``, which keep these apart.
+    ``seen_delivered_s``: for a READ message, the seconds from creation to DELIVERED when a
+    load saw it DELIVERED (``seen_delivered``: message id -> its ``updated_at`` then, which
+    ``TestSend`` records while tracking; the API's whole seconds); else NaN: the API keeps
+    no delivered moment once a message is READ.
     """
+    seen = seen_delivered or {}
     columns: dict[str, list[Any]] = {
         "message_id": [m.id for m in messages],
         "operation_id": [m.operation_id for m in messages],
@@ -372,6 +380,7 @@ def messages_frame(messages: Sequence[Message]) -> pd.DataFrame:
         "created_at": [m.created_at for m in messages],
         "updated_at": [m.updated_at for m in messages],
         "latency_s": [_latency(m) for m in messages],
+        "seen_delivered_s": [_seen_delivered(m, seen) for m in messages],
     }
     return _typed_frame(columns, MESSAGE_DTYPES)
 
@@ -402,6 +411,11 @@ def _sender_channel(sender_id: str | None, channel: str | None) -> str | None:
     """The sender's channel, or None when there is no sender: an unaddressable message's
     ``from`` is the recipient's address channel (PHONE or WHATSAPP), not a sender's."""
     return channel if sender_id and channel in MESSAGE_CHANNELS else None
+
+
+def _seen_delivered(message: Message, seen: Mapping[str, datetime]) -> float:
+    at = seen.get(message.id) if message.status == "READ" else None
+    return float("nan") if at is None else (at - message.created_at).total_seconds()
 
 
 def _latency(message: Message) -> float:

@@ -20,7 +20,8 @@ left out. The README's "Metrics" glossary says the same in a table.
 - *time to delivered*: seconds from creation to the final DELIVERED / UNDELIVERED / FAILED
   status (``updated_at`` is then the moment of that status); a READ message's
   ``updated_at`` is when it was read, its delivery moment is not in the data, so it is
-  left out here and measured by *time to read*;
+  left out here (and measured by *time to read*) unless a load saw it DELIVERED while
+  ``TestSend`` tracked it (``seen_delivered_s``);
 - *time to read*: seconds from creation to READ.
 
 The 95% Wilson interval of a rate and the Benjamini-Hochberg correction are a few lines of
@@ -262,18 +263,30 @@ def _seconds(messages: pd.DataFrame, mask: pd.Series) -> pd.Series:
 def time_to_delivered(messages: pd.DataFrame) -> Durations:
     """Seconds from creation to the DELIVERED, UNDELIVERED or FAILED status, for the
     messages at that status with a sender (``updated_at`` is then that status's moment,
-    to the API's whole seconds).
+    to the API's whole seconds), and for the READ messages whose DELIVERED moment a load
+    saw while tracking (the ``seen_delivered_s`` column, when the frame has it: the same
+    whole seconds).
 
-    Excludes READ messages ("READ": their delivery moment is not in the data, only when
-    they were read — see ``time_to_read``), unaddressable ones ("unaddressable": never
-    sent, no time), CANCELED ones ("canceled") and messages not final yet ("in flight")."""
+    Excludes the other READ messages ("READ": their delivery moment is not in the data,
+    only when they were read — see ``time_to_read``), unaddressable ones ("unaddressable":
+    never sent, no time), CANCELED ones ("canceled") and messages not final yet ("in
+    flight")."""
     known = _status(messages, DELIVERY_MOMENT_STATUSES) & ~_no_sender(messages)
     timed = known & messages["latency_s"].notna().to_numpy(bool)
+    read = _status(messages, ("READ",))
+    if "seen_delivered_s" in messages.columns:
+        seen = read & messages["seen_delivered_s"].notna().to_numpy(bool)
+    else:
+        seen = pd.Series(False, index=messages.index)
+    values = messages["latency_s"].astype(float)
+    if seen.any():
+        values = values.where(~seen, messages["seen_delivered_s"].astype(float))
+    seconds = values[(timed | seen).to_numpy(bool)].rename("seconds")
     return Durations(
         "time to delivered (s)",
-        _seconds(messages, timed),
+        seconds,
         _excluded(
-            READ=_status(messages, ("READ",)).sum(),
+            READ=(read & ~seen).sum(),
             unaddressable=_unaddressable_mask(messages).sum(),
             canceled=(_status(messages, ("CANCELED",)) & ~_no_sender(messages)).sum(),
             in_flight=(~_status(messages, FINAL_STATUSES)).sum(),

@@ -147,9 +147,21 @@ def test_refresh_shows_late_reads(frozen):
     reads = sum(1 for m in raw if m.status == "READ")
     summary = run.summary()
     assert summary.by_status["READ"] == reads > 0 and summary.to_read.n == reads
-    assert summary.to_delivered.excluded["READ"] == reads
+    # a READ message the run saw DELIVERED keeps that moment: its time to delivered is
+    # known (the earlier load's updated_at), the other READs are left out
+    seen = before[before["status"] == "DELIVERED"].set_index("message_id")
+    read_ids = {m.id for m in raw if m.status == "READ"}
+    seen_read = seen[seen.index.isin(read_ids)]
+    assert len(seen_read) >= 1  # the always-RCS number at least
+    expected = (seen_read["updated_at"] - seen_read["created_at"]).dt.total_seconds()
+    got = after.set_index("message_id")["seen_delivered_s"].dropna()
+    pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
+    assert summary.to_delivered.excluded.get("READ", 0) == reads - len(seen_read)
+    for message_id, seconds in expected.items():
+        assert summary.to_delivered.seconds[after["message_id"] == message_id].tolist() == [seconds]
     # ... and the run now agrees with a fresh load
     loaded = ct.load_messages(client, run_id=run.run_id)
+    assert loaded["seen_delivered_s"].isna().all()  # a fresh load saw no DELIVERED moment
     pd.testing.assert_series_equal(
         loaded.set_index("message_id")["status"].sort_index(),
         after.set_index("message_id")["status"].sort_index(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -66,6 +67,9 @@ class TestSend:
         self._journal = journal
         self._operations = {i: Operation(id=i, kind="message") for i in operation_ids}
         self._messages: list[Message] | None = None
+        # message id -> its updated_at when a load saw it DELIVERED: its delivered moment,
+        # which the API no longer gives once it is READ (frames: seen_delivered_s).
+        self._seen_delivered: dict[str, datetime] = {}
 
     @classmethod
     def _from_state(cls, client: CommsClient, state: RunState, journal: Journal) -> TestSend:
@@ -155,14 +159,18 @@ class TestSend:
             self._messages = []
         else:
             self._messages = fetch_messages(self._client, run_id=self.run_id, progress=progress)
+            for message in self._messages:
+                if message.status == "DELIVERED":
+                    self._seen_delivered[message.id] = message.updated_at
         return self
 
     @property
     def messages(self) -> pd.DataFrame:
         """One row per message (``frames.messages_frame``); loaded on first use, and again
         on each use while the send is still running; after that as last loaded (call
-        ``refresh()`` for READs that came later)."""
-        return messages_frame(self._loaded())
+        ``refresh()`` for READs that came later). A READ message a load saw DELIVERED keeps
+        that moment in ``seen_delivered_s``, so its time to delivered is known."""
+        return messages_frame(self._loaded(), self._seen_delivered)
 
     @property
     def attempts(self) -> pd.DataFrame:
@@ -208,7 +216,9 @@ class TestSend:
         else:
             parts.append(_operations_html(self.operations))
             if self._messages is not None:
-                parts.append(summarise(messages_frame(self._messages))._repr_html_())
+                parts.append(
+                    summarise(messages_frame(self._messages, self._seen_delivered))._repr_html_()
+                )
             if self._journal is not None and self._journal.path is not None:
                 parts.append(f"<p>Journal: <code>{html.escape(str(self._journal.path))}</code></p>")
         parts.append("</div>")
