@@ -57,6 +57,8 @@ class FakeComms:
         path = request.url.path.removeprefix("/v1")
         if request.method == "POST" and path == "/Messages":
             return self._send(request)
+        if request.method == "POST" and path == "/Senders/Resolve":
+            return self._resolve(request)  # a send resolves first: every recipient routed
         if path == "/Messages":
             return self._list(request)
         if path.startswith("/Messages/Operations/"):
@@ -100,6 +102,18 @@ class FakeComms:
         if fault == "error_after":
             return httpx.Response(500, json={"errors": [{"code": 20500, "message": "Oops"}]})
         return httpx.Response(202, json={"operationId": op_id, "operationLocation": "https://x/o"})
+
+    @staticmethod
+    def _resolve(request: httpx.Request) -> httpx.Response:
+        sender = {
+            "senderId": "comms_sender_01h9krwprkeee8fzqspvwy6nq8",
+            "displayName": "Test",
+            "address": "+12065550100",
+            "channel": "SMS",
+        }
+        recipients = json.loads(request.content)["recipientAddresses"]
+        results = [{"from": sender, "to": to, "priority": 0} for to in recipients]
+        return httpx.Response(200, json={"results": results})
 
     def _list(self, request: httpx.Request) -> httpx.Response:
         text = request.url.params.get("tags", "")

@@ -17,7 +17,6 @@ import pytest
 import commstoolkit as ct
 from commstoolkit.frames import load_messages
 from commstoolkit.sandbox import Sandbox
-from commstoolkit.testsend import SendIncompleteError
 
 INVALID, UNADDRESSABLE, FAILS, UNDELIVERED, NEVER_RCS, ALWAYS_RCS, RCS_OFF = (
     f"+1500555000{n}" for n in range(1, 8)
@@ -217,15 +216,15 @@ def test_a_dropped_connection_ends_with_one_message_per_recipient(wired, pool, b
 
 
 def test_an_invalid_number_refuses_the_whole_send(wired, pool):
+    """Issue 11 item 5: the send resolves first, so the API's refusal of a number comes
+    before any message, named by the number (as in a dry run)."""
     client, transport = wired
-    with pytest.raises(SendIncompleteError) as caught:
+    with pytest.raises(ct.InvalidRecipientsError) as caught:
         ct.testsend.test_send(client, pool, [ORDINARY[0], INVALID], "Invalid")
-    cause = caught.value.cause
-    assert isinstance(cause, ct.BadRequestError) and cause.code == 21614
-    assert cause.context == "$.to[1].address"
-    run_id = caught.value.test_send.run_id
-    assert list(client.messages.list(tags={"ct_run": run_id})) == []
-    assert transport.count("POST", "/Messages") == 1  # refused, so not sent again
+    assert [number for number, _ in caught.value.invalid] == [INVALID]
+    assert "code 21614" in str(caught.value) and "$.recipientAddresses" not in str(caught.value)
+    assert isinstance(caught.value.__cause__, ct.BadRequestError)
+    assert transport.count("POST", "/Messages") == 0
 
 
 def test_a_dry_run_shows_routes_and_sends_nothing(wired, pool):

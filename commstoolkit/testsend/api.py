@@ -58,8 +58,12 @@ def test_send(
     Against the live API (``client.live``) a send is refused (``SendRefusedError``, every
     reason named, before any request) unless every recipient is on the allow-list
     (``allow``, else ``COMMSTOOLKIT_TEST_RECIPIENTS``) and, above 5 recipients,
-    ``confirm=True``; ``max_recipients`` is a hard limit in every mode. The sandbox needs
-    no allow-list and no confirmation.
+    ``confirm=True``; ``max_recipients`` is a hard limit in every mode, dry runs included.
+    The sandbox needs no allow-list and no confirmation.
+
+    A send resolves its routes first, as a dry run does (a read; nothing is sent), so a dry
+    run and its send raise the same errors: ``InvalidRecipientsError`` naming each number
+    the API refuses, ``NotFoundError`` for an unknown pool.
 
     Each send gets a run id, tagged on its messages (``ct_run:<run id>``); more than
     10,000 recipients are sent in several requests. Every step goes to ``journal`` (a
@@ -82,6 +86,7 @@ def test_send(
     _check_progress(progress)
     recipients = normalise_numbers(to)
     if dry_run:
+        check_guards(recipients, live=client.live, max_recipients=max_recipients, dry_run=True)
         routes = resolve_routes(client, pool_id, recipients, channel, sender_channels)
         return TestSend(
             client,
@@ -96,8 +101,8 @@ def test_send(
     check_guards(
         recipients, live=client.live, allow=allow, max_recipients=max_recipients, confirm=confirm
     )
-    if not isinstance(pool, SenderPool):
-        client.sender_pools.get(pool_id)  # a missing pool is a NotFoundError before any send
+    # A read before any send: a missing pool is a NotFoundError, as in a dry run.
+    resolve_routes(client, pool_id, recipients, channel, sender_channels)
     run_id = sending.new_run_id()
     log = Journal.create(_journal_path(journal, client.live, run_id))
     state = sending.plan_run(

@@ -8,7 +8,9 @@ Against the live API (``client.live`` is True):
 3. never more than ``max_recipients`` recipients when it is given, confirmed or not.
 
 The sandbox needs none of these; an explicit ``allow=`` or ``max_recipients=`` is still
-honoured there. Every broken rule is named, in one ``SendRefusedError``.
+honoured there. Every broken rule is named, in one ``SendRefusedError``. A dry run sends
+nothing, so only the cap applies to it (``dry_run=True``): a dry run the send would refuse
+for its size is refused the same way.
 """
 
 from __future__ import annotations
@@ -28,10 +30,18 @@ _SHOWN = 5
 
 
 class SendRefusedError(InvalidInputError):
-    """A test send was refused by a guard before any request; ``reasons`` says why (sentences)."""
+    """A test send (or its dry run) was refused by a guard before any message was sent;
+    ``reasons`` says why (sentences)."""
 
-    def __init__(self, reasons: list[str], *, field: str) -> None:
-        super().__init__("test send refused, nothing was sent: " + " ".join(reasons), field=field)
+    def __init__(
+        self,
+        reasons: list[str],
+        *,
+        field: str,
+        dry_run: bool = False,
+    ) -> None:
+        what = "dry run refused" if dry_run else "test send refused, nothing was sent"
+        super().__init__(f"{what}: " + " ".join(reasons), field=field)
         self.reasons = reasons
 
 
@@ -43,9 +53,12 @@ def check_guards(
     max_recipients: int | None = None,
     confirm: bool = False,
     environ: Mapping[str, str] | None = None,
+    dry_run: bool = False,
 ) -> None:
     """Raise ``SendRefusedError`` naming every guard ``recipients`` break (see module doc)."""
     reasons: list[tuple[str, str]] = []
+    if dry_run:
+        allow, live, confirm = None, False, True  # nothing is sent: only the cap applies
     allowed, source = _allow_list(allow, live, os.environ if environ is None else environ)
     if live and allowed is None:
         reasons.append(
@@ -82,7 +95,7 @@ def check_guards(
             )
         )
     if reasons:
-        raise SendRefusedError([text for _, text in reasons], field=reasons[0][0])
+        raise SendRefusedError([text for _, text in reasons], field=reasons[0][0], dry_run=dry_run)
 
 
 def _allow_list(

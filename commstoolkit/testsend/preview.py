@@ -1,20 +1,29 @@
-"""Dry runs: which sender and channel each recipient would get (``POST /Senders/Resolve``)."""
+"""Dry runs: which sender and channel each recipient would get (``POST /Senders/Resolve``).
+
+A send resolves first too (a read), so a dry run and its send fail the same way: the API's
+refusal of a recipient (context ``$.recipientAddresses[i]``) becomes an
+``InvalidRecipientsError`` naming the number, and an unknown pool (Resolve answers 400, code
+20404, at ``$.senderPoolId``) the ``NotFoundError`` of ``GET /SenderPools/{id}``.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..errors import BadRequestError
 from ..frames import MESSAGE_DTYPES
 from ..models import Route
+from .recipients import InvalidRecipientsError
 
 if TYPE_CHECKING:
     from ..client import CommsClient
 
-__all__ = ["RESOLVE_BATCH", "ROUTE_COLUMNS", "resolve_routes", "routes_frame"]
+__all__ = ["RESOLVE_BATCH", "ROUTE_COLUMNS", "resolve_routes", "routes_frame", "unroutable"]
 
 RESOLVE_BATCH = 100  # the API's limit of recipients per Resolve call
 
@@ -30,6 +39,7 @@ ROUTE_DTYPES: dict[str, Any] = {
     "channel": MESSAGE_DTYPES["channel"],
 }
 ROUTE_COLUMNS = tuple(ROUTE_DTYPES)
+_RECIPIENT_AT = re.compile(r"\$\.recipientAddresses\[(\d+)\]")
 
 
 def resolve_routes(
@@ -43,12 +53,44 @@ def resolve_routes(
     routes: dict[str, list[Route]] = defaultdict(list)
     for start in range(0, len(recipients), RESOLVE_BATCH):
         batch = recipients[start : start + RESOLVE_BATCH]
-        answer = client.senders.resolve(
-            [(number, channel) for number in batch], sender_pool_id=pool_id, channels=channels
-        )
+        try:
+            answer = client.senders.resolve(
+                [(number, channel) for number in batch], sender_pool_id=pool_id, channels=channels
+            )
+        except BadRequestError as err:
+            _raise_typed(client, pool_id, batch, err)
+            raise
         for route in answer:
             routes[route.to_address].append(route)
     return routes_frame(recipients, channel, routes)
+
+
+def unroutable(routes: pd.DataFrame) -> list[str]:
+    """The recipients of a routes frame that no sender of the pool can reach, in order."""
+    return list(routes.loc[routes["sender_id"].isna(), "to"])
+
+
+def _raise_typed(
+    client: CommsClient, pool_id: str, batch: Sequence[str], err: BadRequestError
+) -> None:
+    """Raise the error a send would give for a refused Resolve; return if there is none."""
+    invalid = []
+    for detail in err.errors:
+        match = _RECIPIENT_AT.match(detail.context or "")
+        index = int(match.group(1)) if match else -1
+        if 0 <= index < len(batch):
+            code = f", code {detail.code}" if detail.code is not None else ""
+            invalid.append((batch[index], f"{detail.message.rstrip('.')}{code}"))
+    if invalid:
+        listed = "; ".join(f"{number} ({reason})" for number, reason in invalid)
+        one = len(invalid) == 1
+        raise InvalidRecipientsError(
+            f"to: {len(invalid):,} recipient{'' if one else 's'} refused by the API, nothing "
+            f"was sent: {listed}",
+            invalid=invalid,
+        ) from err
+    if any(detail.context == "$.senderPoolId" for detail in err.errors):
+        client.sender_pools.get(pool_id)  # a missing pool: the NotFoundError a send gives
 
 
 def routes_frame(

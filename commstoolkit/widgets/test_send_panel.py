@@ -70,9 +70,9 @@ class TestSendPanel(widgets.VBox):
     """Dry-run or send a test message through a sender pool, and chart what happened.
 
     ``TestSendPanel(client, *, allow=None, max_recipients=None, timeout=300.0)``:
-    ``client`` from ``ct.connect()``; ``allow`` and ``max_recipients`` are passed to
-    ``test_send`` (the live allow-list and a hard cap); ``timeout``: how long Send
-    follows the messages.
+    ``client`` from ``ct.connect()``; ``allow`` and ``max_recipients`` (also applied to the
+    dry run) are passed to ``test_send`` (the live allow-list and a hard cap);
+    ``timeout``: how long Send follows the messages.
 
     Controls (set ``.value`` in code, or type and click in the notebook): ``pool``
     (dropdown of ``load_pools``, ``name (N senders)``; ``refresh_button`` reloads it),
@@ -299,7 +299,7 @@ class TestSendPanel(widgets.VBox):
 
     def _resolve(self, arguments: dict[str, Any]) -> None:
         self._say("Dry run: asking the pool which sender would take each recipient…", INFO)
-        run = test_send(self.client, **arguments, dry_run=True)
+        run = test_send(self.client, **arguments, max_recipients=self.max_recipients, dry_run=True)
         self.routes = run.routes
         self.routes_view.value = routes_html(run.routes)
         self._say(dry_run_text(run.routes, self._pool_name()), OK)

@@ -251,15 +251,32 @@ def test_a_duplicate_number_is_sent_once_and_said(panel, instant_client):
     assert "1 duplicate recipient(s) removed" in _said(panel)
 
 
+def test_an_api_refusal_of_a_number_is_a_sentence_naming_it(panel, instant_client):
+    panel.recipients.value = "+15005550001"  # the sandbox's invalid number: the API's 400
+    assert panel.send_test() is None  # refused when resolving, before any message
+    said = _said(panel)
+    assert said.startswith("Could not send: 1 recipient is not a valid phone number")
+    assert "'+15005550001'" in said and "Traceback" not in said
+    assert panel.result is None and _all_messages(instant_client) == []
+
+
 def test_an_api_refusal_is_a_sentence_and_keeps_the_partial_send(panel, instant_client):
-    panel.recipients.value = "+15005550001"  # the sandbox's invalid number: 400 on send
+    instant_client.sandbox.faults.add("POST /Messages", status=400)
+    panel.recipients.value = ORDINARY
     partial = panel.send_test()
     said = _said(panel)
     assert said.startswith("Could not send: test send")
-    assert "not a valid phone number" in said and "Traceback" not in said
+    assert "400" in said and "Traceback" not in said
     assert "TestSend.resume(client, panel.result.journal)" in said
     assert partial is panel.result and partial.operations == []
     assert _all_messages(instant_client) == []
+
+
+def test_max_recipients_caps_the_dry_run_too(instant_client):
+    panel = TestSendPanel(instant_client, max_recipients=1)
+    panel.recipients.value = f"{ORDINARY}\n{ALWAYS_RCS}"
+    assert panel.dry_run() is None and panel.routes is None
+    assert "2 recipients is more than max_recipients=1" in _said(panel)
 
 
 def test_a_server_error_during_the_dry_run_is_a_sentence(panel, instant_client):
