@@ -67,8 +67,12 @@ def pool(client):
 def runs(client, pool):
     """A WhatsApp send (no sender can take it) and a PHONE send with an unaddressable
     recipient, through the same pool."""
-    whatsapp = ct.test_send(client, pool, ORDINARY[:4], "WA", channel="WHATSAPP")
-    phone = ct.test_send(client, pool, [UNADDRESSABLE, *ORDINARY[4:]], "phone")
+    whatsapp = ct.test_send(
+        client, pool, ORDINARY[:4], "WA", channel="WHATSAPP", allow_unroutable=True
+    )
+    phone = ct.test_send(
+        client, pool, [UNADDRESSABLE, *ORDINARY[4:]], "phone", allow_unroutable=True
+    )
     return {"WHATSAPP": whatsapp, "PHONE": phone}
 
 

@@ -125,7 +125,14 @@ def test_refresh_shows_late_reads(frozen):
     client, box = frozen
     pools = ct.load_pools(client)
     pool = pools.loc[pools["name"] == "Customer Support - NAMER", "pool_id"].iloc[0]
-    run = ct.test_send(client, pool, [ALWAYS_RCS, UNADDRESSABLE, *ORDINARY], "late", wait=False)
+    run = ct.test_send(
+        client,
+        pool,
+        [ALWAYS_RCS, UNADDRESSABLE, *ORDINARY],
+        "late",
+        wait=False,
+        allow_unroutable=True,
+    )
     for _ in range(120):  # one second at a time until the operation is over
         if run.done:
             break

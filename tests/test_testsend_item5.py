@@ -1,8 +1,11 @@
-"""Issue 11, item 5 — a dry run and its send agree: a send resolves first (a read), as a
-dry run does, so both raise the same typed errors for the same problem.
+"""Issue 11, item 5 — refuse what cannot work, before any request; a dry run and its send agree.
 
 The analyst's cases, on the sandbox:
 
+- ``channels=["WHATSAPP"]`` through an SMS-only pool sent anyway, every message FAILED with
+  no error code, though the dry run knew ("no sender of the pool can reach it"): a send now
+  resolves first (a read) and is refused (``SendRefusedError``, naming the numbers) unless
+  ``allow_unroutable=True``;
 - an unknown pool was ``BadRequestError`` (code 20404) in a dry run, ``NotFoundError`` in a
   send: ``NotFoundError`` in both;
 - a dry run with ``+15005550001`` (the sandbox's invalid number) failed naming
@@ -15,12 +18,14 @@ the client before and after.
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 import commstoolkit as ct
 from commstoolkit.testsend import SendRefusedError
 
-INVALID = "+15005550001"
+INVALID, UNADDRESSABLE = "+15005550001", "+15005550002"
 ORDINARY = [f"+1914318{n:04d}" for n in range(8200, 8260)]
 UNKNOWN_POOL = "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8"
 
@@ -34,6 +39,14 @@ def client():
 
 
 @pytest.fixture(scope="module")
+def sms_pool(client):
+    senders = ct.load_senders(client, status="ACTIVATED")
+    ids = list(senders.loc[senders["channel"] == "SMS", "sender_id"].head(2))
+    with pytest.warns(ct.PoolPlanWarning):
+        return ct.create_pool(client, "item 5: SMS only", ids)
+
+
+@pytest.fixture(scope="module")
 def pool(client):
     pools = ct.load_pools(client)
     return pools.loc[pools["name"] == "Customer Support - NAMER", "pool_id"].iloc[0]
@@ -41,6 +54,51 @@ def pool(client):
 
 def _messages(client) -> int:
     return sum(1 for _ in client.messages.list())
+
+
+def test_whatsapp_channels_through_an_sms_only_pool_are_refused_before_any_message(
+    client, sms_pool
+):
+    to = ORDINARY[:3]
+    dry = ct.test_send(client, sms_pool, to, "WA", channels=["WHATSAPP"], dry_run=True)
+    assert dry.routes["sender_id"].isna().all()  # the dry run knew
+    before = _messages(client)
+    with pytest.raises(SendRefusedError) as caught:
+        ct.test_send(client, sms_pool, to, "WA", channels=["WHATSAPP"])
+    assert _messages(client) == before
+    refused = caught.value
+    assert refused.unroutable == to and refused.field == "to"
+    text = str(refused)
+    assert text.startswith("test send refused, nothing was sent: 3 recipients are unroutable")
+    assert "no sender of the pool can reach them" in text and "channels=['WHATSAPP']" in text
+    assert all(number in text for number in to) and "allow_unroutable=True" in text
+
+
+def test_some_unroutable_recipients_refuse_the_whole_send_and_are_named(client, pool, tmp_path):
+    journal = tmp_path / "refused.jsonl"
+    before = _messages(client)
+    with pytest.raises(SendRefusedError) as caught:
+        ct.test_send(client, pool, [*ORDINARY[:4], UNADDRESSABLE], "x", journal=journal)
+    assert caught.value.unroutable == [UNADDRESSABLE]
+    assert "1 recipient is unroutable, no sender of the pool can reach it" in str(caught.value)
+    assert _messages(client) == before and not journal.exists()  # refused before the plan
+
+
+def test_allow_unroutable_sends_anyway(client, sms_pool):
+    before = _messages(client)
+    run = ct.test_send(
+        client, sms_pool, ORDINARY[10:12], "WA", channels=["WHATSAPP"], allow_unroutable=True
+    )
+    assert _messages(client) == before + 2
+    assert run.messages["sender_id"].isna().all()
+    assert set(run.messages["status"]) == {"FAILED"}
+
+
+def test_allow_unroutable_is_keyword_only_and_a_bool(client, pool):
+    parameter = inspect.signature(ct.test_send).parameters["allow_unroutable"]
+    assert parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.default is False
+    with pytest.raises(ct.InvalidInputError, match="allow_unroutable: expected True or False"):
+        ct.test_send(client, pool, ORDINARY[:1], "x", allow_unroutable="yes")
 
 
 def test_an_unknown_pool_is_not_found_in_a_dry_run_and_in_a_send(client):

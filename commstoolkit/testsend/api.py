@@ -14,9 +14,9 @@ from ..client.checks import check_choice, check_message_text, pool_id_of
 from ..errors import InvalidInputError, OperationTimeoutError
 from ..models import MESSAGE_ADDRESS_CHANNELS, MESSAGE_CHANNELS, SenderPool
 from . import sending
-from .guards import check_guards
+from .guards import check_guards, check_routable
 from .journal import Journal, RunState, default_journal_dir, replay
-from .preview import resolve_routes
+from .preview import resolve_routes, unroutable
 from .recipients import normalise_numbers
 from .result import SendIncompleteError, TestSend
 
@@ -38,6 +38,7 @@ def test_send(
     confirm: bool = False,
     max_recipients: int | None = None,
     allow: str | Iterable[str] | None = None,
+    allow_unroutable: bool = False,
     journal: str | os.PathLike[str] | None = None,
     wait: bool = True,
     timeout: float = 300.0,
@@ -61,9 +62,12 @@ def test_send(
     ``confirm=True``; ``max_recipients`` is a hard limit in every mode, dry runs included.
     The sandbox needs no allow-list and no confirmation.
 
-    A send resolves its routes first, as a dry run does (a read; nothing is sent), so a dry
-    run and its send raise the same errors: ``InvalidRecipientsError`` naming each number
-    the API refuses, ``NotFoundError`` for an unknown pool.
+    A send resolves its routes first, as a dry run does (a read; nothing is sent), and is
+    refused (``SendRefusedError``, ``.unroutable``) when some recipients have no sender of
+    the pool that can reach them — their messages would only FAIL, with no sender and no
+    error code — unless ``allow_unroutable=True``. A dry run and its send raise the same
+    errors: ``InvalidRecipientsError`` naming each number the API refuses, ``NotFoundError``
+    for an unknown pool.
 
     Each send gets a run id, tagged on its messages (``ct_run:<run id>``); more than
     10,000 recipients are sent in several requests. Every step goes to ``journal`` (a
@@ -84,6 +88,7 @@ def test_send(
     _check_timeout(timeout)
     _check_journal(journal)
     _check_progress(progress)
+    _check_flag(allow_unroutable, "allow_unroutable")
     recipients = normalise_numbers(to)
     if dry_run:
         check_guards(recipients, live=client.live, max_recipients=max_recipients, dry_run=True)
@@ -102,7 +107,13 @@ def test_send(
         recipients, live=client.live, allow=allow, max_recipients=max_recipients, confirm=confirm
     )
     # A read before any send: a missing pool is a NotFoundError, as in a dry run.
-    resolve_routes(client, pool_id, recipients, channel, sender_channels)
+    routes = resolve_routes(client, pool_id, recipients, channel, sender_channels)
+    check_routable(
+        unroutable(routes),
+        channel=channel,
+        channels=sender_channels,
+        allow_unroutable=allow_unroutable,
+    )
     run_id = sending.new_run_id()
     log = Journal.create(_journal_path(journal, client.live, run_id))
     state = sending.plan_run(
@@ -228,6 +239,13 @@ def _check_journal(journal: Any) -> None:
             f"journal: expected a file path (str or pathlib.Path) or None, got {journal!r}",
             field="journal",
             allowed="a file path or None",
+        )
+
+
+def _check_flag(value: Any, field: str) -> None:
+    if not isinstance(value, bool):
+        raise InvalidInputError(
+            f"{field}: expected True or False, got {value!r}", field=field, allowed=(True, False)
         )
 
 

@@ -11,6 +11,9 @@ The sandbox needs none of these; an explicit ``allow=`` or ``max_recipients=`` i
 honoured there. Every broken rule is named, in one ``SendRefusedError``. A dry run sends
 nothing, so only the cap applies to it (``dry_run=True``): a dry run the send would refuse
 for its size is refused the same way.
+
+``check_routable`` is the one guard that needs a read first: a send to recipients that no
+sender of the pool can reach (the dry run's routes) is refused unless allowed.
 """
 
 from __future__ import annotations
@@ -22,27 +25,40 @@ from typing import Any
 from ..errors import InvalidInputError
 from .recipients import normalise_numbers
 
-__all__ = ["ALLOW_ENV", "CONFIRM_ABOVE", "SendRefusedError", "check_guards"]
+__all__ = [
+    "ALLOW_ENV",
+    "CONFIRM_ABOVE",
+    "UNREACHABLE",
+    "SendRefusedError",
+    "check_guards",
+    "check_routable",
+]
 
 ALLOW_ENV = "COMMSTOOLKIT_TEST_RECIPIENTS"
 CONFIRM_ABOVE = 5
 _SHOWN = 5
+UNREACHABLE = "no sender of the pool can reach it"  # the dry run's words (route table)
 
 
 class SendRefusedError(InvalidInputError):
-    """A test send (or its dry run) was refused by a guard before any message was sent;
-    ``reasons`` says why (sentences)."""
+    """A test send (or its dry run) was refused by a guard before any message was sent.
+
+    ``reasons`` says why (sentences); ``unroutable`` lists the recipients no sender of the
+    pool can reach when that is the reason (else it is empty).
+    """
 
     def __init__(
         self,
         reasons: list[str],
         *,
         field: str,
+        unroutable: Sequence[str] = (),
         dry_run: bool = False,
     ) -> None:
         what = "dry run refused" if dry_run else "test send refused, nothing was sent"
         super().__init__(f"{what}: " + " ".join(reasons), field=field)
         self.reasons = reasons
+        self.unroutable = list(unroutable)
 
 
 def check_guards(
@@ -96,6 +112,30 @@ def check_guards(
         )
     if reasons:
         raise SendRefusedError([text for _, text in reasons], field=reasons[0][0], dry_run=dry_run)
+
+
+def check_routable(
+    unroutable: Sequence[str],
+    *,
+    channel: str,
+    channels: Sequence[str] | None,
+    allow_unroutable: bool,
+) -> None:
+    """Refuse a send some of whose recipients no sender of the pool can reach (Resolve found
+    no route), naming them, unless ``allow_unroutable``: each would be a FAILED message with
+    no sender and no error code."""
+    if not unroutable or allow_unroutable:
+        return
+    over = f"{channel} recipients" + (f" with channels={list(channels)}" if channels else "")
+    one = len(unroutable) == 1
+    reach = UNREACHABLE if one else UNREACHABLE.removesuffix("it") + "them"
+    reason = (
+        f"{_count(unroutable)} unroutable, {reach} ({over}): {_some(unroutable)}; "
+        f"{'its message' if one else 'their messages'} would FAIL with no sender. "
+        "Change the pool, channel or channels, remove "
+        f"{'it' if one else 'them'}, or pass allow_unroutable=True to send anyway."
+    )
+    raise SendRefusedError([reason], field="to", unroutable=unroutable)
 
 
 def _allow_list(

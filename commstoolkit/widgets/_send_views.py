@@ -239,7 +239,14 @@ def send_error_text(action: str, err: BaseException) -> str:
             f"Fix or remove {'it' if one else 'them'} in the Recipients box; nothing was sent."
         )
     if isinstance(err, SendRefusedError):
-        return "Nothing was sent — the live-send guards refused it. " + " ".join(err.reasons)
+        # The same error carries every guard's refusal: say which kind it was.
+        if err.unroutable:
+            why = "no sender of the pool can reach some recipients"
+        elif err.field == "max_recipients":
+            why = "it is over the recipient cap"
+        else:
+            why = "the live-send guards refused it"
+        return f"Nothing was sent — {why}. " + " ".join(err.reasons)
     if isinstance(err, SendIncompleteError):
         return error_text(action, err) + (
             " The partial send is in .result; TestSend.resume(client, panel.result.journal) "

@@ -69,10 +69,11 @@ def _channel_toggle(channel: str) -> widgets.ToggleButton:
 class TestSendPanel(widgets.VBox):
     """Dry-run or send a test message through a sender pool, and chart what happened.
 
-    ``TestSendPanel(client, *, allow=None, max_recipients=None, timeout=300.0)``:
-    ``client`` from ``ct.connect()``; ``allow`` and ``max_recipients`` (also applied to the
-    dry run) are passed to ``test_send`` (the live allow-list and a hard cap);
-    ``timeout``: how long Send follows the messages.
+    ``TestSendPanel(client, *, allow=None, max_recipients=None, allow_unroutable=False,
+    timeout=300.0)``: ``client`` from ``ct.connect()``; ``allow``, ``max_recipients`` (also
+    applied to the dry run) and ``allow_unroutable`` are passed to ``test_send`` (the live
+    allow-list, a hard cap, and sending to recipients no sender of the pool can reach,
+    which is refused otherwise); ``timeout``: how long Send follows the messages.
 
     Controls (set ``.value`` in code, or type and click in the notebook): ``pool``
     (dropdown of ``load_pools``, ``name (N senders)``; ``refresh_button`` reloads it),
@@ -104,12 +105,14 @@ class TestSendPanel(widgets.VBox):
         *,
         allow: str | Iterable[str] | None = None,
         max_recipients: int | None = None,
+        allow_unroutable: bool = False,
         timeout: float = 300.0,
         **kwargs: Any,
     ) -> None:
         self.client = client
         self.allow = allow
         self.max_recipients = max_recipients
+        self.allow_unroutable = allow_unroutable
         self.timeout = timeout
         self.check = RecipientCheck()
         self.routes: pd.DataFrame | None = None
@@ -312,6 +315,7 @@ class TestSendPanel(widgets.VBox):
             confirm=bool(self.confirm.value),
             allow=self.allow,
             max_recipients=self.max_recipients,
+            allow_unroutable=self.allow_unroutable,
             wait=False,
         )
         self.result = run

@@ -2,6 +2,7 @@
 
 Besides the route table, this checks what only a kernel shows: a refused send is a
 sentence (in a kernel, an ipywidgets Output turns errors raised inside it into tracebacks),
+whether a number is invalid or no sender of the pool can reach it (issue 11 item 5), and
 the summary and the four plotly charts render after a send.
 """
 
@@ -18,6 +19,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 # Magic sandbox numbers (SMS only, always RCS, unaddressable) and an ordinary one.
 RECIPIENTS = ["+15005550005", "+15005550006", "+15005550002", "+14155550100"]
+UNROUTABLE = "+15005550002"
+ROUTABLE = [number for number in RECIPIENTS if number != UNROUTABLE]
 BAD = "555 0100"
 
 
@@ -75,8 +78,18 @@ def test_test_send_panel_dry_run_shows_the_routes_then_sends(voila, page, tmp_pa
 
     recipients.fill("\n".join(RECIPIENTS))
     page.locator("button.ct-send").click()
+    expect(message).to_contain_text("Nothing was sent")
     expect(message).to_contain_text(
-        f"Sent 4 messages through pool '{pool['name']}'", timeout=30_000
+        f"no sender of the pool can reach it (PHONE recipients): {UNROUTABLE}"
+    )
+    assert page.get_by_text("Traceback").count() == 0
+    with ct.connect(sandbox=True, db=db, quiet=True) as client:
+        assert list(client.messages.list()) == []  # refused before any message
+
+    recipients.fill("\n".join(ROUTABLE))
+    page.locator("button.ct-send").click()
+    expect(message).to_contain_text(
+        f"Sent 3 messages through pool '{pool['name']}'", timeout=30_000
     )
     output = page.locator(".ct-send-output")
     expect(output.locator(".commstoolkit-summary")).to_be_visible()
@@ -87,4 +100,4 @@ def test_test_send_panel_dry_run_shows_the_routes_then_sends(voila, page, tmp_pa
 
     with ct.connect(sandbox=True, db=db, quiet=True) as client:
         sent = list(client.messages.list())
-    assert sorted(m.to_address for m in sent) == sorted(RECIPIENTS)
+    assert sorted(m.to_address for m in sent) == sorted(ROUTABLE)

@@ -199,6 +199,7 @@ def test_empty_recipients_and_no_pool_say_what_to_do(panel):
 
 
 def test_send_makes_one_message_per_recipient_and_shows_its_summary(panel, instant_client):
+    panel.allow_unroutable = True  # the unaddressable number is sent on purpose
     panel.recipients.value = "\n".join(RECIPIENTS)
     panel.send_button.click()
 
@@ -270,6 +271,16 @@ def test_an_api_refusal_is_a_sentence_and_keeps_the_partial_send(panel, instant_
     assert "TestSend.resume(client, panel.result.journal)" in said
     assert partial is panel.result and partial.operations == []
     assert _all_messages(instant_client) == []
+
+
+def test_a_send_no_sender_can_reach_is_refused_with_a_sentence(panel, instant_client):
+    panel.recipients.value = f"{ORDINARY}\n{UNADDRESSABLE}"
+    assert panel.send_test() is None
+    said = _said(panel)
+    assert said.startswith("Nothing was sent")
+    assert "1 recipient is unroutable, no sender of the pool can reach it" in said
+    assert UNADDRESSABLE in said and "allow_unroutable=True" in said
+    assert panel.result is None and _all_messages(instant_client) == []
 
 
 def test_max_recipients_caps_the_dry_run_too(instant_client):

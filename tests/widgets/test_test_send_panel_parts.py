@@ -197,3 +197,14 @@ def test_captured_lets_errors_through_an_output_that_swallows_them():
         raise KeyError("reaches the caller")
     with captured(output):
         pass
+
+
+def test_a_refusal_says_which_guard_refused_it():
+    unroutable = SendRefusedError(["+14155550100 has no route."], field="to", unroutable=["+1"])
+    assert send_error_text("send", unroutable).startswith(
+        "Nothing was sent — no sender of the pool can reach some recipients. +14155550100"
+    )
+    capped = SendRefusedError(["12 recipients is more than 10."], field="max_recipients")
+    assert send_error_text("dry run", capped) == (
+        "Nothing was sent — it is over the recipient cap. 12 recipients is more than 10."
+    )
