@@ -21,21 +21,18 @@ Every error the toolkit raises on purpose is a ``CommsError``::
      └── OperationError                              .operation
           └── OperationTimeoutError                  wait() gave up before the operation ended
 
-``error_from_response(response)`` turns an error response into the right ``APIError``.
 Messages are one readable line and never hold a secret: URLs carry no credentials and
-request headers are never included.
+request headers are never included. This module knows no HTTP library: reading an error
+response into this tree (``error_from_response``, ``parse_retry_after``, ``safe_url``) is the
+client's, in ``commstoolkit.client.responses``.
 """
 
 from __future__ import annotations
 
-import email.utils
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
-
-import httpx
+from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from commstoolkit.models import Operation
@@ -60,13 +57,16 @@ __all__ = [
     "ServiceUnavailableError",
     "TransportError",
     "UnexpectedResponseError",
-    "body_snippet",
-    "error_from_response",
-    "parse_retry_after",
-    "safe_url",
 ]
 
-_SNIPPET_CHARS = 200
+# The phrases httpx gives (and messages have always shown) where Python's own differ: 3.13
+# renamed 413, 416 and 422 after RFC 9110.
+_REASON_PHRASES = {
+    413: "Request Entity Too Large",
+    416: "Requested Range Not Satisfiable",
+    418: "I'm a teapot",
+    422: "Unprocessable Entity",
+}
 
 
 class CommsError(Exception):
@@ -178,7 +178,7 @@ class APIError(CommsError):
     @property
     def reason(self) -> str:
         """The HTTP reason phrase of ``status`` ("Not Found")."""
-        return httpx.codes.get_reason_phrase(self.status)
+        return _reason_phrase(self.status)
 
     def _describe(self) -> str:
         text = f"{self.status} {self.reason}".rstrip()
@@ -194,7 +194,7 @@ class APIError(CommsError):
         if self.retry_after is not None:
             text += f" (retry after {self.retry_after:g}s)"
         if self.method and self.url:
-            text += f" [{self.method} {httpx.URL(self.url).path}]"
+            text += f" [{self.method} {_url_path(self.url)}]"
         if self.info_url:
             text += f" — {self.info_url}"
         return text
@@ -232,7 +232,7 @@ class UnexpectedResponseError(CommsError):
     """A success answer the client cannot read (not JSON, missing fields, foreign links)."""
 
     def __init__(self, message: str, *, method: str | None = None, url: str | None = None):
-        where = f" [{method} {httpx.URL(url).path}]" if method and url else ""
+        where = f" [{method} {_url_path(url)}]" if method and url else ""
         super().__init__(message + where)
         self.method = method
         self.url = url
@@ -250,111 +250,16 @@ class OperationTimeoutError(OperationError):
     """``wait()`` timed out while the operation was still running."""
 
 
-_STATUS_CLASSES: dict[int, type[APIError]] = {
-    401: AuthenticationError,
-    403: AuthenticationError,
-    404: NotFoundError,
-    409: ConflictError,
-    429: RateLimitError,
-    503: ServiceUnavailableError,
-}
-
-
-def error_from_response(response: httpx.Response) -> APIError:
-    """Build the ``APIError`` subclass matching ``response.status_code``.
-
-    Parses the ``{"errors": [{code, message, infoUrl, context}]}`` body; a body that is not
-    in that shape still gives a typed error carrying the status and a short snippet.
-    """
-    status = response.status_code
-    if status in _STATUS_CLASSES:
-        cls = _STATUS_CLASSES[status]
-    elif status >= 500:
-        cls = ServerError
-    elif status >= 400:
-        cls = BadRequestError
-    else:
-        cls = APIError
-    errors = _parse_error_body(response)
-    method, url = _request_line(response)
-    return cls(
-        status,
-        errors=errors,
-        message=None if errors else f"unexpected response body: {body_snippet(response)}",
-        method=method,
-        url=url,
-        retry_after=parse_retry_after(response.headers.get("Retry-After")),
-    )
-
-
-def _parse_error_body(response: httpx.Response) -> tuple[ErrorDetail, ...]:
+def _reason_phrase(status: int) -> str:
+    """The HTTP reason phrase of ``status``; "" for a status without one."""
+    if status in _REASON_PHRASES:
+        return _REASON_PHRASES[status]
     try:
-        body = json.loads(response.content)
+        return HTTPStatus(status).phrase
     except ValueError:
-        return ()
-    entries = body.get("errors") if isinstance(body, Mapping) else None
-    if not isinstance(entries, list):
-        return ()
-    return tuple(_error_detail(entry) for entry in entries if isinstance(entry, Mapping))
+        return ""
 
 
-def _error_detail(entry: Mapping[str, Any]) -> ErrorDetail:
-    code = entry.get("code")
-    context = entry.get("context")
-    info_url = entry.get("infoUrl")
-    return ErrorDetail(
-        code=code if isinstance(code, int) and not isinstance(code, bool) else None,
-        message=str(entry.get("message") or ""),
-        info_url=info_url if isinstance(info_url, str) else None,
-        # The spec's own examples write the string "null" for "no context".
-        context=context if isinstance(context, str) and context != "null" else None,
-    )
-
-
-def body_snippet(response: httpx.Response) -> str:
-    """The start of a response body on one line, quoted, for an error message."""
-    text = " ".join(response.text.split())
-    if not text:
-        return "(empty)"
-    if len(text) > _SNIPPET_CHARS:
-        text = text[:_SNIPPET_CHARS] + "…"
-    return repr(text)
-
-
-def _request_line(response: httpx.Response) -> tuple[str | None, str | None]:
-    try:
-        request = response.request
-    except RuntimeError:
-        return None, None
-    return request.method, safe_url(request.url)
-
-
-def safe_url(url: httpx.URL | str) -> str:
-    """Return ``url`` as text with any user:password part removed."""
-    return str(httpx.URL(url).copy_with(userinfo=b""))
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP date).
-
-    None when absent or unreadable; a date in the past gives 0.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        return _seconds_until_http_date(value, now)
-    return seconds if seconds >= 0 and seconds != float("inf") else None
-
-
-def _seconds_until_http_date(value: str, now: datetime | None) -> float | None:
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
-    return max(0.0, (when - now).total_seconds())
+def _url_path(url: str) -> str:
+    """The path of ``url``, percent-decoded ("/" when it has none), for a message."""
+    return unquote(urlsplit(url).path) or "/"

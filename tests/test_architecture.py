@@ -65,6 +65,13 @@ PLANTS = [
     ),
     ("client->pandas", "client/pagination.py", "import pandas", {PANDAS}),
     ("charts->httpx", "charts/_base.py", "import httpx", {HTTPX}),
+    # The exception tree stays free of httpx, even for type checkers (errors -> httpx).
+    (
+        "errors->httpx",
+        "errors.py",
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import httpx",
+        {HTTPX},
+    ),
     ("charts->client", "charts/sends.py", "from ..client import CommsClient", {VIEWS}),
 ]
 

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
+from commstoolkit.client.responses import error_from_response, parse_retry_after
 from commstoolkit.errors import (
     APIError,
     AuthenticationError,
@@ -16,8 +17,6 @@ from commstoolkit.errors import (
     RateLimitError,
     ServerError,
     ServiceUnavailableError,
-    error_from_response,
-    parse_retry_after,
 )
 
 POOL_URL = "https://comms.twilio.com/v1/SenderPools/comms_senderpool_01h9krwprkeee8fzqspvwy6nq8"
@@ -173,3 +172,24 @@ def test_invalid_input_error_is_a_value_error_naming_the_field():
     err = InvalidInputError("page_size: 0 is out of range", field="page_size", allowed=(1, 1000))
     assert isinstance(err, ValueError)
     assert (err.field, err.allowed) == ("page_size", (1, 1000))
+
+
+def test_reason_phrases_are_the_ones_httpx_gives_without_httpx():
+    # errors.py knows no HTTP library; its phrases still match httpx's on every Python.
+    for status in range(100, 600):
+        assert APIError(status).reason == httpx.codes.get_reason_phrase(status), status
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        POOL_URL,
+        "https://comms.twilio.com",
+        "https://comms.twilio.com/v1/Senders?pageSize=50#x",
+        "https://comms.twilio.com/v1/a%20b/c%2Fd",
+        "http://127.0.0.1:8000/v1/Messages",
+    ],
+)
+def test_messages_show_the_path_httpx_gives(url):
+    err = APIError(404, message="gone", method="GET", url=url)
+    assert str(err).endswith(f"[GET {httpx.URL(url).path}]")

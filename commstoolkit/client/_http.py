@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from commstoolkit.client.responses import body_snippet, error_from_response, safe_url
 from commstoolkit.client.retry import RetryPolicy, decide, request_sent
 from commstoolkit.errors import (
     CommsConnectionError,
@@ -26,9 +27,6 @@ from commstoolkit.errors import (
     ConfigurationError,
     TransportError,
     UnexpectedResponseError,
-    body_snippet,
-    error_from_response,
-    safe_url,
 )
 
 logger = logging.getLogger("commstoolkit.client")

@@ -19,7 +19,8 @@ from typing import Protocol
 
 import httpx
 
-from commstoolkit.errors import InvalidInputError, parse_retry_after, safe_url
+from commstoolkit.client.responses import parse_retry_after, safe_url
+from commstoolkit.errors import InvalidInputError
 
 __all__ = [
     "GATEWAY_STATUSES",

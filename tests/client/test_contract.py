@@ -18,7 +18,8 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from commstoolkit.client import CommsClient, RetryPolicy
-from commstoolkit.errors import APIError, NotFoundError, RateLimitError, error_from_response
+from commstoolkit.client.responses import error_from_response
+from commstoolkit.errors import APIError, NotFoundError, RateLimitError
 from commstoolkit.models import Accepted, Operation, Route, Sender, SenderPool, parse_timestamp
 
 from .conftest import OP_ID, POOL_ID, SENDER_ID, SID, TOKEN
