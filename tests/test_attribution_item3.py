@@ -20,6 +20,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
+from instant import instant_client
 
 import commstoolkit as ct
 from commstoolkit import charts
@@ -38,15 +39,7 @@ PACKAGE = Path(ct.__file__).parent
 def client():
     box = Sandbox(":memory:", seed=7, senders=200)
     box.clock.instant = True
-    with ct.CommsClient(
-        account_sid=box.account_sid,
-        auth_token=box.auth_token,
-        base_url=box.base_url,
-        transport=box.transport(),
-        sleep=lambda seconds: None,
-        live=False,
-    ) as made:
-        made.sandbox = box
+    with instant_client(box) as made:
         yield made
     box.close()
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import httpx
 import pandas as pd
 import pytest
+from instant import instant_client
 
 import commstoolkit as ct
 
@@ -92,14 +93,7 @@ def box():
 
 @pytest.fixture
 def client(box):
-    with ct.CommsClient(
-        account_sid=box.account_sid,
-        auth_token=box.auth_token,
-        base_url=box.base_url,
-        transport=box.transport(),
-        sleep=lambda seconds: None,
-        live=False,
-    ) as sandbox_client:
+    with instant_client(box) as sandbox_client:
         yield sandbox_client
 
 

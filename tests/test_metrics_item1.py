@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from instant import instant_client
 
 import commstoolkit as ct
 from commstoolkit import charts, metrics
@@ -35,15 +36,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_test_send.ipy
 def client():
     box = Sandbox(":memory:", seed=7, senders=200)
     box.clock.instant = True
-    with ct.CommsClient(
-        account_sid=box.account_sid,
-        auth_token=box.auth_token,
-        base_url=box.base_url,
-        transport=box.transport(),
-        sleep=lambda seconds: None,
-        live=False,
-    ) as made:
-        made.sandbox = box
+    with instant_client(box) as made:
         yield made
     box.close()
 

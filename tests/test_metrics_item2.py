@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
+from instant import instant_client
 
 import commstoolkit as ct
 from commstoolkit import charts
@@ -109,14 +110,7 @@ def test_time_to_delivered_excludes_read_and_unaddressable():
 def frozen():
     """A client on a sandbox whose clock only moves when the test advances it."""
     box = Sandbox(":memory:", seed=7, senders=200, speed=0)
-    with ct.CommsClient(
-        account_sid=box.account_sid,
-        auth_token=box.auth_token,
-        base_url=box.base_url,
-        transport=box.transport(),
-        sleep=lambda seconds: None,
-        live=False,
-    ) as made:
+    with instant_client(box) as made:
         yield made, box
     box.close()
 

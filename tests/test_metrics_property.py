@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import math
 from functools import cache
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from instant import instant_client
 
 import commstoolkit as ct
 from commstoolkit.frames import NO_SENDER
 from commstoolkit.models import Message
 from commstoolkit.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from commstoolkit.testsend import TestSend
 
 # +15005550001 (invalid) refuses the whole send before anything is sent: not drawn.
 MAGIC = ["+15005550002", "+15005550003", "+15005550004", "+15005550005", "+15005550006"]
@@ -33,21 +38,41 @@ Z = 1.959963984540054
 def _client(seed: int) -> ct.CommsClient:
     box = Sandbox(":memory:", seed=seed, senders=120)
     box.clock.instant = True
-    client = ct.CommsClient(
-        account_sid=box.account_sid,
-        auth_token=box.auth_token,
-        base_url=box.base_url,
-        transport=box.transport(),
-        sleep=lambda seconds: None,
-        live=False,
-    )
-    client.sandbox = box  # type: ignore[attr-defined]
-    return client
+    return instant_client(box)
 
 
 @cache
 def _pools(seed: int) -> tuple[str, ...]:
     return tuple(ct.load_pools(_client(seed))["pool_id"])
+
+
+# A random test send: the seed's account, any of its pools, a channel, and recipients drawn
+# from ordinary numbers and the magic ones.
+SENDS = {
+    "seed": st.sampled_from([3, 7, 11]),
+    "pool_pick": st.integers(min_value=0, max_value=1000),
+    "channel": st.sampled_from(["PHONE", "PHONE", "WHATSAPP"]),
+    "recipients": st.lists(st.sampled_from(ORDINARY + MAGIC), min_size=1, max_size=25, unique=True),
+}
+
+
+def send(
+    seed: int, pool_pick: int, channel: str, recipients: list[str]
+) -> tuple[TestSend, list[Message]]:
+    """The drawn send, and its messages as the API gives them (each with its attempts)."""
+    client = _client(seed)
+    pools = _pools(seed)
+    run = ct.test_send(
+        client,
+        pools[pool_pick % len(pools)],
+        recipients,
+        "property",
+        channel=channel,
+        allow_unroutable=True,
+        progress=False,
+    )
+    listed = client.messages.list(tags={"ct_run": run.run_id})
+    return run, [client.messages.get(m.id) for m in listed]
 
 
 def _wilson(k: int, n: int) -> tuple[float, float]:
@@ -84,21 +109,11 @@ def _same(a: float, b: float) -> bool:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(
-    seed=st.sampled_from([3, 7, 11]),
-    pool_pick=st.integers(min_value=0, max_value=1000),
-    channel=st.sampled_from(["PHONE", "PHONE", "WHATSAPP"]),
-    recipients=st.lists(st.sampled_from(ORDINARY + MAGIC), min_size=1, max_size=25, unique=True),
-)
+@given(**SENDS)
 def test_every_number_of_the_summary_is_a_hand_count_of_the_raw_messages(
     seed, pool_pick, channel, recipients
 ):
-    client = _client(seed)
-    pools = _pools(seed)
-    pool = pools[pool_pick % len(pools)]
-    run = ct.test_send(client, pool, recipients, "property", channel=channel, allow_unroutable=True)
-    listed = client.messages.list(tags={"ct_run": run.run_id})
-    raw = [client.messages.get(m.id) for m in listed]
+    run, raw = send(seed, pool_pick, channel, recipients)
     summary = run.summary()
 
     statuses = [m.status for m in raw]

@@ -13,8 +13,7 @@ from collections import Counter
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from test_metrics_property import MAGIC, ORDINARY, _client, _pools, _seconds
+from test_metrics_property import SENDS, _seconds, send
 
 import commstoolkit as ct
 from commstoolkit.frames import NO_SENDER
@@ -52,25 +51,9 @@ def _bars(fig) -> dict[tuple[str, str], int]:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(
-    seed=st.sampled_from([3, 7, 11]),
-    pool_pick=st.integers(min_value=0, max_value=1000),
-    channel=st.sampled_from(["PHONE", "PHONE", "WHATSAPP"]),
-    recipients=st.lists(st.sampled_from(ORDINARY + MAGIC), min_size=1, max_size=25, unique=True),
-)
+@given(**SENDS)
 def test_every_chart_plots_a_hand_count_of_the_raw_messages(seed, pool_pick, channel, recipients):
-    client = _client(seed)
-    pools = _pools(seed)
-    run = ct.test_send(
-        client,
-        pools[pool_pick % len(pools)],
-        recipients,
-        "property",
-        channel=channel,
-        allow_unroutable=True,
-        progress=False,
-    )
-    raw = [client.messages.get(m.id) for m in client.messages.list(tags={"ct_run": run.run_id})]
+    run, raw = send(seed, pool_pick, channel, recipients)
     frame = run.messages
 
     # send_outcomes: one bar per (status, channel or "no sender"), zero where none.
