@@ -1,17 +1,40 @@
-"""Analysis of an account's real traffic: health per sender, pool, channel, country, day
-and hour (``traffic_health``) and the findings it supports (``traffic_findings``)."""
+"""Analysis of an account's real traffic: load it (``load_traffic``), export it to Parquet
+at any volume (``export_traffic`` / ``read_traffic`` / ``open_traffic``), judge it per
+sender, pool, channel, country, day and hour (``traffic_health``) and say what stands out
+(``traffic_findings``)."""
 
+from .columns import TRAFFIC_COLUMNS, TRAFFIC_DTYPES
+from .dataset import (
+    ExportResult,
+    TrafficDataset,
+    export_traffic,
+    health_sql,
+    open_traffic,
+    read_traffic,
+)
 from .findings import Finding, Findings, traffic_findings
-from .health import BY, HEALTH_COLUMNS, NO_COUNTRY, NO_POOL, traffic_health, traffic_window
+from .health import traffic_health
+from .table import BY, HEALTH_COLUMNS, NO_COUNTRY, NO_POOL
+from .traffic import load_traffic
+from .window import parse_window
 
 __all__ = [
     "BY",
     "HEALTH_COLUMNS",
     "NO_COUNTRY",
     "NO_POOL",
+    "TRAFFIC_COLUMNS",
+    "TRAFFIC_DTYPES",
+    "ExportResult",
     "Finding",
     "Findings",
+    "TrafficDataset",
+    "export_traffic",
+    "health_sql",
+    "load_traffic",
+    "open_traffic",
+    "parse_window",
+    "read_traffic",
     "traffic_findings",
     "traffic_health",
-    "traffic_window",
 ]

@@ -30,7 +30,8 @@ import pandas as pd
 
 from .. import metrics
 from ..errors import InvalidInputError
-from .health import NO_COUNTRY, split_window
+from .counts import split_window
+from .table import NO_COUNTRY
 
 __all__ = ["Finding", "Findings", "traffic_findings"]
 
