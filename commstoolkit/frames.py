@@ -20,7 +20,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .client.checks import check_id
 from .errors import InvalidInputError
 from .models import (
     API_TIMESTAMP_FORMAT,
@@ -36,6 +35,7 @@ from .models import (
     SenderPool,
     parse_timestamp,
 )
+from .rules import check_id
 
 if TYPE_CHECKING:
     from .client import CommsClient

@@ -12,12 +12,6 @@ from typing import Any
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
-from commstoolkit.client.checks import (
-    check_date_range,
-    check_optional_choice,
-    check_page_size,
-    operation_id_of,
-)
 from commstoolkit.client.pagination import Pager
 from commstoolkit.client.senders import DateLike
 from commstoolkit.models import (
@@ -25,6 +19,12 @@ from commstoolkit.models import (
     POOL_OPERATION_STATUSES,
     Operation,
     query_params,
+)
+from commstoolkit.rules import (
+    check_date_range,
+    check_optional_choice,
+    check_page_size,
+    operation_id_of,
 )
 
 __all__ = ["OPERATION_COLLECTIONS", "Operations"]

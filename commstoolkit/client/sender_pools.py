@@ -10,16 +10,6 @@ from collections.abc import Iterable, Mapping
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
-from commstoolkit.client.checks import (
-    check_date_range,
-    check_id,
-    check_ids,
-    check_optional_id,
-    check_page_size,
-    check_tags,
-    check_text,
-    operation_id_of,
-)
 from commstoolkit.client.operations import Operations
 from commstoolkit.client.pagination import Pager
 from commstoolkit.client.senders import DateLike, sender_filters
@@ -33,6 +23,16 @@ from commstoolkit.models import (
     SenderPoolUpdate,
     member_refs,
     query_params,
+)
+from commstoolkit.rules import (
+    check_date_range,
+    check_id,
+    check_ids,
+    check_optional_id,
+    check_page_size,
+    check_tags,
+    check_text,
+    operation_id_of,
 )
 
 __all__ = ["PoolMembers", "SenderPools"]

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..client.checks import pool_id_of
 from ..errors import (
     CommsError,
     InvalidInputError,
@@ -26,6 +25,7 @@ from ..errors import (
     TransportError,
 )
 from ..models import Accepted, Operation, SenderPool
+from ..rules import pool_id_of
 from ._render import some_of
 from .plan import plan_pool
 from .steps import Step, plan_steps

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..client.checks import TEXT_MAX as TEXT_MAX  # the widgets' character counter
-from ..client.checks import check_choice, check_message_text, pool_id_of
 from ..errors import InvalidInputError, OperationTimeoutError
 from ..models import MESSAGE_ADDRESS_CHANNELS, MESSAGE_CHANNELS, SenderPool
+from ..rules import TEXT_MAX as TEXT_MAX  # the widgets' character counter
+from ..rules import check_choice, check_message_text, pool_id_of
 from . import sending
 from .guards import check_guards, check_routable
 from .journal import Journal, RunState, default_journal_dir, replay
