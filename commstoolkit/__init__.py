@@ -45,7 +45,9 @@ from .errors import RateLimitError as RateLimitError
 from .errors import SandboxStateError as SandboxStateError
 from .errors import ServerError as ServerError
 from .errors import ServiceUnavailableError as ServiceUnavailableError
+from .errors import TransportConnectionError as TransportConnectionError
 from .errors import TransportError as TransportError
+from .errors import TransportTimeoutError as TransportTimeoutError
 from .errors import UnexpectedResponseError as UnexpectedResponseError
 from .frames import load_messages as load_messages
 from .frames import load_pool_members as load_pool_members
