@@ -19,7 +19,7 @@ from plotly.colors import sample_colorscale
 
 from .. import metrics
 from ..errors import InvalidInputError
-from ..frames import (
+from ..frames.schema import (
     ATTEMPT_COLUMNS,
     MEMBER_COLUMNS,
     MESSAGE_COLUMNS,

@@ -14,6 +14,7 @@ from typing import Any
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
+from commstoolkit.client.bodies import SendMessages, query_params, tags_query
 from commstoolkit.client.operations import Operations
 from commstoolkit.client.pagination import Pager
 from commstoolkit.errors import InvalidInputError
@@ -23,9 +24,6 @@ from commstoolkit.models import (
     MESSAGE_STATUSES,
     Message,
     Operation,
-    SendMessages,
-    query_params,
-    tags_query,
 )
 from commstoolkit.rules import (
     SEND_RECIPIENTS_MAX,

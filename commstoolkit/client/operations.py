@@ -12,14 +12,10 @@ from typing import Any
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
+from commstoolkit.client.bodies import query_params
 from commstoolkit.client.pagination import Pager
 from commstoolkit.client.senders import DateLike
-from commstoolkit.models import (
-    MESSAGE_OPERATION_STATUSES,
-    POOL_OPERATION_STATUSES,
-    Operation,
-    query_params,
-)
+from commstoolkit.models import MESSAGE_OPERATION_STATUSES, POOL_OPERATION_STATUSES, Operation
 from commstoolkit.rules import (
     check_date_range,
     check_optional_choice,

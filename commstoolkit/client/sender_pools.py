@@ -10,20 +10,12 @@ from collections.abc import Iterable, Mapping
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
+from commstoolkit.client.bodies import SenderPoolCreate, SenderPoolUpdate, member_refs, query_params
 from commstoolkit.client.operations import Operations
 from commstoolkit.client.pagination import Pager
 from commstoolkit.client.senders import DateLike, sender_filters
 from commstoolkit.errors import InvalidInputError, OperationError
-from commstoolkit.models import (
-    Accepted,
-    Operation,
-    Sender,
-    SenderPool,
-    SenderPoolCreate,
-    SenderPoolUpdate,
-    member_refs,
-    query_params,
-)
+from commstoolkit.models import Accepted, Operation, Sender, SenderPool
 from commstoolkit.rules import (
     check_date_range,
     check_id,

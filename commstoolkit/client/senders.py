@@ -8,16 +8,9 @@ from datetime import date
 from typing import Any
 
 from commstoolkit.client._resource import Resource
+from commstoolkit.client.bodies import ResolveRequest, SenderSearch, query_params
 from commstoolkit.client.pagination import Pager
-from commstoolkit.models import (
-    SENDER_CHANNELS,
-    SENDER_STATUSES,
-    ResolveRequest,
-    Route,
-    Sender,
-    SenderSearch,
-    query_params,
-)
+from commstoolkit.models import SENDER_CHANNELS, SENDER_STATUSES, Route, Sender
 from commstoolkit.rules import (
     check_choice,
     check_choices,
