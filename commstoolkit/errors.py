@@ -7,8 +7,8 @@ Every error the toolkit raises on purpose is a ``CommsError``::
      ├── ConfigurationError                          credentials / base URL / sandbox file
      │    └── SandboxStateError                      a reseed would discard the user's work
      ├── TransportError                              no HTTP answer; .request_sent
-     │    ├── CommsConnectionError                   connection refused, reset, dropped
-     │    └── CommsTimeoutError                      connect / read / pool timeout
+     │    ├── TransportConnectionError               connection refused, reset, dropped
+     │    └── TransportTimeoutError                  connect / read / pool timeout
      ├── APIError                                    the API answered with an error status
      │    ├── BadRequestError                        400, and other 4xx not below
      │    ├── AuthenticationError                    401, 403
@@ -20,6 +20,12 @@ Every error the toolkit raises on purpose is a ``CommsError``::
      ├── UnexpectedResponseError                     a success answer the client cannot read
      └── OperationError                              .operation
           └── OperationTimeoutError                  wait() gave up before the operation ended
+
+Each name says its family (``TransportError`` -> ``TransportConnectionError``, as
+``OperationError`` -> ``OperationTimeoutError``); the two transport errors are also the
+builtin ``ConnectionError`` / ``TimeoutError`` (``except TimeoutError`` catches a timed-out
+request). ``CommsConnectionError`` / ``CommsTimeoutError``, their names before, are the same
+classes.
 
 Messages are one readable line and never hold a secret: URLs carry no credentials and
 request headers are never included. This module knows no HTTP library: reading an error
@@ -55,7 +61,9 @@ __all__ = [
     "SandboxStateError",
     "ServerError",
     "ServiceUnavailableError",
+    "TransportConnectionError",
     "TransportError",
+    "TransportTimeoutError",
     "UnexpectedResponseError",
 ]
 
@@ -126,12 +134,23 @@ class TransportError(CommsError):
         self.request_sent = request_sent
 
 
-class CommsConnectionError(TransportError):
-    """The connection could not be made, or broke before an answer arrived."""
+class TransportConnectionError(TransportError, ConnectionError):
+    """The connection could not be made, or broke before an answer arrived.
+
+    Also a builtin ``ConnectionError``; ``CommsConnectionError`` is its earlier name.
+    """
 
 
-class CommsTimeoutError(TransportError):
-    """Connecting, waiting for a pooled connection, or reading the answer timed out."""
+class TransportTimeoutError(TransportError, TimeoutError):
+    """Connecting, waiting for a pooled connection, or reading the answer timed out.
+
+    Also a builtin ``TimeoutError``; ``CommsTimeoutError`` is its earlier name.
+    """
+
+
+# The earlier names: the same classes, so code catching them keeps working.
+CommsConnectionError = TransportConnectionError
+CommsTimeoutError = TransportTimeoutError
 
 
 @dataclass(frozen=True, slots=True)

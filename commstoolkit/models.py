@@ -1,18 +1,20 @@
-"""API objects as frozen dataclasses: the one camelCase <-> snake_case boundary.
+"""API objects as frozen dataclasses: the API's answers read into snake_case.
 
 ``Model.from_api(data)`` reads the API's JSON (camelCase, unknown fields ignored, timestamps
-as tz-aware UTC ``datetime``); the request shapes the client sends have ``to_api()``.
-Nothing outside this module spells a camelCase field name.
+as tz-aware UTC ``datetime``). Beside the answers: the API's enums, its timestamp form
+(``parse_timestamp`` / ``format_timestamp``) and ``Recipient``, the address the input rules
+(``commstoolkit.rules``) turn what people give into. The request bodies the client sends
+(``to_api()``) are in ``commstoolkit.client.bodies``; the column-wise reader of sender pages
+for large frames (``SenderColumns``) is in ``commstoolkit.frames.sender_columns``. Those and
+this module are the only ones that spell the API's camelCase field names.
 """
 
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from itertools import chain
 from typing import Any, Generic, TypeVar
 
 __all__ = [
@@ -34,23 +36,13 @@ __all__ = [
     "Operation",
     "Page",
     "Recipient",
-    "ResolveRequest",
     "Route",
-    "SendMessages",
     "Sender",
-    "SenderColumns",
     "SenderPool",
-    "SenderPoolCreate",
-    "SenderPoolUpdate",
-    "SenderSearch",
-    "channel_control",
+    "camel_case",
     "format_timestamp",
-    "member_refs",
-    "paging",
     "parse_timestamp",
-    "query_params",
     "read_page",
-    "tags_query",
 ]
 
 SENDER_CHANNELS = ("SMS", "RCS", "EMAIL", "WHATSAPP", "PUSH")
@@ -124,6 +116,10 @@ def format_timestamp(value: datetime | date) -> str:
     return parse_timestamp(value).replace(tzinfo=None).isoformat() + "Z"
 
 
+# The API's own timestamp form (strftime / strptime), always UTC: "2024-04-05T06:20:00Z".
+API_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def _optional_timestamp(value: Any) -> datetime | None:
     return None if value is None else parse_timestamp(value)
 
@@ -132,7 +128,8 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
-def _camel(name: str) -> str:
+def camel_case(name: str) -> str:
+    """The API's spelling of a snake_case name: ``sender_pool_id`` -> ``senderPoolId``."""
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
@@ -143,15 +140,6 @@ def _is_count(value: Any) -> bool:
 
 def _tags(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in (value or {}).items()}
-
-
-def query_params(**params: Any) -> dict[str, Any]:
-    """API query parameters from snake_case keywords: camelCased, None dropped, dates formatted."""
-    return {
-        _camel(key): format_timestamp(value) if isinstance(value, date) else value
-        for key, value in params.items()
-        if value is not None
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,153 +168,6 @@ class Sender:
             created_at=parse_timestamp(data["createdAt"]),
             updated_at=parse_timestamp(data["updatedAt"]),
         )
-
-
-class SenderColumns:
-    """Senders held column by column (one list per ``Sender`` field), without a ``Sender``
-    per item: the bulk path of ``frames.load_senders`` for large accounts.
-
-    ``add(objects)`` appends a page of Sender JSON objects, ``extend(senders)`` appends
-    ``Sender`` objects. Every value is what ``Sender.from_api`` reads, and a page it cannot
-    read raises what ``Sender.from_api`` raises (the page is then not added). ``tags`` maps
-    each tag key to one value per row, None where the sender has no such tag.
-    ``created_at`` / ``updated_at`` keep a timestamp in the API's own form as its text
-    (checked: ``API_TIMESTAMP_FORMAT``, UTC, a real date and time), so that a frame can
-    read the column at once; a timestamp in any other form is the datetime
-    ``parse_timestamp`` reads.
-    """
-
-    __slots__ = (
-        "address",
-        "channel",
-        "created_at",
-        "display_name",
-        "id",
-        "status",
-        "tags",
-        "updated_at",
-    )
-
-    def __init__(self) -> None:
-        self.id: list[str] = []
-        self.display_name: list[str | None] = []
-        self.address: list[str] = []
-        self.channel: list[str] = []
-        self.status: list[str] = []
-        self.created_at: list[datetime | str] = []
-        self.updated_at: list[datetime | str] = []
-        self.tags: dict[str, list[str | None]] = {}
-
-    def __len__(self) -> int:
-        return len(self.id)
-
-    def add(self, objects: Sequence[Mapping[str, Any]]) -> int:
-        """Append a page of ``Sender`` JSON objects; returns how many it held."""
-        try:
-            page = _sender_page(objects)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            page = None
-        if page is None:
-            # Something unusual (a timestamp in another form, a tag value that is not text,
-            # a bad object): read each one as Sender.from_api does, errors included.
-            return self.extend([Sender.from_api(data) for data in objects])
-        fields, tags = page
-        self._append(fields, tags)
-        return len(fields[0])
-
-    def extend(self, senders: Sequence[Sender]) -> int:
-        """Append ``Sender`` objects; returns how many."""
-        fields = (
-            [s.id for s in senders],
-            [s.display_name for s in senders],
-            [s.address for s in senders],
-            [s.channel for s in senders],
-            [s.status for s in senders],
-            [s.created_at for s in senders],
-            [s.updated_at for s in senders],
-        )
-        self._append(fields, [s.tags for s in senders])
-        return len(senders)
-
-    def _append(self, fields: tuple[list[Any], ...], tags: list[Mapping[str, str]]) -> None:
-        before, added = len(self.id), len(fields[0])
-        keys = set().union(*tags)
-        for key in keys - self.tags.keys():
-            self.tags[key] = [None] * before
-        for key, values in self.tags.items():
-            values.extend([t.get(key) for t in tags] if key in keys else [None] * added)
-        columns: tuple[list[Any], ...] = (
-            self.id,
-            self.display_name,
-            self.address,
-            self.channel,
-            self.status,
-            self.created_at,
-            self.updated_at,
-        )
-        for column, values in zip(columns, fields, strict=True):
-            column.extend(values)
-
-
-_NO_TAGS: Mapping[str, str] = {}
-
-
-def _sender_page(
-    objects: Sequence[Mapping[str, Any]],
-) -> tuple[tuple[list[Any], ...], list[Mapping[str, str]]] | None:
-    """A page of Sender JSON objects read field by field (one pass per field), or None when
-    a tag map is not a dict of text values (``Sender.from_api`` converts those)."""
-    tags = [data.get("tags") or _NO_TAGS for data in objects]
-    if {t.__class__ for t in tags} - {dict}:
-        return None
-    try:  # every tag key and value is text: joining them all is the quickest check
-        "".join(chain.from_iterable(tags))
-        "".join(chain.from_iterable(t.values() for t in tags))
-    except TypeError:
-        return None
-    fields = (
-        [data["id"] for data in objects],
-        [data.get("displayName") for data in objects],
-        [data["address"] for data in objects],
-        [data["channel"] for data in objects],
-        [data["status"] for data in objects],
-        _timestamps([data["createdAt"] for data in objects]),
-        _timestamps([data["updatedAt"] for data in objects]),
-    )
-    return fields, tags
-
-
-# The API's own timestamp form (strftime / strptime), always UTC: "2024-04-05T06:20:00Z".
-API_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-# Timestamps in the API's own form, one per line: a whole page of them checked at once.
-_API_TIMESTAMPS = re.compile(
-    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ(?:\n\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)*", re.ASCII
-)
-# Python 3.11+ reads the "Z" itself; 3.10 needs the offset spelled out.
-_from_api_form: Callable[[str], datetime] = (
-    datetime.fromisoformat
-    if sys.version_info >= (3, 11)
-    else lambda text: datetime.fromisoformat(text[:19] + "+00:00")
-)
-
-
-def _timestamps(texts: list[Any]) -> list[Any]:
-    """A page's timestamps for ``SenderColumns``: the texts themselves when every one is in
-    the API's own form ("2024-04-05T06:20:00Z"; checked at once, and each read once to
-    refuse a date such as month 13), else ``parse_timestamp`` of each."""
-    try:
-        joined = "\n".join(texts)
-    except TypeError:
-        joined = ""
-    if texts and joined.count("\n") == len(texts) - 1 and _API_TIMESTAMPS.fullmatch(joined):
-        try:
-            for text in texts:
-                _from_api_form(text)
-        except ValueError:
-            pass  # parse_timestamp raises it with its message
-        else:
-            return texts
-    return [parse_timestamp(text) for text in texts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,62 +311,7 @@ def read_page(
     (``SenderColumns.add`` reads a page at once, ``Page.from_api`` one object at a time).
     """
     pagination = data.get("pagination") or {}
-    return read(data.get(_camel(items)) or []), pagination.get("next") or None
-
-
-def paging(page_size: int | None, page_token: str | None) -> dict[str, Any]:
-    """The paging fields of a request (query or body)."""
-    return query_params(page_size=page_size, page_token=page_token)
-
-
-def member_refs(sender_ids: Iterable[str]) -> list[dict[str, str]]:
-    """The ``[{"senderId": …}, …]`` list used by create-pool and add-members bodies."""
-    return [{"senderId": sender_id} for sender_id in sender_ids]
-
-
-@dataclass(frozen=True, slots=True)
-class SenderPoolCreate:
-    """Body of ``POST /SenderPools``."""
-
-    name: str | None = None
-    sender_ids: tuple[str, ...] = ()
-    tags: dict[str, str] | None = field(default=None, hash=False)
-
-    def to_api(self) -> dict[str, Any]:
-        """The JSON body; empty parts are left out."""
-        body: dict[str, Any] = {}
-        if self.name is not None:
-            body["name"] = self.name
-        if self.sender_ids:
-            body["senders"] = member_refs(self.sender_ids)
-        if self.tags is not None:
-            body["tags"] = dict(self.tags)
-        return body
-
-
-@dataclass(frozen=True, slots=True)
-class SenderPoolUpdate:
-    """Body of ``PATCH /SenderPools/{id}`` (tags, when given, replace the whole map)."""
-
-    name: str | None = None
-    tags: dict[str, str] | None = field(default=None, hash=False)
-
-    def to_api(self) -> dict[str, Any]:
-        """The JSON body with the fields that change."""
-        return SenderPoolCreate(name=self.name, tags=self.tags).to_api()
-
-
-@dataclass(frozen=True, slots=True)
-class SenderSearch:
-    """Body of ``POST /Senders/Search`` (without paging)."""
-
-    address: str
-    channel: str
-    status: str | None = None
-
-    def to_api(self) -> dict[str, Any]:
-        """The JSON body."""
-        return query_params(address=self.address, channel=self.channel, status=self.status)
+    return read(data.get(camel_case(items)) or []), pagination.get("next") or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -538,39 +324,6 @@ class Recipient:
     def to_api(self) -> dict[str, str]:
         """The JSON object."""
         return {"address": self.address, "channel": self.channel}
-
-
-@dataclass(frozen=True, slots=True)
-class ResolveRequest:
-    """Body of ``POST /Senders/Resolve``: which senders would reach these recipients."""
-
-    recipients: tuple[Recipient, ...]
-    sender_pool_id: str | None = None
-    channels: tuple[str, ...] | None = None
-    priority: dict[str, int] | None = field(default=None, hash=False)
-
-    def to_api(self) -> dict[str, Any]:
-        """The JSON body."""
-        body: dict[str, Any] = query_params(sender_pool_id=self.sender_pool_id)
-        body["recipientAddresses"] = [r.to_api() for r in self.recipients]
-        return {**body, **channel_control(self.channels, self.priority)}
-
-
-def channel_control(
-    channels: Iterable[str] | None, priority: Mapping[str, int] | None
-) -> dict[str, Any]:
-    """``{"channels": {"filterIn": …, "priority": […]}}``, or {} when neither is given."""
-    control: dict[str, Any] = {}
-    if channels is not None:
-        control["filterIn"] = list(channels)
-    if priority is not None:
-        control["priority"] = [{"channel": c, "priority": p} for c, p in priority.items()]
-    return {"channels": control} if control else {}
-
-
-def tags_query(tags: Mapping[str, str]) -> str:
-    """The ``tags`` list filter (``key1:v1;key2:v2;``): resources having all these tags."""
-    return "".join(f"{key}:{value};" for key, value in tags.items())
 
 
 def _first(items: Any) -> Mapping[str, Any]:
@@ -668,43 +421,3 @@ class Message:
             updated_at=parse_timestamp(data["updatedAt"]),
             attempts=None if attempts is None else tuple(map(Attempt.from_api, attempts)),
         )
-
-
-@dataclass(frozen=True, slots=True)
-class SendMessages:
-    """Body of ``POST /Messages``: address recipients, content, sender choice, tags, schedule.
-
-    ``content`` is the API's content object (``{"text": …}``, media, template or modules);
-    ``from`` is a pool (``sender_pool_id`` with ``channels`` = filterIn and ``priority``),
-    one sender (``sender_id``) or left to the API (both None).
-    """
-
-    recipients: tuple[Recipient, ...]
-    content: dict[str, Any] = field(hash=False)
-    sender_pool_id: str | None = None
-    sender_id: str | None = None
-    channels: tuple[str, ...] | None = None
-    priority: dict[str, int] | None = field(default=None, hash=False)
-    tags: dict[str, str] | None = field(default=None, hash=False)
-    send_at: datetime | None = None
-
-    def to_api(self) -> dict[str, Any]:
-        """The JSON body."""
-        body: dict[str, Any] = {"to": [r.to_api() for r in self.recipients]}
-        body["content"] = dict(self.content)
-        sender = self._sender()
-        if sender:
-            body["from"] = sender
-        if self.tags:
-            body["tags"] = dict(self.tags)
-        if self.send_at is not None:
-            body["schedule"] = {"sendAt": [format_timestamp(self.send_at)]}
-        return body
-
-    def _sender(self) -> dict[str, Any]:
-        if self.sender_id is not None:
-            return {"senderId": self.sender_id}
-        if self.sender_pool_id is None:
-            return {}
-        control = channel_control(self.channels, self.priority)
-        return {"senderPoolId": self.sender_pool_id, **control}

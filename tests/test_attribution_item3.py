@@ -191,4 +191,4 @@ def test_item3_one_constant_for_the_label():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and node.value == "no sender":
                 found.append(path.relative_to(PACKAGE).as_posix())
-    assert found == ["frames.py"]
+    assert found == ["frames/schema.py"]

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 import commstoolkit as ct
-from commstoolkit.client.checks import check_id
 from commstoolkit.frames import messages_frame
 from commstoolkit.pools._render import plural
 from commstoolkit.pools.plan import _sizes
 from commstoolkit.pools.steps import MAX_SENDERS_PER_REQUEST, Step
+from commstoolkit.rules import check_id
 from commstoolkit.testsend.summary import summarise
 
 

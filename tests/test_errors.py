@@ -193,3 +193,24 @@ def test_reason_phrases_are_the_ones_httpx_gives_without_httpx():
 def test_messages_show_the_path_httpx_gives(url):
     err = APIError(404, message="gone", method="GET", url=url)
     assert str(err).endswith(f"[GET {httpx.URL(url).path}]")
+
+
+def test_transport_errors_are_named_by_their_family_and_are_the_builtins_too():
+    import commstoolkit as ct
+    from commstoolkit import errors
+
+    # The earlier names are the very same classes, from the package and from errors.
+    assert ct.CommsConnectionError is ct.TransportConnectionError
+    assert errors.CommsConnectionError is errors.TransportConnectionError
+    assert ct.CommsTimeoutError is ct.TransportTimeoutError
+    assert errors.CommsTimeoutError is errors.TransportTimeoutError
+    for cls, builtin in (
+        (ct.TransportConnectionError, ConnectionError),
+        (ct.TransportTimeoutError, TimeoutError),
+    ):
+        assert issubclass(cls, ct.TransportError) and issubclass(cls, ct.CommsError)
+        error = cls("GET /v1/Senders: timed out", method="GET", url="u", request_sent=False)
+        with pytest.raises(builtin) as caught:
+            raise error
+        assert caught.value.request_sent is False and caught.value.method == "GET"
+        assert str(error) == "GET /v1/Senders: timed out"

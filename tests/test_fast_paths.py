@@ -1,6 +1,6 @@
 """The performance paths (issue 7) give exactly what the plain paths give.
 
-``load_senders`` reads pages straight into columns (``models.SenderColumns``) instead of a
+``load_senders`` reads pages straight into columns (``frames.SenderColumns``) instead of a
 ``Sender`` per row; ``parse_timestamp`` reads the API's own form without its regex;
 categorical columns are built from codes. Each is checked against a reference built the
 plain way, on the seeded account and on pages with every unusual shape the API allows.
@@ -20,7 +20,8 @@ import pytest
 import commstoolkit as ct
 from commstoolkit.errors import UnexpectedResponseError
 from commstoolkit.frames import SENDER_DTYPES, STRING, TAG_PREFIX, senders_frame
-from commstoolkit.models import _RFC3339, Sender, SenderColumns, parse_timestamp
+from commstoolkit.frames.sender_columns import SenderColumns
+from commstoolkit.models import _RFC3339, Sender, parse_timestamp
 
 
 def reference_frame(senders: list[Sender]) -> pd.DataFrame:
@@ -193,7 +194,8 @@ def test_the_timestamp_fast_path_agrees_with_the_general_path():
 @pytest.mark.filterwarnings(OUTSIDE_CATEGORIES)
 @pytest.mark.parametrize("values", [["SMS", "RCS", None, "FAX"], [], ["PUSH"] * 3])
 def test_categorical_columns_from_codes_equal_columns_from_values(values):
-    from commstoolkit.frames import CHANNEL, _typed
+    from commstoolkit.frames import CHANNEL
+    from commstoolkit.frames.build import _typed
 
     pd.testing.assert_series_equal(_typed(values, CHANNEL), pd.Series(values, dtype=CHANNEL))
 
@@ -282,7 +284,7 @@ def test_sender_pages_written_by_sqlite_equal_the_python_ones(sandbox_http, monk
     ],
 )
 def test_page_timestamps_are_kept_or_read_as_parse_timestamp_reads(texts):
-    from commstoolkit.models import _timestamps
+    from commstoolkit.frames.sender_columns import _timestamps
 
     try:
         expected = [parse_timestamp(t) for t in texts]
@@ -300,7 +302,7 @@ def test_page_timestamps_are_kept_or_read_as_parse_timestamp_reads(texts):
 
 @pytest.mark.parametrize("bad", ["2024-13-05T06:20:00Z", "2024-04-0506:20:00Z", "", None])
 def test_a_bad_page_timestamp_raises_what_parse_timestamp_raises(bad):
-    from commstoolkit.models import _timestamps
+    from commstoolkit.frames.sender_columns import _timestamps
 
     texts = ["2024-04-05T06:20:00Z", bad]
     with pytest.raises((ValueError, TypeError, AttributeError)) as plain:
@@ -319,7 +321,8 @@ def test_a_bad_page_timestamp_raises_what_parse_timestamp_raises(bad):
     ],
 )
 def test_time_columns_read_at_once_equal_columns_of_datetimes(values):
-    from commstoolkit.frames import UTC_TIMESTAMP, _utc_times
+    from commstoolkit.frames import UTC_TIMESTAMP
+    from commstoolkit.frames.build import _utc_times
 
     expected = [parse_timestamp(v) if isinstance(v, str) else v for v in values]
     pd.testing.assert_series_equal(_utc_times(values), pd.Series(expected, dtype=UTC_TIMESTAMP))

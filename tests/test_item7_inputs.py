@@ -237,7 +237,7 @@ def test_item7_numbers_as_dates_are_unix_seconds(client):
     listed = list(client.senders.list(start_date=seconds))
     assert listed and all(s.created_at >= cut for s in listed)
     assert [s.id for s in listed] == [s.id for s in client.senders.list(start_date=cut)]
-    from commstoolkit.client.checks import check_timestamp
+    from commstoolkit.rules import check_timestamp
 
     assert check_timestamp(1700000000, "start_date") == datetime(
         2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc

@@ -5,21 +5,23 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from commstoolkit.client.bodies import (
+    ResolveRequest,
+    SenderPoolCreate,
+    SenderPoolUpdate,
+    SenderSearch,
+    query_params,
+)
 from commstoolkit.models import (
     Accepted,
     Operation,
     Page,
     Recipient,
-    ResolveRequest,
     Route,
     Sender,
     SenderPool,
-    SenderPoolCreate,
-    SenderPoolUpdate,
-    SenderSearch,
     format_timestamp,
     parse_timestamp,
-    query_params,
 )
 
 SENDER = {

@@ -3,7 +3,8 @@ at any volume (``export_traffic`` / ``read_traffic`` / ``open_traffic``), judge 
 sender, pool, channel, country, day and hour (``traffic_health``) and say what stands out
 (``traffic_findings``)."""
 
-from .columns import TRAFFIC_COLUMNS, TRAFFIC_DTYPES
+from ..frames.schema import TRAFFIC_COLUMNS as TRAFFIC_COLUMNS
+from ..frames.schema import TRAFFIC_DTYPES as TRAFFIC_DTYPES
 from .dataset import (
     ExportResult,
     TrafficDataset,
@@ -14,17 +15,14 @@ from .dataset import (
 )
 from .findings import Finding, Findings, traffic_findings
 from .health import traffic_health
-from .table import BY, HEALTH_COLUMNS, NO_COUNTRY, NO_POOL
+from .table import BY as BY
+from .table import HEALTH_COLUMNS as HEALTH_COLUMNS
+from .table import NO_COUNTRY as NO_COUNTRY
+from .table import NO_POOL as NO_POOL
 from .traffic import load_traffic
-from .window import parse_window
+from .window import parse_window as parse_window
 
 __all__ = [
-    "BY",
-    "HEALTH_COLUMNS",
-    "NO_COUNTRY",
-    "NO_POOL",
-    "TRAFFIC_COLUMNS",
-    "TRAFFIC_DTYPES",
     "ExportResult",
     "Finding",
     "Findings",
@@ -33,7 +31,6 @@ __all__ = [
     "health_sql",
     "load_traffic",
     "open_traffic",
-    "parse_window",
     "read_traffic",
     "traffic_findings",
     "traffic_health",

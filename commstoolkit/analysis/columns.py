@@ -19,7 +19,7 @@ import phonenumbers
 import pyarrow as pa
 
 from ..errors import UnexpectedResponseError
-from ..frames import MESSAGE_DTYPES
+from ..frames.schema import TRAFFIC_COLUMNS, TRAFFIC_DTYPES
 from ..models import FINAL_MESSAGE_STATUSES, MESSAGE_CHANNELS
 
 __all__ = [
@@ -31,13 +31,6 @@ __all__ = [
     "traffic_frame",
 ]
 
-TRAFFIC_DTYPES: dict[str, Any] = {
-    **MESSAGE_DTYPES,
-    "pool_id": pd.StringDtype(),
-    "pool_name": pd.StringDtype(),
-    "to_country": pd.StringDtype(),
-}
-TRAFFIC_COLUMNS = tuple(TRAFFIC_DTYPES)
 # What a page yields and a Parquet file holds: the list endpoint's own fields (no attempts,
 # so no fallback / n_attempts / error_code; pool names are the account's, kept apart).
 _UTC = pa.timestamp("ns", tz="UTC")

@@ -37,9 +37,10 @@ import pyarrow.parquet as pq
 from .. import metrics
 from ..errors import ConfigurationError, InvalidInputError
 from ..frames import NO_SENDER
+from ..frames.load import progress_pages
 from .columns import STORED_SCHEMA, TrafficColumns, traffic_frame
 from .table import ALPHA, BY, COUNTS, NO_COUNTRY, NO_POOL, assemble, check_by
-from .traffic import _bar, pool_names, resolve_pools
+from .traffic import pool_names, resolve_pools
 from .window import days_of, parse_window
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ def _write_day(
     count = 0
     with pq.ParquetWriter(partial, STORED_SCHEMA, compression="zstd") as writer:
         pages = pager.read_pages(columns.add)
-        for _ in _bar(pages, progress, f"messages of {day}", size=lambda n: n):
+        for _ in progress_pages(pages, progress, f"messages of {day}", size=int):
             if len(columns) >= rows_per_group:
                 count += _flush(writer, columns)
         count += _flush(writer, columns)

@@ -16,14 +16,14 @@ one request each, and is refused above ``DETAILS_LIMIT`` messages.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError
-from ..frames import DETAILS_LIMIT
+from ..frames.load import DETAILS_LIMIT, checked_flag, fetch_each, progress_pages
 from .columns import TrafficColumns, traffic_frame
 from .window import parse_window
 
@@ -34,7 +34,6 @@ __all__ = ["DETAILS", "SAMPLE_SIZE", "load_traffic", "pool_names", "resolve_pool
 
 DETAILS = (None, "sample", "all")
 SAMPLE_SIZE = 20
-P = TypeVar("P")
 
 
 def load_traffic(
@@ -72,8 +71,8 @@ def load_traffic(
     """
     window = parse_window(start, end)
     _check_details(details, sample_size)
-    _check_flag(compare, "compare")
-    _check_flag(progress, "progress")
+    checked_flag(compare, "compare")
+    checked_flag(progress, "progress")
     begin = window[0] - (window[1] - window[0]) if compare else window[0]
     # The pager checks channel, status and tags now; it asks for nothing until iterated.
     pager = client.messages.list(
@@ -82,7 +81,7 @@ def load_traffic(
     names = pool_names(client)
     wanted = None if pools is None else resolve_pools(pools, names)
     columns = TrafficColumns()
-    for _ in _bar(pager.read_pages(columns.add), progress, "messages", size=lambda n: n):
+    for _ in progress_pages(pager.read_pages(columns.add), progress, "messages", size=int):
         pass
     frame = traffic_frame(columns.table(), names)
     if wanted is not None:
@@ -164,15 +163,6 @@ def _check_details(details: Any, sample_size: Any) -> None:
         )
 
 
-def _check_flag(value: Any, field: str) -> None:
-    if value is not None and not isinstance(value, (bool, np.bool_)):
-        raise InvalidInputError(
-            f"{field} must be True, False or None, got {value!r}",
-            field=field,
-            allowed=(True, False, None),
-        )
-
-
 def _attempts(
     client: CommsClient,
     frame: pd.DataFrame,
@@ -199,8 +189,7 @@ def _attempts(
     else:
         chosen = _stratified(frame, rows, per_sender, seed)
     ids = frame["message_id"].to_numpy()[chosen]
-    bar = _bar(iter(ids), progress, "attempts", size=lambda _: 1, threshold=100)
-    got = [client.messages.get(str(message_id)) for message_id in bar]
+    got = fetch_each(client, [str(i) for i in ids], progress)
     index = frame.index[chosen]
     frame.loc[index, "fallback"] = pd.array([m.fallback for m in got], dtype="boolean")
     frame.loc[index, "n_attempts"] = pd.array([m.n_attempts for m in got], dtype="Int64")
@@ -221,31 +210,3 @@ def _stratified(frame: pd.DataFrame, rows: np.ndarray, per_sender: int, seed: in
             members = rng.choice(members, per_sender, replace=False)
         chosen.append(members)
     return np.sort(np.concatenate(chosen)) if chosen else rows[:0]
-
-
-def _bar(
-    pages: Iterator[P],
-    progress: bool | None,
-    unit: str,
-    *,
-    size: Callable[[P], int],
-    threshold: int = 1,
-) -> Iterator[P]:
-    """Yield ``pages`` while a tqdm bar counts ``size(page)`` items: shown when
-    ``progress`` is True, or (None) once ``threshold`` items went by; never when False."""
-    bar = None
-    done = 0
-    try:
-        for page in pages:
-            count = size(page)
-            if bar is None and progress is not False and (progress or done >= threshold):
-                from tqdm.auto import tqdm
-
-                bar = tqdm(desc=f"Loading {unit}", unit=f" {unit}", initial=done)
-            done += count
-            if bar is not None:
-                bar.update(count)
-            yield page
-    finally:
-        if bar is not None:
-            bar.close()

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..client.checks import check_timestamp
 from ..errors import InvalidInputError
+from ..rules import check_timestamp
 
 __all__ = ["SPAN_RULE", "days_of", "parse_span", "parse_window"]
 

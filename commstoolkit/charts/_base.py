@@ -19,7 +19,7 @@ from plotly.colors import sample_colorscale
 
 from .. import metrics
 from ..errors import InvalidInputError
-from ..frames import (
+from ..frames.schema import (
     ATTEMPT_COLUMNS,
     MEMBER_COLUMNS,
     MESSAGE_COLUMNS,
@@ -110,7 +110,7 @@ class FrameKind:
         return f"{article} {self.name} ({self.source}) with columns {', '.join(self.columns)}"
 
 
-# The frames charts take: (what it is, where it comes from, its columns in frames.py, the
+# The frames charts take: (what it is, where it comes from, its columns in frames.schema, the
 # columns that tell it from the other frames). A chart needs a frame's identifying columns
 # as well as the ones it draws: a messages frame has "channel" and "status" too, but given
 # to ``inventory`` it is refused, not counted as senders. Senders vs members: display_name;

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from .. import metrics
 from ..errors import InvalidInputError
-from ..frames import NO_SENDER
+from ..frames.schema import NO_SENDER
 from ._base import (
     COLORS,
     DELIVERY,

@@ -21,11 +21,11 @@ import httpx
 from commstoolkit.client.responses import body_snippet, error_from_response, safe_url
 from commstoolkit.client.retry import RetryPolicy, decide, request_sent
 from commstoolkit.errors import (
-    CommsConnectionError,
     CommsError,
-    CommsTimeoutError,
     ConfigurationError,
+    TransportConnectionError,
     TransportError,
+    TransportTimeoutError,
     UnexpectedResponseError,
 )
 
@@ -259,7 +259,7 @@ class HttpCore:
     ) -> TransportError:
         sent = request_sent(error)
         timed_out = isinstance(error, httpx.TimeoutException)
-        cls = CommsTimeoutError if timed_out else CommsConnectionError
+        cls = TransportTimeoutError if timed_out else TransportConnectionError
         detail = self._credentials.redact(str(error) or type(error).__name__)
         text = f"{request.method} {request.url.path}: {type(error).__name__}: {detail}"
         if sent:

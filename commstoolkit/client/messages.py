@@ -14,7 +14,18 @@ from typing import Any
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
-from commstoolkit.client.checks import (
+from commstoolkit.client.bodies import SendMessages, query_params, tags_query
+from commstoolkit.client.operations import Operations
+from commstoolkit.client.pagination import Pager
+from commstoolkit.errors import InvalidInputError
+from commstoolkit.models import (
+    MESSAGE_ADDRESS_CHANNELS,
+    MESSAGE_CHANNELS,
+    MESSAGE_STATUSES,
+    Message,
+    Operation,
+)
+from commstoolkit.rules import (
     SEND_RECIPIENTS_MAX,
     check_choices,
     check_date_range,
@@ -29,24 +40,11 @@ from commstoolkit.client.checks import (
     check_timestamp,
     operation_id_of,
 )
-from commstoolkit.client.operations import Operations
-from commstoolkit.client.pagination import Pager
-from commstoolkit.errors import InvalidInputError
-from commstoolkit.models import (
-    MESSAGE_ADDRESS_CHANNELS,
-    MESSAGE_CHANNELS,
-    MESSAGE_STATUSES,
-    Message,
-    Operation,
-    SendMessages,
-    query_params,
-    tags_query,
-)
 
 __all__ = ["Messages"]
 
 KIND = "message"
-# int and float: Unix seconds (client.checks.unix_seconds).
+# int and float: Unix seconds (rules.unix_seconds).
 DateLike = date | str | int | float | None
 
 

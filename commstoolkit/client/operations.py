@@ -12,19 +12,15 @@ from typing import Any
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
-from commstoolkit.client.checks import (
+from commstoolkit.client.bodies import query_params
+from commstoolkit.client.pagination import Pager
+from commstoolkit.client.senders import DateLike
+from commstoolkit.models import MESSAGE_OPERATION_STATUSES, POOL_OPERATION_STATUSES, Operation
+from commstoolkit.rules import (
     check_date_range,
     check_optional_choice,
     check_page_size,
     operation_id_of,
-)
-from commstoolkit.client.pagination import Pager
-from commstoolkit.client.senders import DateLike
-from commstoolkit.models import (
-    MESSAGE_OPERATION_STATUSES,
-    POOL_OPERATION_STATUSES,
-    Operation,
-    query_params,
 )
 
 __all__ = ["OPERATION_COLLECTIONS", "Operations"]

@@ -12,8 +12,9 @@ from typing import Any, Generic, TypeVar
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import parse_payload
+from commstoolkit.client.bodies import paging
 from commstoolkit.errors import UnexpectedResponseError
-from commstoolkit.models import paging, read_page
+from commstoolkit.models import read_page
 
 __all__ = ["Pager"]
 
@@ -61,8 +62,8 @@ class Pager(Generic[T]):
 
     def read_pages(self, read: Callable[[list[Any]], R]) -> Iterator[R]:
         """Yield ``read(objects)`` for each HTTP page, ``objects`` being its items as decoded
-        JSON: a whole-page reader (``models.SenderColumns.add``) need not build an object
-        per item. What ``read`` cannot read is an ``UnexpectedResponseError``, as in
+        JSON: a whole-page reader (the frames' ``SenderColumns.add``) need not build an
+        object per item. What ``read`` cannot read is an ``UnexpectedResponseError``, as in
         ``pages()``."""
         cursor: str | None = None
         seen: set[str] = set()

@@ -10,7 +10,13 @@ from collections.abc import Iterable, Mapping
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
-from commstoolkit.client.checks import (
+from commstoolkit.client.bodies import SenderPoolCreate, SenderPoolUpdate, member_refs, query_params
+from commstoolkit.client.operations import Operations
+from commstoolkit.client.pagination import Pager
+from commstoolkit.client.senders import DateLike, sender_filters
+from commstoolkit.errors import InvalidInputError, OperationError
+from commstoolkit.models import Accepted, Operation, Sender, SenderPool
+from commstoolkit.rules import (
     check_date_range,
     check_id,
     check_ids,
@@ -19,20 +25,6 @@ from commstoolkit.client.checks import (
     check_tags,
     check_text,
     operation_id_of,
-)
-from commstoolkit.client.operations import Operations
-from commstoolkit.client.pagination import Pager
-from commstoolkit.client.senders import DateLike, sender_filters
-from commstoolkit.errors import InvalidInputError, OperationError
-from commstoolkit.models import (
-    Accepted,
-    Operation,
-    Sender,
-    SenderPool,
-    SenderPoolCreate,
-    SenderPoolUpdate,
-    member_refs,
-    query_params,
 )
 
 __all__ = ["PoolMembers", "SenderPools"]

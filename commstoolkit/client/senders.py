@@ -8,7 +8,10 @@ from datetime import date
 from typing import Any
 
 from commstoolkit.client._resource import Resource
-from commstoolkit.client.checks import (
+from commstoolkit.client.bodies import ResolveRequest, SenderSearch, query_params
+from commstoolkit.client.pagination import Pager
+from commstoolkit.models import SENDER_CHANNELS, SENDER_STATUSES, Route, Sender
+from commstoolkit.rules import (
     check_choice,
     check_choices,
     check_date_range,
@@ -20,20 +23,10 @@ from commstoolkit.client.checks import (
     check_recipients,
     check_text,
 )
-from commstoolkit.client.pagination import Pager
-from commstoolkit.models import (
-    SENDER_CHANNELS,
-    SENDER_STATUSES,
-    ResolveRequest,
-    Route,
-    Sender,
-    SenderSearch,
-    query_params,
-)
 
 __all__ = ["Senders", "sender_filters"]
 
-# int and float: Unix seconds (client.checks.unix_seconds).
+# int and float: Unix seconds (rules.unix_seconds).
 DateLike = date | str | int | float | None
 
 

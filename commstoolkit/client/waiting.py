@@ -8,10 +8,10 @@ from typing import Any
 
 from commstoolkit.client._http import HttpCore
 from commstoolkit.client._resource import Resource
-from commstoolkit.client.checks import operation_id_of
 from commstoolkit.client.operations import Operations
 from commstoolkit.errors import InvalidInputError, OperationTimeoutError
 from commstoolkit.models import OPERATION_KINDS, Operation
+from commstoolkit.rules import operation_id_of
 
 
 class OperationPoller(Resource):

@@ -9,15 +9,19 @@
     pool = plan.apply()                                         # create, add, verify
     ct.pool_report(client)
 
-Modules: ``selection`` (select_senders, pure pandas), ``plan`` (plan_pool, PoolPlan),
-``steps`` (the write calls of a plan), ``apply`` (applying, create_pool, delete_pool,
-PoolApplyError, PoolDeletedError), ``report`` (pool_report).
+Modules, top down (each imports only those below it; ``.importlinter`` keeps the order):
+``plan`` (plan_pool, create_pool: reads the account, builds the plan and its warnings),
+``apply`` (applying a plan, delete_pool, PoolApplyError, PoolDeletedError), ``pool_plan``
+(PoolPlan: the plan as data and its views), ``steps`` (the write calls of a plan) and
+``_checks`` (argument checks), ``_render`` (text and HTML); beside them ``selection``
+(select_senders, pure pandas) and ``report`` (pool_report).
 """
 
 from __future__ import annotations
 
-from .apply import PoolApplyError, PoolDeletedError, PoolPlanWarning, create_pool, delete_pool
-from .plan import PoolPlan, plan_pool
+from .apply import PoolApplyError, PoolDeletedError, delete_pool
+from .plan import PoolPlanWarning, create_pool, plan_pool
+from .pool_plan import PoolPlan
 from .report import pool_report
 from .selection import select_senders
 from .steps import MAX_SENDERS_PER_REQUEST

@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..client.checks import ID_PATTERNS, check_tags, pool_id_of
 from ..errors import InvalidInputError
 from ..models import SenderPool
+from ..rules import ID_PATTERNS, check_tags, pool_id_of
 from ._render import some_of
 
 SENDER_ID = ID_PATTERNS["sender"]
@@ -60,5 +60,5 @@ def checked_name(name: Any) -> str | None:
 
 
 def checked_tags(tags: Any) -> dict[str, str]:
-    """A copy of ``tags`` if the API accepts it (see ``client.checks.check_tags``)."""
+    """A copy of ``tags`` if the API accepts it (see ``rules.check_tags``)."""
     return check_tags(tags)

@@ -4,10 +4,29 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .plan import PoolPlan
+import pandas as pd
+
+
+class PlanView(Protocol):
+    """What the views read of a plan (``pool_plan.PoolPlan`` has it; this module does not
+    import it, since the plan renders itself with these functions)."""
+
+    @property
+    def to_add(self) -> pd.DataFrame: ...
+    @property
+    def to_remove(self) -> pd.DataFrame: ...
+    @property
+    def unchanged(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def requests(self) -> list[str]: ...
+    @property
+    def warnings(self) -> list[str]: ...
+    def title(self) -> str: ...
+
 
 _ROWS = 5
 _REQUESTS = 12
@@ -26,7 +45,7 @@ def some_of(items: Iterable[str], sep: str = ", ") -> str:
     return sep.join(items[:_LISTED]) + more
 
 
-def _requests(plan: PoolPlan) -> list[str]:
+def _requests(plan: PlanView) -> list[str]:
     """The plan's requests; a long run of removals is cut to its first lines."""
     lines = plan.requests
     if len(lines) <= _REQUESTS:
@@ -34,7 +53,7 @@ def _requests(plan: PoolPlan) -> list[str]:
     return [*lines[: _REQUESTS - 1], f"… and {len(lines) - _REQUESTS + 1:,} more"]
 
 
-def _counts(plan: PoolPlan) -> list[tuple[str, int]]:
+def _counts(plan: PlanView) -> list[tuple[str, int]]:
     return [
         ("to add", len(plan.to_add)),
         ("to remove", len(plan.to_remove)),
@@ -43,7 +62,7 @@ def _counts(plan: PoolPlan) -> list[tuple[str, int]]:
     ]
 
 
-def plan_text(plan: PoolPlan) -> str:
+def plan_text(plan: PlanView) -> str:
     """The plan as a few readable lines: counts, requests, warnings."""
     counts = " · ".join(f"{label} {count:,}" for label, count in _counts(plan))
     lines = [f"Plan: {plan.title()}", f"  {counts}", f"  requests ({len(plan.requests)}):"]
@@ -54,7 +73,7 @@ def plan_text(plan: PoolPlan) -> str:
     return "\n".join(lines)
 
 
-def plan_html(plan: PoolPlan) -> str:
+def plan_html(plan: PlanView) -> str:
     """The plan for a notebook: counts, warnings, requests, first rows of adds and removes."""
     cells = "".join(
         f"<th style='text-align:left'>{label}</th><td>{count:,}</td>"

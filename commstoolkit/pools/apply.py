@@ -10,14 +10,10 @@ since the plan was made stops it with ``PoolDeletedError``: there re-running can
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from ..client.checks import pool_id_of
 from ..errors import (
     CommsError,
     InvalidInputError,
@@ -26,26 +22,15 @@ from ..errors import (
     TransportError,
 )
 from ..models import Accepted, Operation, SenderPool
+from ..rules import pool_id_of
 from ._render import some_of
-from .plan import plan_pool
+from .pool_plan import PoolPlan
 from .steps import Step, plan_steps
 
 if TYPE_CHECKING:
     from ..client import CommsClient
-    from .plan import PoolPlan
 
-__all__ = [
-    "PoolApplyError",
-    "PoolDeletedError",
-    "PoolPlanWarning",
-    "apply_plan",
-    "create_pool",
-    "delete_pool",
-]
-
-
-class PoolPlanWarning(UserWarning):
-    """A warning of a pool plan, shown by ``create_pool`` (which applies without a preview)."""
+__all__ = ["PoolApplyError", "PoolDeletedError", "apply_plan", "delete_pool"]
 
 
 class PoolApplyError(CommsError):
@@ -122,25 +107,6 @@ def apply_plan(plan: PoolPlan, *, progress: bool = True) -> SenderPool:
         raise
     except CommsError as err:
         raise _failed(plan, steps, [], err) from err
-
-
-def create_pool(
-    client: CommsClient,
-    name: str,
-    senders: pd.DataFrame | Iterable[str],
-    tags: Mapping[str, str] | None = None,
-    *,
-    progress: bool = True,
-) -> SenderPool:
-    """Create a pool holding ``senders`` and return it: ``plan_pool(...).apply()``.
-
-    The plan's warnings are issued as ``PoolPlanWarning`` (use ``plan_pool`` to read them
-    before anything changes). Raises what ``plan_pool`` and ``PoolPlan.apply`` raise.
-    """
-    plan = plan_pool(client, senders, name=name, tags=tags)
-    for warning in plan.warnings:
-        warnings.warn(warning, PoolPlanWarning, stacklevel=2)
-    return plan.apply(progress=progress)
 
 
 def delete_pool(

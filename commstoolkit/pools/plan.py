@@ -1,13 +1,16 @@
 """Plan a pool change: what to add, what to remove, what to warn about, which calls to make.
 
 ``plan_pool`` only reads (the account's senders, the pool and its members); nothing
-changes until ``PoolPlan.apply()``.
+changes until ``PoolPlan.apply()``. ``create_pool`` plans and applies at once. The plan
+itself (``PoolPlan``) is in ``pool_plan``, applying it in ``apply``: this module, the top of
+the pools package, joins them (a plan is made with ``apply_plan`` as what applies it).
 """
 
 from __future__ import annotations
 
+import warnings as _warnings
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,192 +18,18 @@ from ..errors import CommsError, InvalidInputError, NotFoundError
 from ..frames import load_senders, senders_frame
 from ..models import SenderPool
 from ._checks import checked_name, checked_pool_id, checked_sender_ids, checked_tags
-from ._render import plan_html, plan_text, plural, some_of
-from .steps import MAX_SENDERS_PER_REQUEST, Step, plan_steps
+from ._render import plural, some_of
+from .apply import apply_plan
+from .pool_plan import PoolPlan
+from .steps import MAX_SENDERS_PER_REQUEST
 
 if TYPE_CHECKING:
     from ..client import CommsClient
 
-__all__ = ["MANY_REMOVALS", "PoolPlan", "plan_pool"]
+__all__ = ["MANY_REMOVALS", "PoolPlan", "PoolPlanWarning", "create_pool", "plan_pool"]
 
 # Removing is one DELETE per sender; from this many on, the plan warns that it takes a while.
 MANY_REMOVALS = 100
-
-
-class PoolPlan:
-    """What applying a pool change would do; read-only, built by ``plan_pool``.
-
-    - ``name``, ``tags``: the pool's name and tags once applied;
-    - ``pool_id``: the pool changed (None for a new pool until ``apply()`` creates it);
-    - ``to_add``, ``to_remove``: senders frames (columns as ``load_senders``) of the
-      senders to add (input order) and to remove (the pool's listing order);
-    - ``unchanged``: how many current members stay; ``size``: members once applied;
-    - ``warnings``: plain sentences about anything worth a second look;
-    - ``namesakes``: the ids of the other pools already named ``name`` (a new pool, or a
-      rename, would share its name with them; empty too when the pools could not be
-      listed, which a warning then says);
-    - ``requests``: the write calls ``apply()`` makes, in order, as readable lines
-      (reads such as polling operations and listing members are not listed);
-    - ``apply(progress=True)``: make the change, wait, verify; returns the ``SenderPool``.
-    """
-
-    def __init__(
-        self,
-        client: CommsClient,
-        *,
-        pool: SenderPool | None,
-        name: str | None,
-        tags: dict[str, str] | None,
-        to_add: pd.DataFrame,
-        to_remove: pd.DataFrame,
-        kept_ids: frozenset[str],
-        settings: dict[str, Any],
-        warnings: list[str],
-        namesakes: tuple[str, ...] = (),
-    ) -> None:
-        self._client = client
-        self._is_new = pool is None
-        self._pool_id = pool.id if pool else None
-        self._pools_before_create: frozenset[str] | None = None
-        self._name = name
-        self._tags = tags
-        self._to_add = to_add
-        self._to_remove = to_remove
-        self._kept_ids = kept_ids
-        self._settings = settings
-        self._update = {k: v for k, v in settings.items() if pool and getattr(pool, k) != v}
-        self._warnings = tuple(warnings)
-        self._namesakes = tuple(namesakes)
-
-    @property
-    def client(self) -> CommsClient:
-        """The client the plan reads from and applies with."""
-        return self._client
-
-    @property
-    def name(self) -> str | None:
-        """The pool's name once applied."""
-        return self._name
-
-    @property
-    def pool_id(self) -> str | None:
-        """The pool's id; None for a new pool that ``apply()`` has not created yet."""
-        return self._pool_id
-
-    @property
-    def is_new(self) -> bool:
-        """True when the plan creates the pool (still True after ``apply()`` created it)."""
-        return self._is_new
-
-    @property
-    def to_add(self) -> pd.DataFrame:
-        """Senders to add (senders frame columns), in input order."""
-        return self._to_add
-
-    @property
-    def to_remove(self) -> pd.DataFrame:
-        """Members to remove (senders frame columns), in the pool's listing order."""
-        return self._to_remove
-
-    @property
-    def unchanged(self) -> int:
-        """How many current members stay in the pool."""
-        return len(self._kept_ids)
-
-    @property
-    def tags(self) -> dict[str, str] | None:
-        """The pool's tags once applied (None: a new pool without tags)."""
-        return None if self._tags is None else dict(self._tags)
-
-    @property
-    def size(self) -> int:
-        """The pool's number of members once applied."""
-        return len(self._kept_ids) + len(self._to_add)
-
-    @property
-    def warnings(self) -> list[str]:
-        """Plain sentences about anything worth a second look before applying."""
-        return list(self._warnings)
-
-    @property
-    def namesakes(self) -> tuple[str, ...]:
-        """Ids of the other pools already named as this plan names its pool (empty: none).
-
-        For a new pool, applying would make one more pool of that name; for a rename, the
-        renamed pool would share its name. ``warnings`` says so in a sentence.
-        """
-        return self._namesakes
-
-    @property
-    def update(self) -> dict[str, Any]:
-        """What an existing pool gets by PATCH: ``name`` and/or ``tags`` (empty: nothing)."""
-        return dict(self._update)
-
-    @property
-    def settings(self) -> dict[str, Any]:
-        """The ``name`` / ``tags`` the plan sets (``apply()`` makes sure the pool has them)."""
-        return dict(self._settings)
-
-    @property
-    def target_ids(self) -> frozenset[str]:
-        """The sender ids the pool holds once the plan is applied."""
-        return self._kept_ids | frozenset(self._to_add["sender_id"])
-
-    @property
-    def requests(self) -> list[str]:
-        """The write calls ``apply()`` makes, in order, as readable lines."""
-        return [step.describe(self._pool_id) for step in self.steps()]
-
-    def steps(self) -> list[Step]:
-        """The write steps of the plan: create, adds, removes, update."""
-        return plan_steps(
-            new=self._is_new,
-            name=self._name,
-            tags=self._tags,
-            add_ids=list(self._to_add["sender_id"]),
-            remove_ids=list(self._to_remove["sender_id"]),
-            update=self._update,
-        )
-
-    def apply(self, *, progress: bool = True) -> SenderPool:
-        """Apply the plan, wait for every operation, check the members; return the pool.
-
-        Safe to call again: each call starts from the pool's current members, so a
-        second call makes no change and a call after a failure finishes the job.
-        Raises ``PoolApplyError`` (what was and was not applied) when a step fails,
-        an operation reports failed senders, or the members differ from the plan.
-        """
-        from .apply import apply_plan
-
-        return apply_plan(self, progress=progress)
-
-    def _created(self, pool_id: str) -> None:
-        # apply() created the pool: later applies edit that pool instead of creating another.
-        self._pool_id = pool_id
-
-    def _creating(self, existing_pool_ids: frozenset[str]) -> None:
-        # The pools there were before apply() sent its create: if the answer is lost, the
-        # next apply() finds the pool it made among the pools that appeared since.
-        self._pools_before_create = existing_pool_ids
-
-    def title(self) -> str:
-        """``create pool 'x'`` or ``update pool 'x' (comms_senderpool_…)``."""
-        label = repr(self._name) if self._name is not None else "(unnamed)"
-        if self._pool_id is None:
-            return f"create pool {label}"
-        return f"{'created' if self._is_new else 'update'} pool {label} ({self._pool_id})"
-
-    def __repr__(self) -> str:
-        return (
-            f"<PoolPlan {self.title()}: +{len(self._to_add):,} -{len(self._to_remove):,} "
-            f"={self.unchanged:,}, {len(self.steps())} requests, {len(self._warnings)} warnings>"
-        )
-
-    def __str__(self) -> str:
-        return plan_text(self)
-
-    def _repr_html_(self) -> str:
-        return plan_html(self)
 
 
 def plan_pool(
@@ -251,6 +80,29 @@ def plan_pool(
     return _build_plan(
         client, ids, pool, name, tag_map, members, inventory, namesakes, unchecked=unchecked
     )
+
+
+class PoolPlanWarning(UserWarning):
+    """A warning of a pool plan, shown by ``create_pool`` (which applies without a preview)."""
+
+
+def create_pool(
+    client: CommsClient,
+    name: str,
+    senders: pd.DataFrame | Iterable[str],
+    tags: Mapping[str, str] | None = None,
+    *,
+    progress: bool = True,
+) -> SenderPool:
+    """Create a pool holding ``senders`` and return it: ``plan_pool(...).apply()``.
+
+    The plan's warnings are issued as ``PoolPlanWarning`` (use ``plan_pool`` to read them
+    before anything changes). Raises what ``plan_pool`` and ``PoolPlan.apply`` raise.
+    """
+    plan = plan_pool(client, senders, name=name, tags=tags)
+    for warning in plan.warnings:
+        _warnings.warn(warning, PoolPlanWarning, stacklevel=2)
+    return plan.apply(progress=progress)
 
 
 def _namesakes(
@@ -330,6 +182,7 @@ def _build_plan(
         settings={k: v for k, v in (("name", name), ("tags", tags)) if v is not None},
         warnings=[warning for warning in found if warning],
         namesakes=namesakes,
+        apply_with=apply_plan,
     )
 
 

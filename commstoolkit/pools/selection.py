@@ -9,14 +9,14 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
-from ..client.checks import unix_seconds
 from ..errors import InvalidInputError
 from ..frames import TAG_PREFIX
 from ..models import SENDER_CHANNELS, SENDER_STATUSES
+from ..rules import unix_seconds
 
 __all__ = ["select_senders"]
 
-# int and float: Unix seconds (client.checks.unix_seconds), never nanoseconds.
+# int and float: Unix seconds (rules.unix_seconds), never nanoseconds.
 DateLike: TypeAlias = str | date | datetime | pd.Timestamp | int | float
 
 

@@ -8,9 +8,11 @@
     run.summary()       # by channel, by sender, by status; delivery and fallback rates
     ct.TestSend.resume(client, "send.jsonl")   # after a crash: never sends anyone twice
 
-Modules: ``recipients`` (E.164 normalisation), ``guards`` (live-mode allow-list, confirm,
-cap), ``journal`` (JSON-lines log and its replay), ``sending`` (chunks, exactly-once),
-``preview`` (dry runs), ``result`` (``TestSend``), ``summary`` (``SendSummary``), ``api``.
+Modules, top down (each imports only those below it; ``.importlinter`` keeps the order):
+``api`` (``test_send``), ``result`` (``TestSend``, its resume, sending and tracking a run),
+then ``sending`` (chunks, exactly-once), ``preview`` (dry runs), ``guards`` (live-mode
+allow-list, confirm, cap), ``summary`` (``SendSummary``), then ``journal`` (JSON-lines log
+and its replay), ``recipients`` (E.164 normalisation), ``inputs`` (argument checks).
 """
 
 from __future__ import annotations

@@ -1,29 +1,36 @@
-"""``test_send`` and resuming: check everything, journal the plan, send, track."""
+"""``test_send``: check everything, journal the plan, send, track (``TestSend.resume``, in
+``result``, finishes an interrupted one)."""
 
 from __future__ import annotations
 
-import math
 import os
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..client.checks import TEXT_MAX as TEXT_MAX  # the widgets' character counter
-from ..client.checks import check_choice, check_message_text, pool_id_of
-from ..errors import InvalidInputError, OperationTimeoutError
-from ..models import MESSAGE_ADDRESS_CHANNELS, MESSAGE_CHANNELS, SenderPool
+from ..models import MESSAGE_ADDRESS_CHANNELS, SenderPool
+from ..rules import TEXT_MAX as TEXT_MAX  # the widgets' character counter
+from ..rules import check_choice
 from . import sending
 from .guards import check_guards, check_routable
-from .journal import Journal, RunState, default_journal_dir, replay
+from .inputs import (
+    check_flag,
+    check_journal,
+    check_progress,
+    check_timeout,
+    checked_channels,
+    checked_pool_id,
+    checked_text,
+)
+from .journal import Journal, default_journal_dir
 from .preview import resolve_routes, unroutable
 from .recipients import normalise_numbers
-from .result import SendIncompleteError, TestSend
+from .result import TestSend, send_and_track
 
 if TYPE_CHECKING:
     from ..client import CommsClient
 
-__all__ = ["resume_run", "test_send"]
+__all__ = ["test_send"]
 
 
 def test_send(
@@ -81,14 +88,14 @@ def test_send(
     Raises ``SendIncompleteError`` (with the partial ``.test_send``) when the API refuses
     a request or gives no answer several times.
     """
-    pool_id = _pool_id(pool)
+    pool_id = checked_pool_id(pool)
     channel = check_choice(channel, MESSAGE_ADDRESS_CHANNELS, "channel")
-    sender_channels = _channels(channels)
-    text = _text(text)
-    _check_timeout(timeout)
-    _check_journal(journal)
-    _check_progress(progress)
-    _check_flag(allow_unroutable, "allow_unroutable")
+    sender_channels = checked_channels(channels)
+    text = checked_text(text)
+    check_timeout(timeout)
+    check_journal(journal)
+    check_progress(progress)
+    check_flag(allow_unroutable, "allow_unroutable")
     recipients = normalise_numbers(to)
     if dry_run:
         check_guards(recipients, live=client.live, max_recipients=max_recipients, dry_run=True)
@@ -127,142 +134,13 @@ def test_send(
         chunk_size=sending.CHUNK_SIZE,
     )
     log.append("planned", **state.plan_event())
-    return _send_and_track(client, log, state, wait=wait, timeout=timeout, progress=progress)
+    return send_and_track(client, log, state, wait=wait, timeout=timeout, progress=progress)
 
 
 test_send.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
-
-
-def resume_run(
-    client: CommsClient,
-    journal: Journal | str | os.PathLike[str],
-    *,
-    wait: bool,
-    timeout: float,
-    progress: bool | None = None,
-) -> TestSend:
-    """See ``TestSend.resume``."""
-    _check_timeout(timeout)
-    _check_progress(progress)
-    if isinstance(journal, Journal):
-        log = journal if journal.path is None else Journal.open(journal.path)
-    else:
-        log = Journal.open(journal)
-    state = replay(log.events())
-    _check_target(client, state)
-    if not state.completed:
-        log.append("resumed")
-    return _send_and_track(client, log, state, wait=wait, timeout=timeout, progress=progress)
-
-
-def _send_and_track(
-    client: CommsClient,
-    log: Journal,
-    state: RunState,
-    *,
-    wait: bool,
-    timeout: float,
-    progress: bool | None,
-) -> TestSend:
-    try:
-        sending.Runner(client, log, state).run()
-    except sending.SendStopped as stop:
-        partial = TestSend._from_state(client, state, log)
-        cause = stop.__cause__  # the API or transport error, if one stopped it
-        sent = sum(len(c.recipients) - len(c.remaining) for c in state.chunks)
-        raise SendIncompleteError(
-            f"test send {state.run_id} stopped at chunk {stop.chunk} of {len(state.chunks)}: "
-            f"{stop.reason}. {sent:,} of {len(state.recipients):,} recipients have a message; "
-            "fix the cause, then call TestSend.resume(client, journal) to send the rest "
-            "(never twice)",
-            test_send=partial,
-            cause=cause,
-            chunk=stop.chunk,
-        ) from cause
-    finally:
-        log.close()
-    result = TestSend._from_state(client, state, log)
-    if wait:
-        try:
-            result.wait(progress=progress, timeout=timeout)
-        except OperationTimeoutError:
-            warnings.warn(
-                f"test send {state.run_id} is still running after {timeout:g}s; "
-                "call .wait() again to keep tracking it",
-                stacklevel=3,
-            )
-    return result
-
-
-def _check_target(client: CommsClient, state: RunState) -> None:
-    if state.base_url != client.base_url or state.live != client.live:
-        mode = "live" if state.live else "sandbox"
-        raise InvalidInputError(
-            f"client: this journal's run {state.run_id} was sent to {state.base_url} ({mode}); "
-            "resume it with a client for the same API",
-            field="client",
-            allowed=state.base_url,
-        )
 
 
 def _journal_path(journal: str | os.PathLike[str] | None, live: bool, run_id: str) -> Path | None:
     if journal is not None:
         return Path(journal)
     return default_journal_dir() / f"{run_id}.jsonl" if live else None
-
-
-def _pool_id(pool: Any) -> str:
-    return pool_id_of(pool, "pool")
-
-
-def _channels(channels: Iterable[str] | None) -> list[str] | None:
-    if channels is None:
-        return None
-    values = [channels] if isinstance(channels, str) else list(channels)
-    chosen = [check_choice(value, MESSAGE_CHANNELS, "channels") for value in values]
-    if not chosen or len(set(chosen)) != len(chosen):
-        raise InvalidInputError(
-            f"channels: give each of {', '.join(MESSAGE_CHANNELS)} at most once, and at least one",
-            field="channels",
-            allowed=MESSAGE_CHANNELS,
-        )
-    return chosen
-
-
-def _text(text: Any) -> str:
-    return check_message_text(text, "text")
-
-
-def _check_journal(journal: Any) -> None:
-    if journal is not None and not isinstance(journal, (str, os.PathLike)):
-        raise InvalidInputError(
-            f"journal: expected a file path (str or pathlib.Path) or None, got {journal!r}",
-            field="journal",
-            allowed="a file path or None",
-        )
-
-
-def _check_flag(value: Any, field: str) -> None:
-    if not isinstance(value, bool):
-        raise InvalidInputError(
-            f"{field}: expected True or False, got {value!r}", field=field, allowed=(True, False)
-        )
-
-
-def _check_progress(progress: Any) -> None:
-    if progress is not None and not isinstance(progress, bool):
-        raise InvalidInputError(
-            f"progress: expected True, False or None (automatic), got {progress!r}",
-            field="progress",
-            allowed=(True, False, None),
-        )
-
-
-def _check_timeout(timeout: Any) -> None:
-    number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
-    if not (number and 0 < timeout < math.inf):
-        raise InvalidInputError(
-            f"timeout: expected a finite number of seconds > 0, got {timeout!r}",
-            field="timeout",
-            allowed="> 0",
-        )

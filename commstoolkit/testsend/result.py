@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import html
 import time
+import warnings
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import CommsError, OperationTimeoutError
+from ..errors import CommsError, InvalidInputError, OperationTimeoutError
 from ..frames import attempts_frame, fetch_messages, messages_frame
 from ..models import Message, Operation
+from . import sending
+from .inputs import check_progress, check_timeout
+from .journal import Journal, RunState, replay
 from .summary import SendSummary, summarise
 
 if TYPE_CHECKING:
     import os
 
     from ..client import CommsClient
-    from .journal import Journal, RunState
 
-__all__ = ["SendIncompleteError", "TestSend"]
+__all__ = ["SendIncompleteError", "TestSend", "send_and_track"]
 
 _SHOWN_ROUTES = 20
 
@@ -101,9 +104,17 @@ class TestSend:
         (``InvalidInputError``) a journal made against another base URL or mode.
         Raises ``SendIncompleteError`` when sending still cannot finish.
         """
-        from .api import resume_run
-
-        return resume_run(client, journal, wait=wait, timeout=timeout, progress=progress)
+        check_timeout(timeout)
+        check_progress(progress)
+        if isinstance(journal, Journal):
+            log = journal if journal.path is None else Journal.open(journal.path)
+        else:
+            log = Journal.open(journal)
+        state = replay(log.events())
+        _check_target(client, state)
+        if not state.completed:
+            log.append("resumed")
+        return send_and_track(client, log, state, wait=wait, timeout=timeout, progress=progress)
 
     @property
     def dry_run(self) -> bool:
@@ -240,6 +251,59 @@ class SendIncompleteError(CommsError):
         self.test_send = test_send
         self.cause = cause
         self.chunk = chunk
+
+
+def _check_target(client: CommsClient, state: RunState) -> None:
+    if state.base_url != client.base_url or state.live != client.live:
+        mode = "live" if state.live else "sandbox"
+        raise InvalidInputError(
+            f"client: this journal's run {state.run_id} was sent to {state.base_url} ({mode}); "
+            "resume it with a client for the same API",
+            field="client",
+            allowed=state.base_url,
+        )
+
+
+def send_and_track(
+    client: CommsClient,
+    log: Journal,
+    state: RunState,
+    *,
+    wait: bool,
+    timeout: float,
+    progress: bool | None,
+) -> TestSend:
+    """Send what ``state`` still has to send (journalled in ``log``), then track it: the
+    ``TestSend`` of the run, waited for up to ``timeout`` seconds with ``wait``. Raises
+    ``SendIncompleteError`` (with the partial send) when sending stops."""
+    try:
+        sending.Runner(client, log, state).run()
+    except sending.SendStopped as stop:
+        partial = TestSend._from_state(client, state, log)
+        cause = stop.__cause__  # the API or transport error, if one stopped it
+        sent = sum(len(c.recipients) - len(c.remaining) for c in state.chunks)
+        raise SendIncompleteError(
+            f"test send {state.run_id} stopped at chunk {stop.chunk} of {len(state.chunks)}: "
+            f"{stop.reason}. {sent:,} of {len(state.recipients):,} recipients have a message; "
+            "fix the cause, then call TestSend.resume(client, journal) to send the rest "
+            "(never twice)",
+            test_send=partial,
+            cause=cause,
+            chunk=stop.chunk,
+        ) from cause
+    finally:
+        log.close()
+    result = TestSend._from_state(client, state, log)
+    if wait:
+        try:
+            result.wait(progress=progress, timeout=timeout)
+        except OperationTimeoutError:
+            warnings.warn(
+                f"test send {state.run_id} is still running after {timeout:g}s; "
+                "call .wait() again to keep tracking it",
+                stacklevel=3,
+            )
+    return result
 
 
 def _operations_html(operations: list[Operation]) -> str:

@@ -1,0 +1,277 @@
+"""Loaders: list the account through the client, with progress bars, into the frames the
+builders (``build``) make. Each checks its arguments before any request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidInputError
+from ..models import SENDER_CHANNELS, SENDER_STATUSES, Message
+from ..rules import TAG_PATTERN, check_id
+from .build import messages_frame, pools_frame, senders_columns_frame, typed_frame
+from .schema import MEMBER_COLUMNS, MEMBER_DTYPES, RUN_TAG
+from .sender_columns import SenderColumns
+
+if TYPE_CHECKING:
+    from ..client import CommsClient
+
+__all__ = [
+    "DETAILS_LIMIT",
+    "checked_flag",
+    "fetch_each",
+    "fetch_messages",
+    "load_messages",
+    "load_pool_members",
+    "load_pools",
+    "load_senders",
+    "progress_pages",
+]
+
+P = TypeVar("P")
+
+# Up to this many messages, load_messages fetches each one for its attempts by default.
+DETAILS_LIMIT = 1000
+
+
+def load_senders(
+    client: CommsClient,
+    channel: str | Sequence[str] | None = None,
+    status: str | Sequence[str] | None = None,
+    *,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Load every sender of the account into a DataFrame (one row per sender).
+
+    ``channel`` and ``status`` take one value or a list of values (one of
+    ``SMS, RCS, EMAIL, WHATSAPP, PUSH`` and ``ACTIVATED, DEACTIVATED``, in any letter
+    case: "sms" is "SMS"); each value is a server-side filter. Columns: ``sender_id,
+    display_name, address, channel, status, created_at, updated_at`` plus ``tags.<key>``
+    per tag key. ``progress=None`` shows a progress bar once the listing spans several pages.
+
+    Raises ``InvalidInputError`` for an unknown channel or status (NA and NaN included),
+    before any request.
+    """
+    channels = _enum_values("channel", channel, SENDER_CHANNELS)
+    statuses = _enum_values("status", status, SENDER_STATUSES)
+    checked_flag(progress, "progress")
+    # Pages are read straight into columns: no Sender object per row (see SenderColumns).
+    columns = SenderColumns()
+    for ch in channels:
+        for st in statuses:
+            pages = client.senders.list(channel=ch, status=st).read_pages(columns.add)
+            for _ in progress_pages(pages, progress, "senders", size=int):
+                pass
+    return senders_columns_frame(columns)
+
+
+def load_pools(client: CommsClient, *, progress: bool | None = None) -> pd.DataFrame:
+    """Load every sender pool with its composition (one row per pool).
+
+    Columns: ``pool_id, name, created_at, updated_at, size, n_activated,
+    n_deactivated, channels`` (the channels present, sorted, comma separated)
+    plus ``tags.<key>`` per tag key. Lists each pool's members to count them.
+    """
+    checked_flag(progress, "progress")
+    pools = list(_with_progress(client.sender_pools.list().pages(), progress, "pools"))
+    members = {pool.id: list(client.sender_pools.members.list(pool.id)) for pool in pools}
+    return pools_frame(pools, members)
+
+
+def load_pool_members(
+    client: CommsClient,
+    pool_ids: str | Iterable[str] | None = None,
+    *,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Load pool memberships as a long frame: one row per (pool, sender).
+
+    ``pool_ids`` limits the load to these pools (default: every pool).
+    Columns: ``pool_id, pool_name, sender_id, address, channel, status``.
+    Raises ``NotFoundError`` for a pool id that does not exist.
+    """
+    checked_flag(progress, "progress")
+    if pool_ids is None:
+        pools = list(client.sender_pools.list())
+    else:
+        ids = _checked_pool_ids(pool_ids)  # all of them, before any request
+        pools = [client.sender_pools.get(pool_id) for pool_id in dict.fromkeys(ids)]
+    rows: dict[str, list[Any]] = {column: [] for column in MEMBER_COLUMNS}
+    for pool in pools:
+        for sender in _iter_items(client.sender_pools.members.list(pool.id).pages(), progress):
+            rows["pool_id"].append(pool.id)
+            rows["pool_name"].append(pool.name)
+            rows["sender_id"].append(sender.id)
+            rows["address"].append(sender.address)
+            rows["channel"].append(sender.channel)
+            rows["status"].append(sender.status)
+    return typed_frame(rows, MEMBER_DTYPES)
+
+
+def load_messages(
+    client: CommsClient,
+    operation_id: str | None = None,
+    run_id: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    details: bool | None = None,
+    *,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Load messages into a DataFrame (one row per message), filtered server-side.
+
+    ``operation_id``: one send; ``run_id``: one test send (its messages carry the tag
+    ``ct_run:<run_id>``); ``status`` (QUEUED, SENT, DELIVERED, ...) and ``channel``
+    (SMS, RCS, WHATSAPP; both in any letter case) narrow further. ``details`` fetches each
+    message for its attempts (``fallback``, ``n_attempts``, ``error_code``); None does so
+    up to 1,000 messages and leaves those columns NA above that (never guessed). Columns:
+    ``message_id, operation_id, to, to_channel, status, sender_id, sender_address,
+    channel, fallback, n_attempts, error_code, created_at, updated_at, latency_s,
+    seen_delivered_s`` (see ``messages_frame``).
+
+    Raises ``InvalidInputError`` for a bad filter, before any request.
+    """
+    messages = fetch_messages(
+        client, operation_id, run_id, status, channel, details, progress=progress
+    )
+    return messages_frame(messages)
+
+
+def fetch_messages(
+    client: CommsClient,
+    operation_id: str | None = None,
+    run_id: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    details: bool | None = None,
+    *,
+    tags: dict[str, str] | None = None,
+    progress: bool | None = None,
+) -> list[Message]:
+    """The ``Message`` objects behind ``load_messages`` (``tags`` adds tag filters)."""
+    checked_flag(details, "details")
+    checked_flag(progress, "progress")
+    wanted = dict(tags or {})
+    if run_id is not None:
+        wanted[RUN_TAG] = _checked_run_id(run_id)
+    pager = client.messages.list(
+        operation_id=operation_id, status=status, channel=channel, tags=wanted or None
+    )
+    messages = list(_with_progress(pager.pages(), progress, "messages"))
+    if details is True or (details is None and len(messages) <= DETAILS_LIMIT):
+        return _with_attempts(client, messages, progress)
+    return messages
+
+
+def _with_attempts(
+    client: CommsClient, messages: list[Message], progress: bool | None
+) -> list[Message]:
+    """Each message fetched again for its attempts."""
+    return fetch_each(client, [m.id for m in messages], progress)
+
+
+def fetch_each(client: CommsClient, ids: Sequence[str], progress: bool | None) -> list[Message]:
+    """The messages ``ids``, fetched one GET each (with their attempts); a bar when
+    ``progress`` is True, or (None) from 100 messages on."""
+    if not (progress or (progress is None and len(ids) >= 100)):
+        return [client.messages.get(message_id) for message_id in ids]
+    from tqdm.auto import tqdm
+
+    with tqdm(ids, desc="Loading attempts", unit=" messages") as bar:
+        return [client.messages.get(message_id) for message_id in bar]
+
+
+def _checked_pool_ids(pool_ids: Any) -> list[str]:
+    if isinstance(pool_ids, str):
+        pool_ids = [pool_ids]
+    elif not isinstance(pool_ids, Iterable) or isinstance(pool_ids, (bytes, dict)):
+        raise InvalidInputError(
+            f"pool_ids: expected a sender pool id or a list of them, got {pool_ids!r}",
+            field="pool_ids",
+        )
+    return [check_id(pool_id, "sender pool", "pool_ids") for pool_id in pool_ids]
+
+
+def checked_flag(value: Any, field: str) -> None:
+    """None, True or False (a NumPy bool too); anything else, NA and NaN included, is refused
+    rather than read as true or false."""
+    if value is not None and not isinstance(value, (bool, np.bool_)):
+        raise InvalidInputError(
+            f"{field} must be True, False or None, got {value!r}",
+            field=field,
+            allowed=(True, False, None),
+        )
+
+
+def _checked_run_id(run_id: Any) -> str:
+    if isinstance(run_id, str) and 0 < len(run_id) <= 256 and TAG_PATTERN.fullmatch(run_id):
+        return run_id
+    raise InvalidInputError(
+        f"run_id: {run_id!r} is not a test-send run id (1-256 characters from letters, "
+        "digits and . _ ~ -, e.g. TestSend.run_id)",
+        field="run_id",
+        allowed=TAG_PATTERN.pattern,
+    )
+
+
+def _enum_values(
+    field: str, value: str | Sequence[str] | None, allowed: tuple[str, ...]
+) -> list[str | None]:
+    if value is None:
+        return [None]
+    if isinstance(value, str):
+        values: list[Any] = [value]
+    elif isinstance(value, Iterable) and not isinstance(value, (bytes, dict)):
+        values = list(value)
+    else:
+        values = [value]
+    # A value that is not text (pd.NA, NaN, None, a number) is refused without comparing it:
+    # pd.NA == "SMS" is NA, which has no truth value. Text is read in any letter case.
+    bad = [v for v in values if not isinstance(v, str) or v.upper() not in allowed]
+    if bad or not values:
+        raise InvalidInputError(
+            f"{field} must be one of {', '.join(allowed)} (or a list of them, any letter "
+            f"case); got {bad or values!r}",
+            field=field,
+            allowed=allowed,
+        )
+    return list(dict.fromkeys(v.upper() for v in values))
+
+
+def _with_progress(pages: Iterator[list[Any]], progress: bool | None, unit: str) -> Iterator[Any]:
+    """Yield the items of ``pages``; show a bar (tqdm.auto) as the pages arrive.
+
+    ``progress=None`` shows it only once a second page arrives, so small
+    accounts load silently; ``False`` never shows it.
+    """
+    for page in progress_pages(pages, progress, unit, size=len):
+        yield from page
+
+
+def progress_pages(
+    pages: Iterator[P], progress: bool | None, unit: str, *, size: Callable[[P], int]
+) -> Iterator[P]:
+    """Yield each of ``pages`` (``size(page)`` items each) while a bar counts the items."""
+    bar = None
+    loaded = 0
+    try:
+        for index, page in enumerate(pages):
+            if bar is None and progress is not False and (progress or index == 1):
+                from tqdm.auto import tqdm
+
+                bar = tqdm(desc=f"Loading {unit}", unit=f" {unit}", initial=loaded)
+            count = size(page)
+            loaded += count
+            if bar is not None:
+                bar.update(count)
+            yield page
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _iter_items(pages: Iterator[list[Any]], progress: bool | None) -> Iterator[Any]:
+    return _with_progress(pages, progress, "members")

@@ -1,0 +1,128 @@
+"""The frames' schema: every column name and dtype, defined once, and the labels and tag
+key the frames share. Charts depend on this module alone (``.importlinter``); the builders
+(``build``) and loaders (``load``) make frames of exactly these columns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..models import (
+    MESSAGE_ADDRESS_CHANNELS,
+    MESSAGE_CHANNELS,
+    MESSAGE_STATUSES,
+    SENDER_CHANNELS,
+    SENDER_STATUSES,
+)
+
+__all__ = [
+    "ATTEMPT_COLUMNS",
+    "ATTEMPT_DTYPES",
+    "CHANNEL",
+    "MEMBER_COLUMNS",
+    "MEMBER_DTYPES",
+    "MESSAGE_CHANNEL",
+    "MESSAGE_COLUMNS",
+    "MESSAGE_DTYPES",
+    "MESSAGE_STATUS",
+    "NO_SENDER",
+    "POOL_COLUMNS",
+    "POOL_DTYPES",
+    "RUN_TAG",
+    "SENDER_COLUMNS",
+    "SENDER_DTYPES",
+    "STATUS",
+    "STRING",
+    "TAG_PREFIX",
+    "TRAFFIC_COLUMNS",
+    "TRAFFIC_DTYPES",
+    "UTC_TIMESTAMP",
+]
+
+STRING = pd.StringDtype()
+UTC_TIMESTAMP = pd.DatetimeTZDtype("ns", "UTC")
+CHANNEL = pd.CategoricalDtype(SENDER_CHANNELS)
+STATUS = pd.CategoricalDtype(SENDER_STATUSES)
+TAG_PREFIX = "tags."
+
+SENDER_DTYPES: dict[str, Any] = {
+    "sender_id": STRING,
+    "display_name": STRING,
+    "address": STRING,
+    "channel": CHANNEL,
+    "status": STATUS,
+    "created_at": UTC_TIMESTAMP,
+    "updated_at": UTC_TIMESTAMP,
+}
+POOL_DTYPES: dict[str, Any] = {
+    "pool_id": STRING,
+    "name": STRING,
+    "created_at": UTC_TIMESTAMP,
+    "updated_at": UTC_TIMESTAMP,
+    "size": "int64",
+    "n_activated": "int64",
+    "n_deactivated": "int64",
+    "channels": STRING,
+}
+MEMBER_DTYPES: dict[str, Any] = {
+    "pool_id": STRING,
+    "pool_name": STRING,
+    "sender_id": STRING,
+    "address": STRING,
+    "channel": CHANNEL,
+    "status": STATUS,
+}
+MESSAGE_STATUS = pd.CategoricalDtype(MESSAGE_STATUSES)
+MESSAGE_CHANNEL = pd.CategoricalDtype(MESSAGE_CHANNELS)
+MESSAGE_DTYPES: dict[str, Any] = {
+    "message_id": STRING,
+    "operation_id": STRING,
+    "to": STRING,
+    "to_channel": pd.CategoricalDtype(MESSAGE_ADDRESS_CHANNELS),
+    "status": MESSAGE_STATUS,
+    "sender_id": STRING,
+    "sender_address": STRING,
+    "channel": MESSAGE_CHANNEL,
+    "fallback": "boolean",
+    "n_attempts": "Int64",
+    "error_code": "Int64",
+    "created_at": UTC_TIMESTAMP,
+    "updated_at": UTC_TIMESTAMP,
+    "latency_s": "float64",
+    "seen_delivered_s": "float64",
+}
+ATTEMPT_DTYPES: dict[str, Any] = {
+    "message_id": STRING,
+    "attempt": "int64",
+    "sender_id": STRING,
+    "sender_address": STRING,
+    "channel": MESSAGE_CHANNEL,
+    "to": STRING,
+    "status": MESSAGE_STATUS,
+    "attempted_at": UTC_TIMESTAMP,
+    "error_code": "Int64",
+    "error_message": STRING,
+}
+SENDER_COLUMNS = tuple(SENDER_DTYPES)
+POOL_COLUMNS = tuple(POOL_DTYPES)
+MEMBER_COLUMNS = tuple(MEMBER_DTYPES)
+MESSAGE_COLUMNS = tuple(MESSAGE_DTYPES)
+ATTEMPT_COLUMNS = tuple(ATTEMPT_DTYPES)
+# An account's real traffic (``analysis.load_traffic``, ``read_traffic``): the messages
+# frame's columns plus the pool each message went through and the recipient's country.
+TRAFFIC_DTYPES: dict[str, Any] = {
+    **MESSAGE_DTYPES,
+    "pool_id": STRING,
+    "pool_name": STRING,
+    "to_country": STRING,
+}
+TRAFFIC_COLUMNS = tuple(TRAFFIC_DTYPES)
+
+# The label of a message no sender took (unaddressable, or not yet sent), wherever the
+# messages are shown: summary tables, charts and sentences. In the frames its ``channel``
+# and ``sender_*`` are NA: the label is for people, NA is for code.
+NO_SENDER = "no sender"
+
+# The tag key a test send puts on its messages: ``ct_run:<run id>``.
+RUN_TAG = "ct_run"
