@@ -40,7 +40,7 @@ from ..frames import NO_SENDER
 from ..frames.load import progress_pages
 from .columns import STORED_SCHEMA, TrafficColumns, traffic_frame
 from .table import ALPHA, BY, COUNTS, NO_COUNTRY, NO_POOL, assemble, check_by
-from .traffic import pool_names, resolve_pools
+from .traffic import pool_names, resolve_pools, server_window
 from .window import days_of, parse_window
 
 if TYPE_CHECKING:
@@ -123,8 +123,10 @@ def export_traffic(
     manifest = _read_manifest(folder, filters)
     # Check the filters now: each day's pager asks for nothing until iterated.
     client.messages.list(channel=channel, status=status, tags=tags)
+    names = pool_names(client)
+    window = server_window(client, start, end, window)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest["pools"] = {**manifest.get("pools", {}), **pool_names(client)}
+    manifest["pools"] = {**manifest.get("pools", {}), **names}
     result = ExportResult(folder, window)
     for day, begin, finish in days_of(*window):
         done = manifest["days"].get(day.isoformat())

@@ -30,7 +30,14 @@ from .window import parse_window
 if TYPE_CHECKING:
     from ..client import CommsClient
 
-__all__ = ["DETAILS", "SAMPLE_SIZE", "load_traffic", "pool_names", "resolve_pools"]
+__all__ = [
+    "DETAILS",
+    "SAMPLE_SIZE",
+    "load_traffic",
+    "pool_names",
+    "resolve_pools",
+    "server_window",
+]
 
 DETAILS = (None, "sample", "all")
 SAMPLE_SIZE = 20
@@ -56,7 +63,8 @@ def load_traffic(
     first.
 
     ``start``: a date, an aware datetime, RFC 3339 text, Unix seconds, or a length before
-    ``end`` (``"7d"``, ``"24h"``); ``end``: default now. ``pools``: pool ids or names (the
+    ``end`` (``"7d"``, ``"24h"``); ``end``: default now, by the server's clock (its
+    ``Date`` header). ``pools``: pool ids or names (the
     messages sent through them; the API cannot filter by pool, so the window is listed
     and filtered here). ``channel`` / ``status`` / ``tags``: the API's filters.
     ``details``: None, ``"sample"`` or ``"all"`` (see the module). ``compare``: also load
@@ -73,13 +81,15 @@ def load_traffic(
     _check_details(details, sample_size)
     checked_flag(compare, "compare")
     checked_flag(progress, "progress")
-    begin = window[0] - (window[1] - window[0]) if compare else window[0]
     # The pager checks channel, status and tags now; it asks for nothing until iterated.
+    client.messages.list(status=status, channel=channel, tags=tags)
+    names = pool_names(client)
+    wanted = None if pools is None else resolve_pools(pools, names)
+    window = server_window(client, start, end, window)
+    begin = window[0] - (window[1] - window[0]) if compare else window[0]
     pager = client.messages.list(
         status=status, channel=channel, tags=tags, start_date=begin, end_date=window[1]
     )
-    names = pool_names(client)
-    wanted = None if pools is None else resolve_pools(pools, names)
     columns = TrafficColumns()
     for _ in progress_pages(pager.read_pages(columns.add), progress, "messages", size=int):
         pass
@@ -102,6 +112,17 @@ def load_traffic(
     if compare:
         frame.attrs["previous"] = (begin, window[0])
     return frame
+
+
+def server_window(
+    client: CommsClient, start: Any, end: Any, window: tuple[pd.Timestamp, pd.Timestamp]
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``window`` again with "now" the server's clock (``client.server_now()``: a sandbox's
+    clock may be years from this machine's) when the window depends on now: no ``end``."""
+    now = client.server_now()
+    if end is not None or now is None:
+        return window
+    return parse_window(start, None, now=now)
 
 
 def pool_names(client: CommsClient) -> dict[str, str | None]:
