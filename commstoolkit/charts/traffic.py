@@ -788,7 +788,7 @@ def failure_heatmap(traffic: pd.DataFrame, *, title: str | None = None) -> go.Fi
     created = pd.to_datetime(inside["created_at"], utc=True)
     cells = _tally(
         inside,
-        {"weekday": created.dt.weekday.to_numpy(), "hour": created.dt.hour.to_numpy()},
+        {"weekday": created.dt.day_of_week.to_numpy(), "hour": created.dt.hour.to_numpy()},
     ).set_index(["weekday", "hour"])
     every = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
     cells = cells.reindex(every)
