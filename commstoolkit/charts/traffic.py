@@ -114,9 +114,15 @@ def _tally(frame: pd.DataFrame, keys: Mapping[str, pd.Series | np.ndarray]) -> p
     if frame.empty:
         return pd.DataFrame(columns=columns)
     status = frame[["status"]]
-    grouper = [np.asarray(keys[name], dtype=object) for name in names]
+    # Series aligned with the frame (a tz-aware day stays a datetime: no Timestamp objects).
+    grouper = [
+        keys[name]
+        if isinstance(keys[name], pd.Series)
+        else pd.Series(keys[name], index=frame.index)
+        for name in names
+    ]
     rows = []
-    for key, group in status.groupby(grouper, sort=False):
+    for key, group in status.groupby(grouper, sort=False, observed=True):
         delivery, errors = metrics.delivery_rate(group), metrics.error_rate(group)
         low, high = delivery.interval()
         error_low, error_high = errors.interval()
