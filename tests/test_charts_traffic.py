@@ -560,6 +560,10 @@ def test_a_message_on_a_bin_boundary_counts_in_the_bin_it_opens():
     _close(daily.y[:-1], [1.0] * 3)
     recent = next(t for t in fig.data if t.name == "The last days (95% CI band)")
     _close(recent.y, [c["delivered"] / c["rated"]] * 2)
+    assert fig.layout.annotations[0].text.endswith(" in the last day")
+    assert (
+        "in the last 36 hours" in charts.drift(frame, "a", recent="36h").layout.annotations[0].text
+    )
 
 
 def test_country_delivery_breaks_ties_by_more_rated_messages_then_name():

@@ -750,10 +750,13 @@ def _recent(recent: Any) -> pd.Timedelta:
 
 
 def _duration(span: pd.Timedelta) -> str:
+    """``"3 days"``, ``"day"`` (as in "the last day"), ``"36 hours"``, ``"1.5 hours"``."""
+    if span == DAY:
+        return "day"
     if span % DAY == pd.Timedelta(0):
         return plural(span // DAY, "day")
     hours = span / pd.Timedelta(hours=1)
-    return f"{hours:g} hours"
+    return f"{hours:g} hour{'' if hours == 1 else 's'}"
 
 
 def _part_text(rate: pd.Series | None) -> str:
