@@ -20,6 +20,7 @@ __all__ = [
     "ATTEMPT_COLUMNS",
     "ATTEMPT_DTYPES",
     "CHANNEL",
+    "HEALTH_COLUMNS",
     "MEMBER_COLUMNS",
     "MEMBER_DTYPES",
     "MESSAGE_CHANNEL",
@@ -118,6 +119,16 @@ TRAFFIC_DTYPES: dict[str, Any] = {
     "to_country": STRING,
 }
 TRAFFIC_COLUMNS = tuple(TRAFFIC_DTYPES)
+# The measures of a health table (``analysis.traffic_health``), after its key and labels:
+# named here for the charts, which read health tables but never import the analysis.
+HEALTH_COLUMNS = (
+    "messages", "rated", "delivered", "delivery_rate", "delivery_low", "delivery_high",
+    "errors", "error_rate", "error_low", "error_high",
+    "read_eligible", "read", "read_rate", "read_low", "read_high",
+    "ttd_n", "ttd_p50_s", "ttd_p90_s",
+    "prev_rated", "prev_delivered", "prev_delivery_rate",
+    "change_pts", "change_p", "change_significant",
+)  # fmt: skip
 
 # The label of a message no sender took (unaddressable, or not yet sent), wherever the
 # messages are shown: summary tables, charts and sentences. In the frames its ``channel``
