@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import metrics
 from ..errors import InvalidInputError
+from ..frames.schema import HEALTH_COLUMNS, NO_COUNTRY, NO_POOL
 
 __all__ = [
     "ALPHA",
@@ -24,10 +25,6 @@ __all__ = [
     "check_by",
 ]
 
-# The label of traffic sent from a sender or an address directly, not through a pool.
-NO_POOL = "no pool"
-# The label of a recipient whose number names no country (or no number: WhatsApp ids).
-NO_COUNTRY = "unknown"
 ALPHA = 0.05
 
 # by -> (the key column, the label columns shown beside it)
@@ -50,33 +47,6 @@ COUNTS = (
     "ttd_n",
     "ttd_p50_s",
     "ttd_p90_s",
-)
-# The measures, after the key and label columns (see traffic_health's docstring).
-HEALTH_COLUMNS = (
-    "messages",
-    "rated",
-    "delivered",
-    "delivery_rate",
-    "delivery_low",
-    "delivery_high",
-    "errors",
-    "error_rate",
-    "error_low",
-    "error_high",
-    "read_eligible",
-    "read",
-    "read_rate",
-    "read_low",
-    "read_high",
-    "ttd_n",
-    "ttd_p50_s",
-    "ttd_p90_s",
-    "prev_rated",
-    "prev_delivered",
-    "prev_delivery_rate",
-    "change_pts",
-    "change_p",
-    "change_significant",
 )
 
 Window = tuple[pd.Timestamp, pd.Timestamp]

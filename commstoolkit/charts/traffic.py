@@ -22,7 +22,7 @@ from plotly.subplots import make_subplots
 
 from .. import metrics
 from ..errors import InvalidInputError
-from ..frames.schema import NO_SENDER
+from ..frames.schema import NO_COUNTRY, NO_POOL, NO_SENDER
 from ._base import (
     COLORS,
     COUNTRY_HEALTH,
@@ -47,11 +47,6 @@ from ._base import (
 
 __all__ = ["country_delivery", "drift", "failure_heatmap", "pool_daily", "sender_league"]
 
-# The labels the health table gives traffic sent outside a pool and a recipient whose
-# number names no country (``analysis.table.NO_POOL`` / ``NO_COUNTRY``; the tests check
-# they agree: charts do not import the analysis).
-NO_POOL = "no pool"
-NO_COUNTRY = UNKNOWN
 RATED = "rated: DELIVERED, READ, UNDELIVERED or FAILED"
 # Pools are the account's own, not fixed kinds: a colour-blind-safe palette by volume,
 # the busiest pool first; traffic outside a pool in the "no sender" grey.

@@ -27,6 +27,8 @@ __all__ = [
     "MESSAGE_COLUMNS",
     "MESSAGE_DTYPES",
     "MESSAGE_STATUS",
+    "NO_COUNTRY",
+    "NO_POOL",
     "NO_SENDER",
     "POOL_COLUMNS",
     "POOL_DTYPES",
@@ -134,6 +136,12 @@ HEALTH_COLUMNS = (
 # messages are shown: summary tables, charts and sentences. In the frames its ``channel``
 # and ``sender_*`` are NA: the label is for people, NA is for code.
 NO_SENDER = "no sender"
+
+# The labels of traffic sent outside a pool (from one sender or address directly) and of a
+# recipient whose number names no country (or no number: WhatsApp ids), in health tables,
+# charts and findings; in the frames the values are NA.
+NO_POOL = "no pool"
+NO_COUNTRY = "unknown"
 
 # The tag key a test send puts on its messages: ``ct_run:<run id>``.
 RUN_TAG = "ct_run"
