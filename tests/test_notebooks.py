@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 import commstoolkit as ct
-from commstoolkit.demo import DEMO_NOTEBOOKS, demo_notebooks_dir
-from commstoolkit.notebook_runner import NotebookCellError, notebook_parameters, run_notebook
-from commstoolkit.reports import count_figures
+from commstoolkit.apps.demo import DEMO_NOTEBOOKS, demo_notebooks_dir
+from commstoolkit.apps.notebook_runner import NotebookCellError, notebook_parameters, run_notebook
+from commstoolkit.apps.reports import count_figures
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
