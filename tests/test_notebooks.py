@@ -287,3 +287,14 @@ def test_the_cell_error_carries_the_partly_executed_notebook(tmp_path):
     assert error.cell_id == error.notebook.cells[2].id
     assert "----> 1 share = total / parts" in error.traceback
     assert error.notebook.cells[3].outputs == []  # execution stopped at the failure
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+def test_papermill_run_directly_reads_the_same_parameters(path):
+    """``papermill NOTEBOOK OUT -p ...`` (its own reader of the parameters cell, which skips
+    a line with ``=`` in its comment) sees every parameter, with the same defaults."""
+    import papermill
+
+    inspected = papermill.inspect_notebook(str(path))
+    notebook = nbformat.read(path, as_version=4)
+    assert {name: p["default"] for name, p in inspected.items()} == notebook_parameters(notebook)

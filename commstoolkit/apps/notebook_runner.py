@@ -1,28 +1,44 @@
-"""Run a notebook headless with parameters, papermill-style, in a real IPython kernel.
+"""Run a notebook headless with parameters, through papermill, in a real IPython kernel.
 
 ::
 
     from commstoolkit.apps.notebook_runner import run_notebook
     executed = run_notebook("notebooks/03_test_send.ipynb", {"seed": 11, "sandbox_db": db})
 
-Parameters follow papermill's convention: the notebook's defaults sit in the cell tagged
-``parameters``; the values given are written into a new cell tagged
-``injected-parameters`` right after it (``name = repr(value)``), so the executed notebook
-shows what it was run with. The kernel is this interpreter's ``ipykernel`` (never another
-environment's ``python3`` kernelspec), with plotly drawing into the notebook's own
-mimetype and tqdm bars off. A failing cell raises ``NotebookCellError`` naming the cell,
-its source and the error; the partly executed notebook is on the exception.
+papermill injects the parameters and runs the notebook: the defaults sit in the cell tagged
+``parameters``; the values given go into a new cell tagged ``injected-parameters`` right
+after it (``name = repr(value)``), so the executed notebook shows what it was run with
+(papermill also records them in the notebook's metadata). The notebooks run with papermill
+itself too: ``papermill notebooks/01_sender_inventory.ipynb out.ipynb -p seed 11``.
 
-nbformat and nbclient are imported on first use: ``import commstoolkit`` stays light.
+What is ours on top of papermill:
+
+- the kernel is this interpreter's ``ipykernel`` (never another environment's ``python3``
+  kernelspec), with plotly drawing into the notebook's own mimetype and tqdm bars off: a
+  papermill engine, registered as ``commstoolkit``;
+- parameters are checked before anything runs: a name the ``parameters`` cell does not
+  assign is refused (papermill only warns), and so is a name that looks like a credential;
+  the ``parameters`` cell is read with Python's own parser (papermill's reader skips a line
+  with ``=`` in its comment);
+- secrets from the environment are redacted from every output;
+- a failing cell raises ``NotebookCellError``, one line naming the cell and the error, with
+  the partly executed notebook on it (without papermill's error banner cells);
+- no progress bar, and no papermill bookkeeping on each cell of the executed notebook.
+
+nbformat, nbclient and papermill are imported on first use: ``import commstoolkit`` stays
+light.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
+import functools
 import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +52,7 @@ __all__ = [
     "INJECTED_TAG",
     "PARAMETERS_TAG",
     "NotebookCellError",
+    "check_parameters",
     "inject_parameters",
     "notebook_parameters",
     "parse_parameter",
@@ -149,39 +166,46 @@ def read_notebook(path: str | os.PathLike[str]) -> NotebookNode:
 
 
 def notebook_parameters(notebook: NotebookNode) -> dict[str, str]:
-    """The names the ``parameters`` cell assigns, each with its default's source text."""
+    """The names the ``parameters`` cell assigns, each with its default's source text.
+
+    papermill lists a notebook's parameters through its translator's ``inspect``; ours (the
+    ``commstoolkit`` kernel's) answers with this, read by Python's parser: papermill's own
+    reader drops every line whose comment holds ``=`` (``seed = None  # None = as seeded``).
+    """
     cell = _parameters_cell(notebook)
-    if cell is None:
-        return {}
-    found: dict[str, str] = {}
-    for node in ast.parse(cell.source).body:
-        targets = (
-            node.targets
-            if isinstance(node, ast.Assign)
-            else [node.target]
-            if isinstance(node, ast.AnnAssign) and node.value is not None
-            else []
-        )
-        for target in targets:
-            if isinstance(target, ast.Name):
-                found[target.id] = ast.get_source_segment(cell.source, node.value) or ""
-    return found
+    return {} if cell is None else _assignments(cell.source)
 
 
 def inject_parameters(
     notebook: NotebookNode, parameters: Mapping[str, Any], *, strict: bool = True
 ) -> NotebookNode:
-    """A copy of ``notebook`` with ``parameters`` in a new ``injected-parameters`` cell.
+    """A copy of ``notebook`` with ``parameters`` in a new ``injected-parameters`` cell,
+    injected by papermill.
 
     The cell goes right after the ``parameters`` cell (at the top when there is none) and
     replaces one injected by an earlier run. With ``strict`` a name the ``parameters`` cell
     does not assign raises ``InvalidInputError`` listing the notebook's parameters (a typo
     would otherwise be silently ignored). Secret-looking names are always refused.
     """
-    import copy
+    check_parameters(notebook, parameters, strict=strict)
+    if not parameters:
+        return _without_injected(notebook)
+    _papermill()  # our translator, registered
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
 
-    import nbformat
+    prepared = load_notebook_node(_without_injected(notebook))  # a copy, as papermill wants it
+    injected = parameterize_notebook(
+        prepared, dict(parameters), kernel_name=KERNEL_NAME, language="python", engine_name=ENGINE
+    )
+    return _tidy(injected)
 
+
+def check_parameters(
+    notebook: NotebookNode, parameters: Mapping[str, Any], *, strict: bool = True
+) -> None:
+    """Refuse secret-looking names and (with ``strict``) names the ``parameters`` cell does
+    not assign: ``InvalidInputError`` listing the notebook's parameters."""
     for name in parameters:
         check_not_secret(name)
     known = notebook_parameters(notebook)
@@ -194,18 +218,6 @@ def inject_parameters(
             field="parameters",
             allowed=tuple(known),
         )
-    result = copy.deepcopy(notebook)
-    result.cells = [c for c in result.cells if INJECTED_TAG not in _tags(c)]
-    if not parameters:
-        return result
-    lines = ["# Parameters injected for this run"]
-    lines += [f"{name} = {value!r}" for name, value in parameters.items()]
-    cell = nbformat.v4.new_code_cell("\n".join(lines))
-    cell.metadata["tags"] = [INJECTED_TAG]
-    anchor = _parameters_cell(result)
-    position = 0 if anchor is None else result.cells.index(anchor) + 1
-    result.cells.insert(position, cell)
-    return result
 
 
 def run_notebook(
@@ -217,42 +229,57 @@ def run_notebook(
     env: Mapping[str, str] | None = None,
     name: str | None = None,
 ) -> NotebookNode:
-    """Execute a notebook top to bottom in a fresh kernel; return the executed copy.
+    """Execute a notebook top to bottom in a fresh kernel, with papermill; return the
+    executed copy.
 
-    ``notebook``: a path or a ``NotebookNode`` (not modified). ``parameters`` are injected
-    (see ``inject_parameters``). ``cwd``: the kernel's working folder (default: the current
-    one, as papermill does, so that relative paths given as parameters mean what they mean
-    in the shell they were typed in); ``timeout``: seconds allowed per cell;
+    ``notebook``: a path or a ``NotebookNode`` (not modified). ``parameters`` are checked
+    and injected (see ``inject_parameters``). ``cwd``: the kernel's working folder (default:
+    the current one, as papermill does, so that relative paths given as parameters mean what
+    they mean in the shell they were typed in); ``timeout``: seconds allowed per cell;
     ``env``: extra environment variables for the kernel. Secrets from the environment
     (``TWILIO_AUTH_TOKEN``, ``TWILIO_API_SECRET``) are redacted from every output.
 
     Raises ``NotebookCellError`` when a cell fails (``.notebook`` holds the outputs so far).
     """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
     if isinstance(notebook, (str, os.PathLike)):
         source = read_notebook(notebook)
         name = name or os.fspath(notebook)
     else:
         source, name = notebook, name or "notebook"
-    folder = Path.cwd() if cwd is None else Path(cwd)
-    executed = inject_parameters(source, parameters or {})
+    given = dict(parameters or {})
+    check_parameters(source, given)
+    papermill = _papermill()
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
     environment = kernel_environment(env)
     secrets = [environment[name] for name in SECRET_ENV if environment.get(name)]
-    runner = NotebookClient(
-        executed,
-        timeout=timeout,
-        kernel_name="python3",
-        km=_kernel_manager(),
-        resources={"metadata": {"path": os.fspath(folder)}},
-    )
+    run = _Run(env=environment, folder=os.fspath(Path.cwd() if cwd is None else Path(cwd)))
+    stopped: Exception | None = None
     try:
-        runner.execute(env=environment)
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
-        redact_secrets(executed, secrets)
-        raise _cell_error(executed, name, error) from None
+        executed = papermill.execute_notebook(
+            _without_injected(source),
+            None,  # papermill writes nothing: the caller decides where the notebook goes
+            parameters=given or None,
+            engine_name=ENGINE,
+            kernel_name=KERNEL_NAME,
+            language="python",
+            progress_bar=False,
+            request_save_on_cell_execute=False,
+            execution_timeout=timeout,
+            run=run,
+        )
+    except (PapermillExecutionError, CellTimeoutError, DeadKernelError) as error:
+        if run.notebook is None:  # stopped before the engine started: nothing ran
+            raise
+        executed, stopped = run.notebook, error
+    executed = _tidy(
+        executed, input_path=name if isinstance(notebook, (str, os.PathLike)) else None
+    )
     redact_secrets(executed, secrets)
+    # A cell that ended in sys.exit() stops papermill without an exception: a failure too.
+    if stopped is not None or _error_cell(executed) is not None:
+        raise _cell_error(executed, name, stopped) from None
     return executed
 
 
@@ -268,13 +295,14 @@ def kernel_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]
 
 def redact_secrets(notebook: NotebookNode, secrets: Iterable[str] | None = None) -> int:
     """Replace every secret (default: the values of ``TWILIO_AUTH_TOKEN`` and
-    ``TWILIO_API_SECRET`` in the environment) in cell sources and outputs; return how many
-    strings changed."""
+    ``TWILIO_API_SECRET`` in the environment) in cell sources and outputs, and in the
+    notebook's metadata (papermill records the parameters there); return how many strings
+    changed."""
     values = [s for s in (secrets if secrets is not None else _env_secrets()) if len(s) >= 4]
     if not values:
         return 0
     pattern = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
-    changed = 0
+    changed = _redact_node(notebook.get("metadata", {}), pattern)
     for cell in notebook.cells:
         redacted = pattern.sub(REDACTED, cell.source)
         if redacted != cell.source:
@@ -301,9 +329,75 @@ def _env_secrets() -> list[str]:
     return [os.environ[name] for name in SECRET_ENV if os.environ.get(name)]
 
 
-def _kernel_manager() -> Any:
+# -- papermill: our engine (the kernel) and our translator (reading and writing parameters) --
+
+
+ENGINE = "commstoolkit"
+# The kernel name papermill is given: it picks our translator; the kernel that starts is
+# always this interpreter's ipykernel (the notebook's own kernelspec is left as it is).
+KERNEL_NAME = "commstoolkit-python"
+INJECTED_COMMENT = "# Parameters injected for this run"
+
+
+@dataclass
+class _Run:
+    """What one run hands our papermill engine (the kernel's environment and folder) and
+    what the engine leaves on it (the notebook as far as it ran, whatever stopped it)."""
+
+    env: dict[str, str]
+    folder: str
+    notebook: Any = None
+
+
+@functools.cache
+def _papermill() -> Any:
+    """papermill, with our engine and translator registered (once, on first use)."""
+    import papermill
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.models import Parameter
+    from papermill.translators import PythonTranslator, papermill_translators
+
+    class Translator(PythonTranslator):
+        """Values as Python literals (``repr``) under our comment; the parameters as
+        ``notebook_parameters`` reads them."""
+
+        @classmethod
+        def codify(cls, parameters: Mapping[str, Any], comment: str = "") -> str:
+            lines = [f"{name} = {value!r}" for name, value in parameters.items()]
+            return "\n".join([INJECTED_COMMENT, *lines])
+
+        @classmethod
+        def inspect(cls, parameters_cell: Any) -> list[Any]:
+            return [
+                Parameter(name=name, inferred_type_name="None", default=default, help="")
+                for name, default in _assignments(parameters_cell.source).items()
+            ]
+
+    class Engine(NBClientEngine):
+        """nbclient, as papermill runs it, in this interpreter's ipykernel."""
+
+        @classmethod
+        def execute_managed_notebook(
+            cls, nb_man: Any, kernel_name: str, *, run: _Run, **kwargs: Any
+        ) -> Any:
+            run.notebook = nb_man.nb  # the object executed in place: kept if a cell stops it
+            return super().execute_managed_notebook(
+                nb_man,
+                kernel_name,
+                km=_kernel_manager(run.env),
+                resources={"metadata": {"path": run.folder}},  # the kernel's folder, not ours
+                raise_on_iopub_timeout=False,  # as nbclient: a late output is not a failure
+                **kwargs,
+            )
+
+    papermill_translators.register(KERNEL_NAME, Translator)
+    papermill_engines.register(ENGINE, Engine)
+    return papermill
+
+
+def _kernel_manager(env: Mapping[str, str]) -> Any:
     """A kernel manager that starts ``ipykernel`` with this interpreter, whatever
-    ``python3`` kernelspec the user's Jupyter folders hold."""
+    ``python3`` kernelspec the user's Jupyter folders hold, in the environment ``env``."""
     from ipykernel.kernelspec import RESOURCES
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.manager import KernelManager
@@ -329,35 +423,91 @@ def _kernel_manager() -> Any:
         def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
             return spec
 
-    return KernelManager(kernel_name="python3", kernel_spec_manager=ThisInterpreter())
+    class InEnvironment(KernelManager):
+        def start_kernel(self, **kw: Any) -> None:
+            super().start_kernel(**{"env": dict(env), **kw})
+
+    return InEnvironment(kernel_name="python3", kernel_spec_manager=ThisInterpreter())
 
 
-def _cell_error(notebook: NotebookNode, path: str, error: Exception) -> NotebookCellError:
+def _tidy(notebook: NotebookNode, *, input_path: str | None = None) -> NotebookNode:
+    """Leave out what papermill adds that no one reads: its error banner cells, an empty
+    ``tags`` list and its timings on every cell; its record of the run (parameters, times,
+    version) stays in the notebook's metadata, naming the notebook by path (papermill puts
+    a notebook given as an object there whole)."""
+    from papermill.execute import remove_error_markers
+
+    notebook = remove_error_markers(notebook)
+    for cell in notebook.cells:
+        cell.metadata.pop("papermill", None)
+        if cell.metadata.get("tags") == []:
+            del cell.metadata["tags"]
+    record = notebook.metadata.get("papermill", {})
+    if "input_path" in record:
+        record["input_path"] = input_path
+    return notebook
+
+
+def _without_injected(notebook: NotebookNode) -> NotebookNode:
+    """A copy without the cells an earlier run injected."""
+    result = copy.deepcopy(notebook)
+    result.cells = [c for c in result.cells if INJECTED_TAG not in _tags(c)]
+    return result
+
+
+def _assignments(source: str) -> dict[str, str]:
+    """The names a cell's code assigns at top level, each with its value's source text."""
+    found: dict[str, str] = {}
+    for node in ast.parse(source).body:
+        targets: list[ast.expr]
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name):
+                found[target.id] = ast.get_source_segment(source, value) or ""
+    return found
+
+
+def _error_cell(notebook: NotebookNode) -> tuple[int, Any, Any] | None:
+    """The first cell with an error output: its 1-based number, the cell, the output."""
     for number, cell in enumerate(notebook.cells, start=1):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                return NotebookCellError(
-                    path=path,
-                    number=number,
-                    cell_id=cell.get("id"),
-                    source=cell.source,
-                    ename=output.get("ename", "Error"),
-                    evalue=output.get("evalue", ""),
-                    traceback=_strip_ansi("\n".join(output.get("traceback", []))),
-                    notebook=notebook,
-                )
+                return number, cell, output
+    return None
+
+
+def _cell_error(notebook: NotebookNode, path: str, error: Exception | None) -> NotebookCellError:
+    found = _error_cell(notebook)
+    if found is not None:
+        number, cell, output = found
+        return NotebookCellError(
+            path=path,
+            number=number,
+            cell_id=cell.get("id"),
+            source=cell.source,
+            ename=output.get("ename", "Error"),
+            evalue=output.get("evalue", ""),
+            traceback=_strip_ansi("\n".join(output.get("traceback", []))),
+            notebook=notebook,
+        )
     # No error output (a timeout, a dead kernel): name the last cell that started.
     started = [i for i, c in enumerate(notebook.cells, 1) if c.get("execution_count")]
     number = started[-1] if started else 1
     cell = notebook.cells[number - 1]
+    text = str(error) if error is not None else ""
     return NotebookCellError(
         path=path,
         number=number,
         cell_id=cell.get("id"),
         source=cell.source,
         ename=getattr(error, "ename", type(error).__name__),
-        evalue=getattr(error, "evalue", str(error).splitlines()[0] if str(error) else ""),
-        traceback=_strip_ansi(str(error)),
+        evalue=getattr(error, "evalue", text.splitlines()[0] if text else ""),
+        traceback=_strip_ansi(text),
         notebook=notebook,
     )
 
