@@ -8,6 +8,9 @@ execution. Each imports the ones after it, never one before::
     reports           standalone offline HTML reports of executed notebooks
     notebook_runner   run a notebook with parameters (papermill), secrets redacted, a
                       failing cell as one line
+    papermill_engine  papermill as we run it: our engine and parameter translator
+    kernel            the kernel: this interpreter's ipykernel, plotly and tqdm set
+    parameters        a notebook's parameters: read, checked, parsed from key=value
 
 The old paths ``commstoolkit.cli``, ``commstoolkit.demo``, ``commstoolkit.reports`` and
 ``commstoolkit.notebook_runner`` still import the same names.
