@@ -62,6 +62,12 @@ PLANTS = [
     # demo above it through commstoolkit.demo.
     ("apps/reports->the demo's old path", "apps/reports.py", "from .. import demo", {APPS}),
     (
+        "apps/parameters->papermill_engine",
+        "apps/parameters.py",
+        "from . import papermill_engine",
+        {APPS},
+    ),
+    (
         "sandbox/store->apps.demo",
         "sandbox/store.py",
         "from commstoolkit.apps import demo",

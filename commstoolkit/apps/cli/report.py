@@ -26,7 +26,7 @@ def add_parser(commands: Any) -> None:
         report,
         help="run a notebook with parameters and write its HTML report",
         description="Run NOTEBOOK headless in a fresh kernel, with parameters injected "
-        "papermill-style (a cell tagged 'injected-parameters' after the cell tagged "
+        "by papermill (a cell tagged 'injected-parameters' after the cell tagged "
         "'parameters'), and write a standalone HTML report with interactive charts that "
         "work offline. Credentials come from the environment, never from parameters. "
         "A run that asks for a seed or a size (-p seed=N, -p senders=N) without "
