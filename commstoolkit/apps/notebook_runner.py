@@ -204,17 +204,24 @@ def run_notebook(
             execution_timeout=timeout,
             run=run,
         )
-    except (PapermillExecutionError, CellTimeoutError, DeadKernelError) as error:
+    except PapermillExecutionError:
+        # papermill raises for any error output, also one of a cell tagged raises-exception
+        # (nbclient ran on past it); the cell that failed is the one marked below.
+        executed = run.notebook
+    except (CellTimeoutError, DeadKernelError) as error:
         if run.notebook is None:  # stopped before the engine started: nothing ran
             raise
         executed, stopped = run.notebook, error
+    # The cell at which nbclient stopped (an error, sys.exit() too), as papermill marks it.
+    failed = next(
+        (c for c in executed.cells if c.metadata.get("papermill", {}).get("exception")), None
+    )
     executed = _tidy(
         executed, input_path=name if isinstance(notebook, (str, os.PathLike)) else None
     )
     redact_secrets(executed, secrets)
-    # A cell that ended in sys.exit() stops papermill without an exception: a failure too.
-    if stopped is not None or _error_cell(executed) is not None:
-        raise _cell_error(executed, name, stopped) from None
+    if failed is not None or stopped is not None:
+        raise _cell_error(executed, name, stopped, failed) from None
     return executed
 
 
@@ -272,42 +279,34 @@ def _tidy(notebook: NotebookNode, *, input_path: str | None = None) -> NotebookN
     return notebook
 
 
-def _error_cell(notebook: NotebookNode) -> tuple[int, Any, Any] | None:
-    """The first cell with an error output: its 1-based number, the cell, the output."""
-    for number, cell in enumerate(notebook.cells, start=1):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                return number, cell, output
-    return None
-
-
-def _cell_error(notebook: NotebookNode, path: str, error: Exception | None) -> NotebookCellError:
-    found = _error_cell(notebook)
-    if found is not None:
-        number, cell, output = found
-        return NotebookCellError(
-            path=path,
-            number=number,
-            cell_id=cell.get("id"),
-            source=cell.source,
-            ename=output.get("ename", "Error"),
-            evalue=output.get("evalue", ""),
-            traceback=_strip_ansi("\n".join(output.get("traceback", []))),
-            notebook=notebook,
-        )
-    # No error output (a timeout, a dead kernel): name the last cell that started.
-    started = [i for i, c in enumerate(notebook.cells, 1) if c.get("execution_count")]
-    number = started[-1] if started else 1
+def _cell_error(
+    notebook: NotebookNode, path: str, error: Exception | None, failed: Any
+) -> NotebookCellError:
+    """The error of the cell ``failed`` (at which execution stopped), or with no such cell
+    (a timeout, a dead kernel) of the last cell that started."""
+    if failed is not None:
+        number = next(i for i, c in enumerate(notebook.cells, 1) if c is failed)
+    else:
+        started = [i for i, c in enumerate(notebook.cells, 1) if c.get("execution_count")]
+        number = started[-1] if started else 1
     cell = notebook.cells[number - 1]
-    text = str(error) if error is not None else ""
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if errors:
+        output = errors[0]
+        ename, evalue = output.get("ename", "Error"), output.get("evalue", "")
+        trace = "\n".join(output.get("traceback", []))
+    else:
+        trace = str(error) if error is not None else ""
+        ename = getattr(error, "ename", type(error).__name__)
+        evalue = getattr(error, "evalue", trace.splitlines()[0] if trace else "")
     return NotebookCellError(
         path=path,
         number=number,
         cell_id=cell.get("id"),
         source=cell.source,
-        ename=getattr(error, "ename", type(error).__name__),
-        evalue=getattr(error, "evalue", text.splitlines()[0] if text else ""),
-        traceback=_strip_ansi(text),
+        ename=ename,
+        evalue=evalue,
+        traceback=_strip_ansi(trace),
         notebook=notebook,
     )
 
