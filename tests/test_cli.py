@@ -16,16 +16,16 @@ import pandas as pd
 import pytest
 
 import commstoolkit as ct
-from commstoolkit.cli import main
-from commstoolkit.demo import (
+from commstoolkit.apps.cli import main
+from commstoolkit.apps.demo import (
     DEMO_NOTEBOOKS,
     MARKER_FILE,
     SANDBOX_FILE,
     check_out_folder,
     inventory_summary,
 )
+from commstoolkit.apps.reports import count_figures
 from commstoolkit.errors import InvalidInputError
-from commstoolkit.reports import count_figures
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 import commstoolkit as ct
-from commstoolkit.demo import DEMO_NOTEBOOKS, demo_notebooks_dir
-from commstoolkit.notebook_runner import NotebookCellError, notebook_parameters, run_notebook
-from commstoolkit.reports import count_figures
+from commstoolkit.apps.demo import DEMO_NOTEBOOKS, demo_notebooks_dir
+from commstoolkit.apps.notebook_runner import NotebookCellError, notebook_parameters, run_notebook
+from commstoolkit.apps.reports import count_figures
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -287,3 +287,14 @@ def test_the_cell_error_carries_the_partly_executed_notebook(tmp_path):
     assert error.cell_id == error.notebook.cells[2].id
     assert "----> 1 share = total / parts" in error.traceback
     assert error.notebook.cells[3].outputs == []  # execution stopped at the failure
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+def test_papermill_run_directly_reads_the_same_parameters(path):
+    """``papermill NOTEBOOK OUT -p ...`` (its own reader of the parameters cell, which skips
+    a line with ``=`` in its comment) sees every parameter, with the same defaults."""
+    import papermill
+
+    inspected = papermill.inspect_notebook(str(path))
+    notebook = nbformat.read(path, as_version=4)
+    assert {name: p["default"] for name, p in inspected.items()} == notebook_parameters(notebook)

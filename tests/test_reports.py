@@ -9,8 +9,7 @@ import nbformat
 import plotly.express as px
 import pytest
 
-from commstoolkit.errors import InvalidInputError
-from commstoolkit.notebook_runner import (
+from commstoolkit.apps.notebook_runner import (
     INJECTED_TAG,
     REDACTED,
     inject_parameters,
@@ -19,7 +18,8 @@ from commstoolkit.notebook_runner import (
     redact_secrets,
     run_notebook,
 )
-from commstoolkit.reports import PLOTLY_MIMETYPE, count_figures, notebook_html, write_report
+from commstoolkit.apps.reports import PLOTLY_MIMETYPE, count_figures, notebook_html, write_report
+from commstoolkit.errors import InvalidInputError
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from commstoolkit.reports import count_figures
+from commstoolkit.apps.reports import count_figures
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 

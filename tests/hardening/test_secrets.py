@@ -207,10 +207,10 @@ def test_a_stopped_send_keeps_no_secret_in_its_journal(secret_server, tmp_path):
 def test_the_server_binds_loopback_unless_told_otherwise(secret_server):
     for function in (run_server, serve, serve_command):
         assert inspect.signature(function).parameters["host"].default == "127.0.0.1"
-    from commstoolkit.cli import main  # the CLI's --host default too
+    from commstoolkit.apps.cli import main  # the CLI's --host default too
 
     del main
-    cli = (PACKAGE / "cli.py").read_text(encoding="utf-8")
+    cli = (PACKAGE / "apps" / "cli" / "sandbox.py").read_text(encoding="utf-8")
     assert re.search(r'"--host", default="127\.0\.0\.1"', cli)
     _, server = secret_server
     assert server.host == "127.0.0.1"
@@ -268,7 +268,7 @@ def test_control_endpoints_are_sandbox_only(secret_server):
 def test_sandbox_serve_prints_no_configured_token(tmp_path):
     """``commstoolkit sandbox serve`` shows its credentials, but never a configured token."""
     env = {**os.environ, "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN}
-    command = [sys.executable, "-m", "commstoolkit.cli", "sandbox", "serve", "--port", "0",
+    command = [sys.executable, "-m", "commstoolkit.apps.cli", "sandbox", "serve", "--port", "0",
                "--db", str(tmp_path / "serve.sqlite3"), "--senders", "5"]  # fmt: skip
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

@@ -33,7 +33,7 @@ def _run(arguments: list[str], tmp_path: Path) -> str:
         "COMMSTOOLKIT_JOURNAL_DIR": str(tmp_path / "journals"),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "commstoolkit.cli", *arguments],
+        [sys.executable, "-m", "commstoolkit.apps.cli", *arguments],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -1,0 +1,76 @@
+"""``commstoolkit sandbox serve``: the embedded Communications API emulator over HTTP."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .failures import EXIT_FAILED, CommandError
+from .parsing import command, port, seed, senders
+from .shared import check_db_file, open_sandbox
+
+__all__ = ["add_parser", "check_port_free", "serve"]
+
+
+def add_parser(commands: Any) -> None:
+    """``sandbox`` and its command ``serve``."""
+    sandbox = commands.add_parser("sandbox", help="the embedded Communications API emulator")
+    sandbox_commands = sandbox.add_subparsers(title="sandbox commands", metavar="COMMAND")
+    sandbox.set_defaults(help_parser=sandbox)
+    parser = command(sandbox_commands, "serve", serve, help="serve the sandbox over HTTP")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=port, default=8787, help="port (default 8787; 0: any free port)"
+    )
+    parser.add_argument(
+        "--db", type=Path, help="SQLite file (default: the shared per-user sandbox file)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=seed,
+        help="seed; a new file is seeded with it, a file seeded otherwise is reseeded unless "
+        "it holds pools or messages (then --reset)",
+    )
+    parser.add_argument(
+        "--senders", type=senders, help="senders to seed; as --seed when it differs"
+    )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="start the file over (with --seed / --senders, else as before): its pools and "
+        "messages are lost",
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve the sandbox until interrupted."""
+    from ...sandbox.server import serve_command
+
+    if args.db is not None:
+        check_db_file(args.db, must_exist=False)
+    check_port_free(args.host, args.port)
+    # Opened (seeded, reseeded, or refused) through connect() first: its errors are the
+    # toolkit's, one line each; the server then finds the account as asked.
+    open_sandbox(args.db, args.seed, args.senders, reset=args.reset)
+    db = None if args.db is None else str(args.db)
+    serve_command(host=args.host, port=args.port, db=db, seed=args.seed, senders=args.senders)
+    return 0
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Bind ``host:port`` once, before opening the sandbox, so that a port in use is one
+    line and not a half-started server."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise CommandError(
+            f"cannot listen on {host}:{port} ({reason}); choose another --port or --host",
+            EXIT_FAILED,
+        ) from error
