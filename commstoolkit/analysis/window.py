@@ -7,6 +7,7 @@ UTC, numbers are Unix seconds (the one reading of a number as a date in the tool
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -68,9 +69,16 @@ def parse_window(
     return pd.Timestamp(start_at), pd.Timestamp(end_at)
 
 
+_DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}\s*\Z")
+
+
 def _moment(value: Any, field: str) -> datetime:
     if value is None:
         raise InvalidInputError(f"{field} is required: {DATE_OR_SPAN}", field=field)
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        # A day is midnight UTC; a day that does not exist (2025-02-30) is named below.
+        with contextlib.suppress(ValueError):
+            value = date.fromisoformat(value.strip())
     try:
         moment = check_timestamp(value, field)
     except InvalidInputError as error:
