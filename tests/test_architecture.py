@@ -29,6 +29,7 @@ PANDAS = "pandas stays out of the floor, the client and the sandbox"
 HTTPX = "httpx stays in the client"
 VIEWS = "charts and widgets never touch the client"
 CONNECT = "connect imports only the client, errors, models and the sandbox"
+SANDBOX_LAYERS = "Sandbox: server > core > front > simulation > state"
 
 # (id, file under commstoolkit/, code appended to it, the contracts it breaks); a file that
 # does not exist yet is a new module.
@@ -38,7 +39,7 @@ PLANTS = [
     ("frames->pools", "frames.py", "def _planted():\n    from .pools import plan_pool", {LAYERS}),
     (
         "sandbox/store->cli",
-        "sandbox/store.py",
+        "sandbox/state/store.py",
         "from commstoolkit import cli",
         # connect and notebook_runner import the sandbox, so they now reach the CLI above them.
         {SANDBOX_ALONE, LAYERS, APPS},
@@ -63,6 +64,21 @@ PLANTS = [
         "from ..sandbox import Sandbox",
         {SANDBOX_IMPORTERS},
     ),
+    # Inside the sandbox: the state never reaches up to the simulation or the front, and the
+    # front answers for an Account without naming the Sandbox that assembles it.
+    (
+        "sandbox/state->simulation",
+        "sandbox/state/seed.py",
+        "from ..simulation.clock import Clock",
+        {SANDBOX_LAYERS},
+    ),
+    (
+        "sandbox/front->core",
+        "sandbox/front/transport.py",
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..core import Sandbox",
+        {SANDBOX_LAYERS},
+    ),
+    ("a new sandbox module in no part", "sandbox/helpers.py", "import math", {SANDBOX_LAYERS}),
     ("client->pandas", "client/pagination.py", "import pandas", {PANDAS}),
     ("charts->httpx", "charts/_base.py", "import httpx", {HTTPX}),
     # The exception tree stays free of httpx, even for type checkers (errors -> httpx).

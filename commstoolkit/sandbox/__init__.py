@@ -30,8 +30,9 @@ It speaks the wire format itself and imports neither the client nor the models.
 
 from __future__ import annotations
 
-from .core import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Sandbox
-from .store import AccountFileError, Changes, ReseedRefusedError, default_db_path
+from .core import Sandbox
+from .front.dispatch import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from .state.store import AccountFileError, Changes, ReseedRefusedError, default_db_path
 
 __all__ = [
     "DEFAULT_ACCOUNT_SID",
