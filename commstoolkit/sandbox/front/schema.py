@@ -21,14 +21,16 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
 
 from .. import contract
 from ..exceptions import invalid
+
+if TYPE_CHECKING:  # jsonschema is imported when a body is refused, not with the sandbox
+    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema.exceptions import ValidationError
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 DATE_TIME = re.compile(
@@ -78,6 +80,8 @@ def _definitions(document: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _formats() -> FormatChecker:
+    from jsonschema import FormatChecker
+
     checker = FormatChecker(formats=())
     for name, test in FORMATS.items():
         checker.checks(name)(test)
@@ -90,9 +94,14 @@ class Schema:
     def __init__(self, pointer: str) -> None:
         document = contract.schemas()
         self.definitions = _definitions(document)
-        schema = {"$schema": document["$schema"], "$ref": pointer, "$defs": self.definitions}
-        self.accept = fastjsonschema.compile(schema, formats=FORMATS, use_default=False)
-        self.reference = Draft202012Validator(schema, format_checker=_formats())
+        self.schema = {"$schema": document["$schema"], "$ref": pointer, "$defs": self.definitions}
+        self.accept = fastjsonschema.compile(self.schema, formats=FORMATS, use_default=False)
+
+    @functools.cached_property
+    def reference(self) -> Draft202012Validator:
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(self.schema, format_checker=_formats())
 
     def problem(self, value: Any) -> tuple[list[str | int], str] | None:
         """(path below the value, message) of the first problem; None when valid."""
