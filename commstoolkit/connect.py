@@ -119,7 +119,7 @@ def _sandbox_client(
     db: str | os.PathLike[str] | None, seed: int | None, senders: int | None, reset: bool
 ) -> CommsClient:
     from .sandbox import AccountFileError, ReseedRefusedError, Sandbox
-    from .sandbox.seed import MAX_SEED, MAX_SENDERS, check_size
+    from .sandbox.state.seed import MAX_SEED, MAX_SENDERS, check_size
 
     if db is not None and not isinstance(db, (str, os.PathLike)):
         raise InvalidInputError(

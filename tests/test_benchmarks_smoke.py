@@ -85,7 +85,7 @@ def test_routes_group_requests_by_kind():
 def test_the_sandbox_server_turns_nagle_off():
     # Each answer is written in two parts; with Nagle on, the second waited ~40 ms for the
     # client's delayed ACK. asyncio turns it off only on sockets it knows to be TCP.
-    from commstoolkit.sandbox.server import _listen
+    from commstoolkit.sandbox.front.server import _listen
 
     sock = _listen("127.0.0.1", 0)
     try:

@@ -231,7 +231,7 @@ def _walk(http: httpx.Client, method: str, path: str, **kwargs: object) -> list[
 
 
 def test_sender_pages_written_by_sqlite_equal_the_python_ones(sandbox_http, monkeypatch):
-    from commstoolkit.sandbox import backend
+    from commstoolkit.sandbox.simulation import backend
 
     http, sandbox = sandbox_http
     assert backend.SQLITE_JSON

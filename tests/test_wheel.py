@@ -47,6 +47,10 @@ def test_the_sdist_carries_the_notebooks_and_the_wheel_holds_them_as_files(dist)
             assert (info.external_attr >> 28) != 0xA, f"{name} is a symlink in the wheel"
             assert zf.read(info) == (REPO / "notebooks" / name).read_bytes()
         assert "commstoolkit/py.typed" in infos
+        # The sandbox validates requests against the official schemas it ships, with their NOTICE.
+        for name in ("schemas.json", "NOTICE"):
+            shipped = REPO / "commstoolkit" / "sandbox" / "contract" / name
+            assert zf.read(f"commstoolkit/sandbox/contract/{name}") == shipped.read_bytes()
         assert not [n for n in infos if n.startswith(("tests/", "contract/"))]
 
 

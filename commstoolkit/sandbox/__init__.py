@@ -11,7 +11,8 @@
 Messaging: ``POST /Messages`` routes every recipient over the pool's senders (RCS for capable
 handsets, else SMS; RCS failures fall back to SMS; WhatsApp needs a WhatsApp sender), with
 hidden per-sender delivery quality, all deterministic for the seed; statuses follow the clock
-(``delivery`` and ``messages`` explain how). Magic recipients (``delivery.MAGIC_TABLE``):
+(``simulation.delivery`` and ``simulation.messages`` explain how). Magic recipients
+(``simulation.delivery.MAGIC_TABLE``):
 +15005550001 invalid (400, 21614), ...0002 unaddressable, ...0003 always fails, ...0004 always
 undelivered, ...0005 never RCS-capable, ...0006 always RCS-capable (delivered, read), ...0007
 RCS turned off (RCS fails 61337, SMS delivers).
@@ -25,13 +26,18 @@ or messages sent, with another seed or size raises ``ReseedRefusedError`` unless
 ``reset=True``; a ``db`` that cannot hold an account raises ``AccountFileError``. (``connect()``
 turns these into the toolkit's ``SandboxStateError`` / ``ConfigurationError``.)
 
-It speaks the wire format itself and imports neither the client nor the models.
+It speaks the wire format itself and imports neither the client nor the models. Its parts,
+each importing only those below it: ``server`` (serve an account over HTTP) > ``core`` (the
+``Sandbox``) > ``front`` (HTTP and in-process: dispatch, routes, request checks, faults) >
+``simulation`` (pools, operations, messages, delivery, the clock) > ``state`` (SQLite, seed,
+ids) > ``exceptions`` (the API's error envelope) | ``contract`` (the official schemas).
 """
 
 from __future__ import annotations
 
-from .core import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Sandbox
-from .store import AccountFileError, Changes, ReseedRefusedError, default_db_path
+from .core import Sandbox
+from .front.dispatch import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from .state.store import AccountFileError, Changes, ReseedRefusedError, default_db_path
 
 __all__ = [
     "DEFAULT_ACCOUNT_SID",

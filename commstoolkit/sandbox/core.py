@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from . import seed as seeding
-from .backend import Backend
-from .clock import EPOCH, Clock, rfc3339
-from .dispatch import API_ROUTES
-from .faults import Faults
-from .messages import pick_bad_senders
-from .store import (
+from .front.dispatch import API_ROUTES, DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from .front.faults import Faults
+from .front.transport import SandboxTransport
+from .simulation.backend import Backend
+from .simulation.clock import EPOCH, Clock, rfc3339
+from .simulation.messages import pick_bad_senders
+from .state import seed as seeding
+from .state.store import (
     POOL_CHANGE,
     SEND_CHANGE,
     AccountFileError,
@@ -22,11 +22,6 @@ from .store import (
     default_db_path,
 )
 
-if TYPE_CHECKING:
-    from .transport import SandboxTransport
-
-DEFAULT_ACCOUNT_SID = "AC00000000000000000000000000000000"
-DEFAULT_AUTH_TOKEN = "sandbox-auth-token"
 BASE_URL = "https://sandbox.comms.invalid/v1"
 
 
@@ -105,8 +100,6 @@ class Sandbox:
 
     def transport(self) -> SandboxTransport:
         """An ``httpx.BaseTransport`` that serves requests in-process (any host accepted)."""
-        from .transport import SandboxTransport
-
         return SandboxTransport(self)
 
     def reset(self, seed: int | None = None, senders: int | None = None) -> Changes:

@@ -384,7 +384,7 @@ def test_sandbox_settings_are_refused_naming_them():
     for kwargs, named in (({"seed": -1}, "seed"), ({"senders": 1.5}, "senders")):
         with pytest.raises(ValueError, match=named):
             Sandbox(":memory:", **kwargs)
-    assert importlib.import_module("commstoolkit.sandbox.seed").MAX_SENDERS >= 100_000
+    assert importlib.import_module("commstoolkit.sandbox.state.seed").MAX_SENDERS >= 100_000
     # A file it cannot use: the sandbox's own ValueError naming db, never a sqlite3 error.
     for db in (_scratch("a-folder"), _scratch("text.sqlite3", "text\n" * 50)):
         with pytest.raises(AccountFileError, match="db '") as caught:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from commstoolkit.sandbox import Sandbox
-from commstoolkit.sandbox.dispatch import MAX_BODY
+from commstoolkit.sandbox.front.dispatch import MAX_BODY
 from commstoolkit.sandbox.server import RunningServer
 
 OK_SENDER = "comms_sender_01h9krwprkeee8fzqspvwy6nq8"  # well formed, unknown

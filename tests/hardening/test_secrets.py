@@ -27,7 +27,7 @@ import pytest
 import commstoolkit as ct
 from commstoolkit.client._http import Credentials
 from commstoolkit.sandbox import Sandbox
-from commstoolkit.sandbox.dispatch import MAX_BODY
+from commstoolkit.sandbox.front.dispatch import MAX_BODY
 from commstoolkit.sandbox.server import RunningServer, run_server, serve, serve_command
 from commstoolkit.testsend import SendIncompleteError
 

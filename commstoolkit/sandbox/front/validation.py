@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TypeVar
 
-from . import ids
-from .exceptions import ApiError, ErrorItem, code_for, invalid
+from ..exceptions import ApiError, ErrorItem, code_for, invalid
+from ..state import ids
 
 SENDER_CHANNELS = ("SMS", "RCS", "EMAIL", "WHATSAPP", "PUSH")
 SENDER_STATUSES = ("ACTIVATED", "DEACTIVATED")

@@ -13,8 +13,8 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from .exceptions import invalid
-from .wire import JsonList
+from ..exceptions import invalid
+from ..state.query import JsonList
 
 DEFAULT_PAGE_SIZE = 50
 

@@ -1,4 +1,5 @@
-"""A growing SQL WHERE clause with keyset (id order) and creation-time bounds."""
+"""A growing SQL WHERE clause with keyset (id order) and creation-time bounds, and the pages of
+JSON texts SQLite writes for it."""
 
 from __future__ import annotations
 
@@ -50,3 +51,13 @@ class Where:
 
     def sql(self) -> str:
         return " AND ".join(self.terms) or "1"
+
+
+class JsonList(list):
+    """A list of objects already written as JSON texts (by SQLite), embedded as they are
+    when a JSON answer holds the list as one of its top-level values. ``last_id``: the id
+    of its last object (the keyset cursor of the next page)."""
+
+    def __init__(self, texts: list[str], last_id: str | None) -> None:
+        super().__init__(texts)
+        self.last_id = last_id

@@ -26,7 +26,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from .store import Store
+from ..state.store import Store
 
 DROPS = (None, "before", "after")
 DEFAULT_RETRY_AFTER = {429: 1.0, 503: 1.0}

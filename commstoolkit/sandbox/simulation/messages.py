@@ -22,10 +22,12 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from . import delivery, ids
+from ..exceptions import ApiError, ErrorItem, invalid, not_found
+from ..state import ids
+from ..state.query import Where
+from ..state.store import SEND_CHANGE, Store
+from . import delivery
 from .clock import Clock
-from .exceptions import ApiError, ErrorItem, invalid, not_found
-from .message_requests import SenderChoice, SendRequest
 from .message_wire import (
     MESSAGE_STATUSES,
     STATUS_COUNTS,
@@ -33,8 +35,7 @@ from .message_wire import (
     message_to_wire,
     operation_to_wire,
 )
-from .query import Where
-from .store import SEND_CHANGE, Store
+from .sends import SenderChoice, SendRequest
 
 MAX_AHEAD = 30 * 24 * 3600
 MISSING = 20404

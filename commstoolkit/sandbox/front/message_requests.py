@@ -1,6 +1,7 @@
-"""The bodies of ``POST /Messages`` and ``POST /Senders/Resolve``, checked as the spec's schemas
-would check them and read into plain values. Every failure is a 400 naming its JSON path; an
-invalid phone number is error 21614 (all of them listed at once, up to 20).
+"""The bodies of ``POST /Messages`` and ``POST /Senders/Resolve``, read into plain values by the
+front's own checks, then checked whole against the official schemas (``schema.check``). Every
+failure is a 400 naming its JSON path; an invalid phone number (E.164, a rule beyond the
+schema) is error 21614, all of them listed at once, up to 20.
 
 ``from`` may name one sender by address and channel, one sender by id, or a pool (with
 ``channels.filterIn`` / ``channels.priority``); naming two of these is a 400, as the spec's
@@ -10,14 +11,13 @@ preview's ``sessionId``) are accepted and ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from . import ids
+from ..exceptions import invalid
+from ..simulation.delivery import E164, INVALID_NUMBER, MAGIC, MESSAGING_CHANNELS
+from ..simulation.sends import Recipient, ResolveRequest, SenderChoice, SendRequest
+from ..state import ids
+from . import schema
 from . import validation as check
 from .content import check_content
-from .delivery import E164, INVALID_NUMBER, MAGIC, MESSAGING_CHANNELS
-from .exceptions import invalid
 
 MAX_RECIPIENTS = 10_000
 MAX_RESOLVE = 100
@@ -27,48 +27,6 @@ ADDRESS_FIELDS = ("address", "channel")
 RESOLVE_CHANNELS = ("EMAIL", "PHONE", "WHATSAPP", "PUSH")
 BAD_NUMBER = "The address specified in the request is not a valid phone number."
 CREDENTIAL = "comms_credential_"
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """One entry of ``to``: its addresses (one, or several connected), variables, profile."""
-
-    addresses: tuple[tuple[str, str], ...]
-    variables: dict[str, str] | None = None
-    profile: dict[str, str] | None = None  # a ProfileRecipient: unaddressable here
-
-
-@dataclass(frozen=True)
-class SenderChoice:
-    """``from``: kind "any" (omitted), "address", "sender" or "pool", and its channel controls."""
-
-    kind: str = "any"
-    value: str | None = None
-    channel: str | None = None
-    filter_in: tuple[str, ...] | None = None
-    priority: dict[str, int] | None = None
-
-
-@dataclass(frozen=True)
-class SendRequest:
-    """A checked ``POST /Messages`` body."""
-
-    recipients: list[Recipient]
-    content: dict[str, Any]
-    sender: SenderChoice
-    tags: dict[str, str]
-    send_at: float | None
-
-
-@dataclass(frozen=True)
-class ResolveRequest:
-    """A checked ``POST /Senders/Resolve`` body: ``sender`` is "any", "address" (one sender
-    by address) or "credentials" (push credentials: nothing matches), ``pool_id`` limits it to
-    a pool's members; ``sender`` carries the channel controls."""
-
-    recipients: list[tuple[str, str]]
-    sender: SenderChoice
-    pool_id: str | None = None
 
 
 def _array(value: object, context: str, low: int, high: int, what: str) -> list:
@@ -235,6 +193,7 @@ def parse_send(body: bytes) -> SendRequest:
     sender = _sender_choice(data["from"]) if "from" in data else SenderChoice()
     tags = check.tags(data.get("tags", {}), "$.tags")
     send_at = _send_at(data["schedule"]) if "schedule" in data else None
+    schema.check("POST /Messages", data)
     return SendRequest([r for r in recipients if r], content, sender, tags, send_at)
 
 
@@ -285,4 +244,5 @@ def parse_resolve(body: bytes) -> ResolveRequest:
     choice = SenderChoice(
         sender.kind, sender.value, sender.channel, control.filter_in, control.priority
     )
+    schema.check("POST /Senders/Resolve", data)
     return ResolveRequest([pair for pair in found if pair], choice, pool)

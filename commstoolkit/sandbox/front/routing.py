@@ -5,16 +5,37 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
+from ..exceptions import invalid
+from ..simulation.backend import Backend
+from ..simulation.clock import Clock
+from ..state.store import Changes, Store
 from . import pagination
 from . import validation as check
-from .exceptions import invalid
+from .faults import Faults
 from .wire import Request, Response, json_response
 
-if TYPE_CHECKING:
-    from .backend import Backend
-    from .core import Sandbox
+
+class Account(Protocol):
+    """What the front needs of an emulated account (``commstoolkit.sandbox.Sandbox`` is one):
+    its parts, its credentials, and the control operations of ``/_sandbox/``."""
+
+    account_sid: str
+    db_path: Path | str
+    store: Store
+    clock: Clock
+    backend: Backend
+    faults: Faults
+
+    def credentials(self) -> tuple[str, str]: ...
+
+    def reset(self, seed: int | None = None, senders: int | None = None) -> Changes: ...
+
+    def state(self) -> dict[str, object]: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +73,7 @@ def match(routes: list[Route], method: str, path: str) -> tuple[Route | None, di
 class Call:
     """What a handler needs: the sandbox, the request, path params, the API version."""
 
-    sandbox: Sandbox
+    sandbox: Account
     request: Request
     route: Route
     params: dict[str, str]

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from .store import Store
+from ..state.store import Store
 
 EPOCH = datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc)
 # Sandbox time never passes the last second the API's date-times can write (9999-12-31).

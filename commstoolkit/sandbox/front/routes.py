@@ -1,11 +1,17 @@
 """The API's routing table and its handlers: parse, call the backend, serialize (moto's
-``urls`` + ``responses``). Paths are the spec's, without the ``/v1`` or ``/preview`` prefix."""
+``urls`` + ``responses``). Paths are the spec's, without the ``/v1`` or ``/preview`` prefix.
+
+A body is read by the front's own checks first (they name the problem the way the API does),
+then checked whole against the official request schema (``schema.check``) before anything
+is done with it: what the checks let through and the contract refuses (a ``null`` inside the
+body, a field the schema closes...) is a 400 all the same."""
 
 from __future__ import annotations
 
-from . import ids
+from ..exceptions import invalid
+from ..state import ids
+from . import schema
 from . import validation as check
-from .exceptions import invalid
 from .routing import Call, Route
 from .wire import Response, json_response
 
@@ -57,6 +63,7 @@ def search_senders(call: Call) -> Response:
             check.choice, body.get("status"), check.SENDER_STATUSES, "$.status"
         ),
     }
+    schema.check(call.route.name, body)
     return call.listing("senders", call.backend.search_senders, filters, body)
 
 
@@ -70,6 +77,7 @@ def create_pool(call: Call) -> Response:
     senders = check.sender_refs(
         body.get("senders", []), "$.senders", min_items=0, max_items=MAX_ADD
     )
+    schema.check(call.route.name, body)
     operation_id = call.backend.create_pool(name=name, tags=tags, sender_ids=senders)
     return accepted_operation(operation_id, f"{call.base}/SenderPools/Operations/{operation_id}")
 
@@ -94,6 +102,7 @@ def update_pool(call: Call) -> Response:
         raise invalid("the body must set name, tags or both", "$")
     name = check.string(body["name"], "$.name") if "name" in body else None
     tags = check.tags(body["tags"], "$.tags") if "tags" in body else None
+    schema.check(call.route.name, body)
     call.backend.update_pool(pool_id, name=name, tags=tags)
     return accepted_resource(pool_id, f"{call.base}/SenderPools/{pool_id}")
 
@@ -113,6 +122,7 @@ def add_pool_senders(call: Call) -> Response:
     pool_id = call.path_id("senderPoolId", ids.POOL)
     body = check.json_body(call.request.body)
     senders = check.sender_refs(body, "$", min_items=1, max_items=MAX_ADD)
+    schema.check(call.route.name, body)
     operation_id = call.backend.add_pool_senders(pool_id, senders)
     location = f"{call.base}/SenderPools/{pool_id}/Senders/Operations/{operation_id}"
     return accepted_operation(operation_id, location)

@@ -12,10 +12,10 @@ import json
 import sqlite3
 from typing import Any
 
+from ..exceptions import INFO_URL
 from .clock import rfc3339
-from .content import resolve
 from .delivery import ERRORS
-from .exceptions import INFO_URL
+from .liquid import resolve
 
 STATUS_COUNTS = (
     "scheduled", "queued", "sent", "delivered", "read", "undelivered", "failed", "canceled",

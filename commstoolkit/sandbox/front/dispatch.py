@@ -13,19 +13,17 @@ import hmac
 import logging
 import math
 import re
-from typing import TYPE_CHECKING
 
+from ..exceptions import ApiError, error, unauthorized
 from .control import CONTROL_ROUTES
-from .exceptions import ApiError, error, unauthorized
 from .faults import FaultRule
 from .message_routes import MESSAGE_ROUTES
 from .routes import ROUTES
-from .routing import Call, Route, match
+from .routing import Account, Call, Route, match
 from .wire import SANDBOX_HEADER, SANDBOX_HEADER_VALUE, Request, Response, error_response
 
-if TYPE_CHECKING:
-    from .core import Sandbox
-
+DEFAULT_ACCOUNT_SID = "AC00000000000000000000000000000000"
+DEFAULT_AUTH_TOKEN = "sandbox-auth-token"
 MAX_BODY = 6 * 1024 * 1024
 VERSION = re.compile(r"/(v1|preview)(/.*)\Z")
 # Every API route, in matching order (a path goes to the first template it matches, so the
@@ -34,7 +32,7 @@ API_ROUTES: list[Route] = [*MESSAGE_ROUTES, *ROUTES]
 logger = logging.getLogger("commstoolkit.sandbox")
 
 
-def handle(sandbox: Sandbox, request: Request) -> Response:
+def handle(sandbox: Account, request: Request) -> Response:
     """Answer ``request`` against ``sandbox`` (a fault's drop and latency ride on the Response).
 
     Every answer, errors included, carries ``X-Commstoolkit-Sandbox: 1``.
@@ -50,7 +48,7 @@ def handle(sandbox: Sandbox, request: Request) -> Response:
     return response
 
 
-def authorized(sandbox: Sandbox, header: str | None) -> bool:
+def authorized(sandbox: Account, header: str | None) -> bool:
     """Whether an ``Authorization: Basic`` header carries the sandbox's credentials."""
     if not header or header[:6].lower() != "basic ":
         return False
@@ -64,7 +62,7 @@ def authorized(sandbox: Sandbox, header: str | None) -> bool:
     return hmac.compare_digest(password.encode(), expected_password.encode()) and same_user
 
 
-def _handle(sandbox: Sandbox, request: Request) -> Response:
+def _handle(sandbox: Account, request: Request) -> Response:
     if len(request.body) > MAX_BODY:
         raise error(413, f"The request body is larger than {MAX_BODY} bytes.")
     if not authorized(sandbox, request.headers.get("authorization")):

@@ -12,13 +12,13 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 
-from . import ids, operations
+from ..exceptions import not_found
+from ..state import ids
+from ..state.query import JsonList, Where
+from ..state.store import POOL_CHANGE, Store
+from . import operations
 from .clock import Clock, rfc3339
-from .exceptions import not_found
 from .messages import Messaging
-from .query import Where
-from .store import POOL_CHANGE, Store
-from .wire import JsonList
 
 CHUNK = 500
 

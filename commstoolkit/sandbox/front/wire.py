@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .exceptions import ApiError
+from ..exceptions import ApiError
+from ..state.query import JsonList
 
 JSON_TYPE = "application/json"
 # Every answer of the sandbox (in-process or over HTTP) says what it is: clients and people can
@@ -40,16 +41,6 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     drop: str | None = None
     latency: float = 0.0
-
-
-class JsonList(list):
-    """A list of objects already written as JSON texts (by SQLite), embedded as they are
-    when a JSON answer holds the list as one of its top-level values. ``last_id``: the id
-    of its last object (the keyset cursor of the next page)."""
-
-    def __init__(self, texts: list[str], last_id: str | None) -> None:
-        super().__init__(texts)
-        self.last_id = last_id
 
 
 def json_response(status: int, payload: object, headers: dict[str, str] | None = None) -> Response:

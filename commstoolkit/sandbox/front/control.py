@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..exceptions import invalid, not_found
+from ..state.seed import check_size
 from . import validation as check
-from .exceptions import invalid, not_found
 from .routing import Call, Route
-from .seed import check_size
 from .wire import Response, json_response
 
 FAULT_FIELDS = {

@@ -17,12 +17,12 @@ from __future__ import annotations
 import functools
 import re
 
-from . import ids
+from ..exceptions import invalid
+from ..simulation.delivery import Router
+from ..simulation.message_wire import MESSAGE_STATUSES
+from ..state import ids
 from . import validation as check
-from .delivery import Router
-from .exceptions import invalid
 from .message_requests import parse_resolve, parse_send
-from .message_wire import MESSAGE_STATUSES
 from .routes import accepted_operation
 from .routing import Call, Route
 from .wire import Response, json_response

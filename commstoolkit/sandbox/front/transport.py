@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import httpx
 
+from ..exceptions import REASONS
 from .dispatch import handle
-from .exceptions import REASONS
+from .routing import Account
 from .wire import Request
-
-if TYPE_CHECKING:
-    from .core import Sandbox
 
 
 class SandboxTransport(httpx.BaseTransport):
@@ -23,7 +20,7 @@ class SandboxTransport(httpx.BaseTransport):
     was processed, as it would be by a real server).
     """
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Account) -> None:
         self.sandbox = sandbox
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
