@@ -9,7 +9,8 @@
                                             [--channel C] [-o FILE] [--db FILE]
     commstoolkit [--verbose] pools list [--format table|csv|json] [--db FILE]
     commstoolkit [--verbose] sandbox serve [--host H] [--port P] [--db PATH] [--seed N]
-                                           [--senders N] [--reset]
+                                           [--senders N] [--traffic-days N]
+                                           [--daily-messages N] [--reset]
 
 Everything that reads an account uses ``connect()``: the sandbox unless Twilio
 credentials are set in the environment. Messages go to stderr, data to stdout.
@@ -216,6 +217,8 @@ def _integer(name: str, low: int, high: int) -> Callable[[str], int]:
 _seed = _integer("seed", 0, MAX_SEED)
 _senders = _integer("senders", 1, MAX_SENDERS)
 _port = _integer("port", 0, 65_535)
+_traffic_days = _integer("traffic-days", 0, 365)  # the sandbox's limits (simulation.history)
+_daily_messages = _integer("daily-messages", 0, 1_000_000)
 
 
 def _seconds(text: str) -> float:
@@ -360,6 +363,17 @@ def _sandbox_parser(commands: Any) -> None:
         "--senders", type=_senders, help="senders to seed; as --seed when it differs"
     )
     serve.add_argument(
+        "--traffic-days",
+        type=_traffic_days,
+        help="days of production message history to seed before the sandbox clock's start "
+        "(a new default file: 7; else none); as --seed when it differs",
+    )
+    serve.add_argument(
+        "--daily-messages",
+        type=_daily_messages,
+        help="messages a day of that history (default 2000); as --seed when it differs",
+    )
+    serve.add_argument(
         "--reset",
         action="store_true",
         help="start the file over (with --seed / --senders, else as before): its pools and "
@@ -422,13 +436,27 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 def _open_sandbox(
-    db: Path | str | None, seed: int | None, senders: int | None, *, reset: bool
+    db: Path | str | None,
+    seed: int | None,
+    senders: int | None,
+    *,
+    reset: bool,
+    traffic: tuple[int | None, int | None] = (None, None),
 ) -> None:
     """Open (and, as asked, seed or reseed) a sandbox file before the work starts, so that
     a bad file or a refused reseed is one line before anything runs."""
     from .connect import connect
 
-    client = connect(sandbox=True, db=db, seed=seed, senders=senders, reset=reset, quiet=True)
+    client = connect(
+        sandbox=True,
+        db=db,
+        seed=seed,
+        senders=senders,
+        reset=reset,
+        traffic_days=traffic[0],
+        daily_messages=traffic[1],
+        quiet=True,
+    )
     client.close()
     client.sandbox.close()
 
@@ -444,9 +472,18 @@ def _serve(args: argparse.Namespace) -> int:
     _check_port_free(args.host, args.port)
     # Opened (seeded, reseeded, or refused) through connect() first: its errors are the
     # toolkit's, one line each; the server then finds the account as asked.
-    _open_sandbox(args.db, args.seed, args.senders, reset=args.reset)
+    traffic = (args.traffic_days, args.daily_messages)
+    _open_sandbox(args.db, args.seed, args.senders, reset=args.reset, traffic=traffic)
     db = None if args.db is None else str(args.db)
-    serve_command(host=args.host, port=args.port, db=db, seed=args.seed, senders=args.senders)
+    serve_command(
+        host=args.host,
+        port=args.port,
+        db=db,
+        seed=args.seed,
+        senders=args.senders,
+        traffic_days=traffic[0],
+        daily_messages=traffic[1],
+    )
     return 0
 
 
