@@ -203,6 +203,9 @@ def _sandbox_line(client: CommsClient, *, forced: bool, reset: bool) -> str:
         seed, size = backend.store.get_int("seed"), backend.store.get_int("senders")
         how = "Reset as asked (reset=True): reseeded" if reset else "Reseeded"
         line += f" {how} with seed {seed} and {size:,} senders"
+        days = backend.store.get_int("traffic_days")
+        if days:
+            line += f" ({days} day{'s' * (days != 1)} of traffic history)"
         if backend.discarded:
             line += f", discarding {backend.discarded}."
         else:

@@ -142,10 +142,11 @@ class Sandbox:
         ``trafficDays``, ``dailyMessages``, ``messages`` (how many), ``start`` / ``end`` (the
         window, RFC 3339, end exclusive: the clock's start); ``degrading``: the sender whose
         delivery drops over the last days (``senderId``, ``senderPoolId``, ``pool``,
-        ``since``, ``normalRate``, ``degradedRate``); ``badHour``: the ``country`` (ISO
-        3166 region) and ``hourUtc`` where about half the messages are filtered
-        (``deliveredShare``); ``deactivated``: a pool member deactivated in the first days
-        (``senderId``, ``senderPoolId``, ``pool``, ``deactivatedAt``). A planted fault the
+        ``since`` and as epoch seconds ``sinceSeconds``, ``normalRate``, ``degradedRate``);
+        ``badHour``: the ``country`` (ISO 3166 region) and ``hourUtc`` where about half the
+        messages are filtered (``deliveredShare``); ``deactivated``: a pool member
+        deactivated in the first days (``senderId``, ``senderPoolId``, ``pool``,
+        ``deactivatedAt``). A planted fault the
         account cannot hold (a pool without the senders it needs) is None.
         """
         with self.store.read():
