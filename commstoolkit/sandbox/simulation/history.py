@@ -36,12 +36,14 @@ How it is made (the choices, since the API leaves them open):
   ``updatedAt``), a sender only after it was created; their recipients go to the others.
 - **Planted faults** (``Sandbox.history_faults()``, stored in the meta table under
   ``history``): ``degrading``, one ACTIVATED SMS sender of a pool (the NAMER one when it
-  can), of normal quality, delivering 55-65% of its attempts over the last three days (half
-  the window when it is shorter); ``badHour``, one country with volume (US or GB) at one busy
-  UTC hour, where half of the messages are filtered by the carrier (30007) on every attempt,
-  so delivery there is about half; ``deactivated``, one DEACTIVATED member of a pool that
-  carried traffic in the first days of the window (a member's ``updatedAt`` is moved into
-  the window, or an ACTIVATED one is deactivated, when the seed has none).
+  can; preferably a sender no other pool holds), of normal quality, delivering 55-65% of its
+  attempts over the last three days (half the window when it is shorter); ``badHour``, one
+  country with volume (US or GB) at one busy UTC hour, where half of the messages are
+  filtered by the carrier (30007) on every attempt, so delivery there is about half;
+  ``deactivated``, one DEACTIVATED member of a pool that carried traffic in the first days
+  of the window (when the seed deactivated none then, the ``updatedAt`` of a member it
+  deactivated at another time moves into them; only a seed with no DEACTIVATED SMS pool
+  member gets an ACTIVATED one deactivated).
 """
 
 from __future__ import annotations
@@ -187,7 +189,9 @@ def seed_history(
         "start": rfc3339(start),
         "end": rfc3339(epoch),
     }
-    planted["deactivated"] = _plant_deactivated(conn, rng, sources, start, epoch, traffic_days)
+    planted["deactivated"] = _plant_deactivated(
+        conn, rng, sources, start, traffic_days, (seed, bad)
+    )
     planted["degrading"] = _plant_degrading(rng, sources, epoch, traffic_days)
     country = "US" if rng.random() < 0.5 else "GB"
     hour = int(rng.choice(list(BUSY_HOURS[country])))
@@ -254,48 +258,61 @@ def _plant_deactivated(
     rng: np.random.Generator,
     sources: list[Source],
     start: float,
-    epoch: float,
     days: int,
+    traits: tuple[int, frozenset[str]],
 ) -> dict[str, Any] | None:
     """A DEACTIVATED pool member carrying traffic over the first days of the window: one the
-    seed already deactivated in those days, else one moved (or made) so."""
+    seed deactivated in those days; else one the seed deactivated at another time, whose
+    deactivation moves into them; else an ACTIVATED member of normal quality deactivated
+    then (its pool keeping more than three always-active SMS senders)."""
     first_days = start + max(1.0, days / 3) * DAY
-    pooled = [s for s in sources if s.pool_id]
-    for source in pooled:
+    pooled = {s.pool_id: s for s in sources if s.pool_id}
+    for source in pooled.values():
         for member in source.by_channel.get("SMS", []):
             if start + DAY <= member.active_until <= first_days and member.created_at < start:
                 return _deactivated(source, member)
-    deactivated_at = float(int(start + min(max(1.0, days / 3), days * 0.5) * DAY))
-    candidates: list[tuple[Source, Member, bool]] = []
-    for source in pooled:
-        sms = source.by_channel.get("SMS", [])
-        stable = [m for m in sms if m.created_at < start and m.active_until == math.inf]
-        for member in sms:
-            if member.created_at >= start:
-                continue
-            if member.status == "DEACTIVATED":
-                candidates.append((source, member, False))
-            elif member.quality > 0.9 and len(stable) >= 3:
-                candidates.append((source, member, True))
+    rows = [
+        (pool_id, sender_id, status)
+        for pool_id, sender_id, status in conn.execute(
+            "SELECT m.pool_id, s.id, s.status FROM memberships m "
+            "JOIN senders s ON s.id = m.sender_id WHERE s.channel = 'SMS' AND s.created_at < ? "
+            "ORDER BY m.pool_id, s.id",
+            (start,),
+        )
+        if pool_id in pooled
+    ]
+    seeded = [(p, s) for p, s, status in rows if status == "DEACTIVATED"]
+    activated = []
+    for pool_id, sender_id, status in rows:
+        stable = [
+            m
+            for m in pooled[pool_id].by_channel.get("SMS", [])
+            if m.created_at < start and m.active_until == math.inf
+        ]
+        normal = any(m.id == sender_id and m.quality > 0.9 for m in stable)
+        if status == "ACTIVATED" and normal and len(stable) > 3:
+            activated.append((pool_id, sender_id))
+    candidates = seeded or activated
     if not candidates:
         return None
-    # Prefer one the seed already deactivated (only its date moves).
-    already = [c for c in candidates if not c[2]]
-    source, member, activated = (already or candidates)[
-        int(rng.integers(len(already or candidates)))
-    ]
+    pool_id, sender_id = candidates[int(rng.integers(len(candidates)))]
+    deactivated_at = int(start + min(max(1.0, days / 3), days * 0.5) * DAY)
     conn.execute(
         "UPDATE senders SET status = 'DEACTIVATED', updated_at = ? WHERE id = ?",
-        (int(deactivated_at), member.id),
+        (deactivated_at, sender_id),
     )
-    member.status, member.active_until = "DEACTIVATED", deactivated_at
-    # Every pool holding it sees the same sender.
-    for other in sources:
-        for m in other.by_channel.get(member.channel, []):
-            if m.id == member.id:
-                m.status, m.active_until = member.status, member.active_until
-    del activated
-    return _deactivated(source, member)
+    row = conn.execute(
+        "SELECT id, channel, status, created_at, updated_at FROM senders WHERE id = ?",
+        (sender_id,),
+    ).fetchone()
+    # Every pool holding it carries traffic through it until then.
+    for holder in {p for p, s, _ in rows if s == sender_id}:
+        sms = pooled[holder].by_channel.setdefault("SMS", [])
+        sms[:] = sorted(
+            [*(m for m in sms if m.id != sender_id), _member(*traits, row)], key=lambda m: m.id
+        )
+    member = next(m for m in pooled[pool_id].by_channel["SMS"] if m.id == sender_id)
+    return _deactivated(pooled[pool_id], member)
 
 
 def _deactivated(source: Source, member: Member) -> dict[str, Any]:
@@ -319,6 +336,10 @@ def _plant_degrading(
         ]
         if len(normal) < 2:
             continue
+        # Preferably one no other pool holds: its traffic is all this pool's.
+        elsewhere = {m.id for other in sources if other is not source
+                     for members in other.by_channel.values() for m in members}  # fmt: skip
+        normal = [m for m in normal if m.id not in elsewhere] or normal
         member = normal[int(rng.integers(len(normal)))]
         since = epoch - min(DEGRADE_DAYS, days / 2) * DAY
         low = round(0.55 + 0.10 * float(rng.random()), 3)
