@@ -371,7 +371,8 @@ def _sandbox_parser(commands: Any) -> None:
     serve.add_argument(
         "--daily-messages",
         type=_daily_messages,
-        help="messages a day of that history (default 2000); as --seed when it differs",
+        help="messages a day of that history (default: the file's own, else 2000); as --seed "
+        "when it differs",
     )
     serve.add_argument(
         "--reset",

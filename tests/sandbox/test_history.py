@@ -276,3 +276,22 @@ def test_connects_default_sandbox_starts_with_a_week_of_history(tmp_path: Path):
     with pytest.raises(ct.InvalidInputError) as refused:
         ct.connect(sandbox=True, db=":memory:", traffic_days=-1, quiet=True)
     assert refused.value.field == "traffic_days"
+
+
+def test_sandbox_serve_takes_the_history_and_its_refusal(tmp_path: Path, capsys):
+    from commstoolkit import cli
+
+    with pytest.raises(SystemExit) as usage:
+        cli.main(["sandbox", "serve", "--traffic-days", "-1"])
+    assert usage.value.code == 2
+    assert "traffic-days" in capsys.readouterr().err
+    db = tmp_path / "served.sqlite3"
+    with Sandbox(db, traffic_days=1, daily_messages=40) as box, make_client(box) as api:
+        send(api, ["+14155550100"])  # the user's work: another history is refused
+    argv = ["sandbox", "serve", "--port", "0", "--db", str(db), "--traffic-days", "2"]
+    assert cli.main(argv) == 1
+    said = capsys.readouterr().err
+    # Messages a day not given: the file's own.
+    assert "2 days of history (40 messages a day)" in said and "--reset" in said
+    with Sandbox(db) as box:
+        assert box.history_faults()["trafficDays"] == 1 and box.changes().sends == 1
