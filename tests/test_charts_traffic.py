@@ -304,9 +304,12 @@ def test_drift_draws_each_day_and_the_sender_s_own_rate_before_and_in_the_last_d
     assert [f.subject["sender_id"] for f in found] == ["s1"]
     fig = charts.drift(frame, found)
     assert fig.to_json() == charts.drift(frame, "s1").to_json()
-    inside = _window(frame)
-    rows = inside[inside["sender_id"] == "s1"]
-    start, end = frame.attrs["window"]
+    window_start, end = frame.attrs["window"]
+    # The frame holds the window before too (as a compare=True load does): drawn, and the
+    # baseline reaches back into it, as the drift finding's does.
+    start = window_start - (end - window_start)
+    drawn = frame[(frame["created_at"] >= start) & (frame["created_at"] < end)]
+    rows = drawn[drawn["sender_id"] == "s1"]
     since = end - pd.Timedelta(days=3)
     daily = next(t for t in fig.data if t.name == "Per day (95% CI)")
     days = pd.date_range(start, end - pd.Timedelta(days=1), freq="D")
@@ -350,7 +353,9 @@ def test_drift_bins_count_back_from_the_window_s_end_and_name_senders_left_out(f
     middles = _times(daily[0].x)
     # Whole 24-hour bins end at the window's end; the first bin starts at the window's start.
     assert middles[-1] == (new_end - pd.Timedelta(hours=12)).tz_localize(None)
-    assert middles[0] == (start - pd.Timedelta(hours=6) + pd.Timedelta(hours=12)).tz_localize(None)
+    # ... back over the window before too (the frame holds it from its 7th hour on).
+    drawn_from = start - pd.Timedelta(hours=6) - pd.Timedelta(days=7)
+    assert middles[0] == (drawn_from + pd.Timedelta(hours=12)).tz_localize(None)
     rows = shifted[(shifted["sender_id"] == "s2")]
     last = rows[
         (rows["created_at"] >= new_end - pd.Timedelta(days=1)) & (rows["created_at"] < new_end)
@@ -369,7 +374,7 @@ def test_drift_refuses_senders_it_cannot_read(frame, senders):
         charts.drift(frame, senders)
 
 
-@pytest.mark.parametrize("recent", ["7D", "30D", "soon", 3, "-1D"])
+@pytest.mark.parametrize("recent", ["14D", "30D", "soon", 3, "-1D"])
 def test_drift_refuses_a_recent_span_leaving_no_baseline(frame, recent):
     with pytest.raises(ct.InvalidInputError, match="recent"):
         charts.drift(frame, "s1", recent=recent)

@@ -4,7 +4,8 @@ carrying its evidence (counts, rates with intervals, the test and its corrected 
 ``traffic_findings(traffic, members=None)`` looks for:
 
 - *drift*: a sender whose delivery rate in the last days of the window (``recent``) is
-  significantly below its own rate before them;
+  significantly below its own rate before them (in the window, and in the previous window
+  when the frame holds it);
 - *below pool*: a sender significantly below the rest of its pool;
 - *failure cluster*: a country, or an hour of the day in a country, where deliveries fail
   significantly more than everywhere else;
@@ -102,19 +103,25 @@ def traffic_findings(
     ``members``: the pools' members (``load_pool_members``), for the deactivated and idle
     members and for the size of a pool that leans on one sender; without it those two
     kinds are not looked for. ``recent``: the last part of the window that drift compares
-    with the rest (default the last 3 days)."""
-    current, _, (start, end) = split_window(traffic)
+    with each sender's traffic before it — the rest of the window and the previous window
+    when the frame holds it (``load_traffic(..., compare=True)``); default the last 3 days.
+    """
+    current, previous, (start, end) = split_window(traffic)
     recent_from = end - pd.Timedelta(recent)
-    if not start < recent_from < end:
+    since = start - (end - start) if len(previous) else start
+    if not since < recent_from < end:
         raise InvalidInputError(
-            f"recent={recent!r}: must be shorter than the window ({end - start}), to leave a "
-            "baseline before it",
+            f"recent={recent!r}: must be shorter than the traffic loaded ({end - since}), to "
+            "leave a baseline before it (load the previous window too: compare=True)",
             field="recent",
         )
     rated = current[current["status"].isin(metrics.RATED_STATUSES)]
     good = rated["status"].isin(metrics.DELIVERED_STATUSES).to_numpy(bool)
+    history = pd.concat([previous, current]) if len(previous) else current
+    history_rated = history[history["status"].isin(metrics.RATED_STATUSES)]
+    history_good = history_rated["status"].isin(metrics.DELIVERED_STATUSES).to_numpy(bool)
     tests = [
-        *_drift(rated, good, recent_from, min_messages),
+        *_drift(history_rated, history_good, recent_from, min_messages),
         *_below_pool(rated, good, min_messages),
         *_clusters(rated, good, min_messages),
     ]

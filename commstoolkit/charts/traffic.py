@@ -546,8 +546,10 @@ def drift(
     ``senders``: a sender id, several, or findings (``traffic_findings(...).of("drift")``:
     each one's ``subject["sender_id"]``), drawn in that order. A sender with no rated
     message in the window is left out and named in the subtitle. ``recent``: a pandas
-    duration shorter than the window (default ``"3D"``). Only the frame's window is drawn
-    (``attrs["window"]``, else its first to its last message).
+    duration shorter than the traffic drawn (default ``"3D"``). The frame's window is drawn
+    (``attrs["window"]``, else its first to its last message), and the window before it
+    when the frame holds it (``load_traffic(..., compare=True)``): the baseline then
+    reaches back into it, as the drift finding's does.
     """
     frame = checked(traffic, DRIFT, "traffic", "drift")
     wanted = _sender_ids(senders)
@@ -559,10 +561,22 @@ def drift(
     if inside.empty:
         return empty_figure(title, "no message in the window")
     start, end = _span(inside, window)
+    # The baseline reaches into the previous window when the frame holds it (a
+    # compare=True load), as traffic_findings' drift does.
+    created_all = pd.to_datetime(frame["created_at"], utc=True)
+    earlier = ((created_all >= start - (end - start)) & (created_all < start)).to_numpy(bool)
+    if window is not None and earlier.any():
+        start = start - (end - start)
+        loaded = ((created_all >= start) & (created_all < end)).to_numpy(bool)
+        inside = frame[loaded]
+        left_out.pop("outside the window", None)
+        outside = int((created_all.notna().to_numpy(bool) & ~loaded).sum())
+        if outside:
+            left_out["outside the window and the one before"] = outside
     since = end - span
     if not start < since < end:
         raise InvalidInputError(
-            f"charts.drift: recent={recent!r} must be shorter than the window "
+            f"charts.drift: recent={recent!r} must be shorter than the traffic drawn "
             f"({end - start}), to leave a baseline before it",
             field="recent",
         )

@@ -58,16 +58,16 @@ def _hand(frame: pd.DataFrame, recent_days: int, least: int, gap: float, alpha: 
     """The significance findings counted by hand: {(kind, subject items): numbers}."""
     start, end = frame.attrs["window"]
     recent_from = end - pd.Timedelta(days=recent_days)
-    rows = [
-        r
-        for r in frame.to_dict("records")
-        if start <= r["created_at"] < end
-        and r["status"] in ("DELIVERED", "READ", "UNDELIVERED", "FAILED")
-    ]
+    rated = ("DELIVERED", "READ", "UNDELIVERED", "FAILED")
+    records = frame.to_dict("records")
+    rows = [r for r in records if start <= r["created_at"] < end and r["status"] in rated]
+    # Drift's baseline reaches into the previous window (the frame holds it).
+    loaded = [r for r in records if start - (end - start) <= r["created_at"] < end]
+    history = [r for r in loaded if r["status"] in rated]
     good = lambda r: r["status"] in ("DELIVERED", "READ")  # noqa: E731
     tests = []  # (kind, subject, k, n, K, N, gap)
     drift: dict = defaultdict(lambda: [0, 0, 0, 0])
-    for r in rows:
+    for r in history:
         if pd.isna(r["sender_id"]):
             continue
         d = drift[r["sender_id"]]
@@ -215,5 +215,13 @@ def test_deactivated_idle_and_lopsided_pools():
 
 def test_recent_must_leave_a_baseline():
     frame = traffic(SENDERS, 100)
-    with pytest.raises(InvalidInputError, match="recent='9D': must be shorter than the window"):
-        traffic_findings(frame, recent="9D")
+    # The frame holds 14 days (the window and the one before): 14 days leave no baseline.
+    with pytest.raises(InvalidInputError, match="recent='14D': must be shorter than the traffic"):
+        traffic_findings(frame, recent="14D")
+    # Without the previous window, the window alone is the limit.
+    start, end = frame.attrs["window"]
+    alone = frame[frame["created_at"] >= start]
+    alone.attrs = frame.attrs
+    with pytest.raises(InvalidInputError, match="compare=True"):
+        traffic_findings(alone, recent="7D")
+    assert traffic_findings(alone, recent="6D").window == (start, end)  # accepted
