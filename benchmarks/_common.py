@@ -38,6 +38,7 @@ class Sizes:
     frame_rows: int = 1_000_000
     repeats: int = 7
     import_runs: int = 15
+    history_messages: int = 1_000_000
 
 
 @dataclass

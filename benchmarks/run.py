@@ -4,6 +4,8 @@
     python benchmarks/run.py --quick             # fewer repeats, no 100,000-recipient send
     python benchmarks/run.py --only P1,P3,P7     # some targets
     python benchmarks/run.py --db /tmp/bench.sqlite3   # seed a file once, reuse it
+    python benchmarks/run.py --only P12          # issue 13: seed 1,000,000 messages of history
+    python benchmarks/run.py --history           # every target, P12 too
 
 A sandbox server is started on 127.0.0.1 (the embedded emulator over real HTTP, in memory
 unless ``--db`` is given), seeded with ``--senders`` senders. Each line shows the measured
@@ -29,6 +31,9 @@ if __package__ in (None, ""):
 from benchmarks._common import Line, Sizes, serve
 
 TARGETS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "PAGE")
+# Run only when asked (--history or --only P12): seeding a million messages takes a while.
+ON_REQUEST = ("P12",)
+SERVED = {"P1", "P2", "P3", "P4", "P5", "P6", "P8", "PAGE"}  # the targets that need a server
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -43,6 +48,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--frame-rows", type=int, default=sizes.frame_rows)
     parser.add_argument("--repeats", type=int, default=sizes.repeats)
     parser.add_argument("--import-runs", type=int, default=sizes.import_runs)
+    parser.add_argument(
+        "--history-messages",
+        type=int,
+        default=sizes.history_messages,
+        help="P12: messages of history to seed (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--history", action="store_true", help="also run P12 (the sandbox's traffic history)"
+    )
     parser.add_argument("--db", help="SQLite file for the big sandbox (default: in memory)")
     parser.add_argument("--only", help="comma-separated targets, e.g. P1,P3,PAGE")
     parser.add_argument("--no-growth", action="store_true", help="skip the P1 and P6 growth lines")
@@ -65,6 +79,7 @@ def sizes_of(args: argparse.Namespace) -> Sizes:
         frame_rows=args.frame_rows,
         repeats=args.repeats,
         import_runs=args.import_runs,
+        history_messages=args.history_messages,
     )
     if args.quick:
         sizes = replace(sizes, repeats=min(sizes.repeats, 2), import_runs=min(args.import_runs, 5))
@@ -73,11 +88,13 @@ def sizes_of(args: argparse.Namespace) -> Sizes:
 
 def run(argv: list[str] | None = None, out: Callable[[str], None] = print) -> list[Line]:
     """Run the benchmarks; print each line as it is measured; return them all."""
-    from benchmarks import imports, inventory, sends
+    from benchmarks import history, imports, inventory, sends
 
     args = parse_args(argv)
     sizes = sizes_of(args)
     wanted = set(TARGETS if not args.only else args.only.upper().split(","))
+    if args.history:
+        wanted.update(ON_REQUEST)
     growth = not (args.no_growth or args.quick)
     lines: list[Line] = []
     failed: list[str] = []
@@ -100,6 +117,10 @@ def run(argv: list[str] | None = None, out: Callable[[str], None] = print) -> li
     )
     if "P7" in wanted:
         attempt("P7", lambda: report(imports.p7(sizes)))
+    if "P12" in wanted:
+        attempt("P12", lambda: report(history.p12(sizes)))
+    if not wanted & SERVED:
+        return _done(lines, failed, out)
     started = time.perf_counter()
     with serve(sizes.senders, args.db) as server:
         out(f"(sandbox server {server.base_url} ready in {time.perf_counter() - started:.1f} s)")
@@ -145,6 +166,11 @@ def run(argv: list[str] | None = None, out: Callable[[str], None] = print) -> li
             attempt("P6", send)
         if "P8" in wanted:
             attempt("P8", lambda: report(inventory.p8(server, sizes)))
+    return _done(lines, failed, out)
+
+
+def _done(lines: list[Line], failed: list[str], out: Callable[[str], None]) -> list[Line]:
+    """Print the closing line; return the lines."""
     misses = [line.key for line in lines if line.verdict == "MISS"]
     out(
         f"done: {sum(line.verdict == 'PASS' for line in lines)} PASS, {len(misses)} MISS"

@@ -63,17 +63,30 @@ from .models import SenderPool as SenderPool
 # Lazy subpackages: every name of their ``__all__`` is public here, loaded on first use.
 # pools and testsend (phonenumbers) are lazy too: together they were a third of what
 # ``import commstoolkit`` adds to ``import pandas, httpx``; widgets load ipywidgets.
-_LAZY_PACKAGES = ("pools", "testsend", "widgets")
-# Lazy subpackages reachable as modules; only charts is public as one (``ct.charts.inventory``).
-_LAZY_MODULES = ("charts", "pools", "testsend")
-_PUBLIC_MODULES = ("charts",)
+_LAZY_PACKAGES = ("analysis", "pools", "testsend", "widgets")
+# Lazy subpackages reachable as modules; charts and analysis are public as such
+# (``ct.charts.inventory``, ``ct.analysis.BY``).
+_LAZY_MODULES = ("analysis", "charts", "pools", "testsend")
+_PUBLIC_MODULES = ("analysis", "charts")
 # The sandbox stands beside the stack: only ``Sandbox`` itself is public here.
 _LAZY_ONE = {"Sandbox": "sandbox"}
 
 if TYPE_CHECKING:
+    from . import analysis as analysis
     from . import charts as charts
     from . import pools as pools
     from . import testsend as testsend
+    from .analysis import ExportResult as ExportResult
+    from .analysis import Finding as Finding
+    from .analysis import Findings as Findings
+    from .analysis import TrafficDataset as TrafficDataset
+    from .analysis import export_traffic as export_traffic
+    from .analysis import health_sql as health_sql
+    from .analysis import load_traffic as load_traffic
+    from .analysis import open_traffic as open_traffic
+    from .analysis import read_traffic as read_traffic
+    from .analysis import traffic_findings as traffic_findings
+    from .analysis import traffic_health as traffic_health
     from .pools import MAX_SENDERS_PER_REQUEST as MAX_SENDERS_PER_REQUEST
     from .pools import PoolApplyError as PoolApplyError
     from .pools import PoolDeletedError as PoolDeletedError

@@ -26,6 +26,8 @@ ENV_AUTH_TOKEN = "TWILIO_AUTH_TOKEN"
 ENV_API_KEY = "TWILIO_API_KEY"
 ENV_API_SECRET = "TWILIO_API_SECRET"
 ENV_BASE_URL = "COMMSTOOLKIT_BASE_URL"
+# (traffic days, messages a day) of the default sandbox's history when its file is new.
+DEFAULT_HISTORY = (7, 2_000)
 
 
 def connect(
@@ -40,6 +42,8 @@ def connect(
     seed: int | None = None,
     senders: int | None = None,
     reset: bool = False,
+    traffic_days: int | None = None,
+    daily_messages: int | None = None,
     quiet: bool = False,
     env: Mapping[str, str] | None = None,
     out: TextIO | None = None,
@@ -57,9 +61,13 @@ def connect(
     reseeded only when that loses nothing: one holding the user's own work (pools made or
     changed, messages sent) raises ``SandboxStateError`` saying what it holds, and is left
     as it was; ``reset=True`` reseeds it anyway (its own seed and size unless given) and the
-    line says what was discarded. A ``db`` that is a folder, not a SQLite file, or cannot be
-    made raises ``ConfigurationError``; a bad ``seed`` / ``senders`` / ``db`` type raises
-    ``InvalidInputError`` naming it.
+    line says what was discarded. ``traffic_days`` / ``daily_messages``: the production
+    history the sandbox is seeded with (``Sandbox``; part of what a file was seeded with,
+    like ``seed``): the default sandbox (no ``db``, ``seed`` or ``senders`` given) starts
+    with ``DEFAULT_HISTORY`` (7 days of about 2,000 messages) when its file is new; any
+    other new sandbox has none unless asked. A ``db`` that is a folder, not a SQLite file,
+    or cannot be made raises ``ConfigurationError``; a bad ``seed`` / ``senders`` / ``db``
+    type (or history size) raises ``InvalidInputError`` naming it.
     ``sandbox=False`` insists on credentials and raises ``ConfigurationError``
     without them. Prints one line saying which it chose unless ``quiet``.
 
@@ -84,7 +92,7 @@ def connect(
     if sandbox is None:
         sandbox = not has_credentials
     if sandbox:
-        client = _sandbox_client(db, seed, senders, reset)
+        client = _sandbox_client(db, seed, senders, reset, (traffic_days, daily_messages))
         _say(
             out, quiet, _sandbox_line(client, forced=has_credentials or sandbox_forced, reset=reset)
         )
@@ -116,9 +124,14 @@ def mask(identifier: str | None) -> str:
 
 
 def _sandbox_client(
-    db: str | os.PathLike[str] | None, seed: int | None, senders: int | None, reset: bool
+    db: str | os.PathLike[str] | None,
+    seed: int | None,
+    senders: int | None,
+    reset: bool,
+    traffic: tuple[int | None, int | None] = (None, None),
 ) -> CommsClient:
     from .sandbox import AccountFileError, ReseedRefusedError, Sandbox
+    from .sandbox.simulation.history import DEFAULT_DAILY, check_history
     from .sandbox.state.seed import MAX_SEED, MAX_SENDERS, check_size
 
     if db is not None and not isinstance(db, (str, os.PathLike)):
@@ -132,12 +145,30 @@ def _sandbox_client(
             check_size(**{"seed": None, "senders": None, name: value})
         except ValueError as exc:
             raise InvalidInputError(str(exc), field=name, allowed=(0, high)) from None
+    for name, value in zip(("traffic_days", "daily_messages"), traffic, strict=True):
+        try:
+            check_history(**{"traffic_days": None, "daily_messages": None, name: value})
+        except ValueError as exc:
+            raise InvalidInputError(str(exc), field=name) from None
+    try:
+        check_history(*traffic)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc), field="daily_messages") from None
     if not isinstance(reset, bool):
         raise InvalidInputError(
             f"reset must be True or False, got {reset!r}", field="reset", allowed=(True, False)
         )
+    default = db is None and seed is None and senders is None
     try:
-        backend = Sandbox(db, seed=seed, senders=senders, reset=reset)
+        backend = Sandbox(
+            db,
+            seed=seed,
+            senders=senders,
+            reset=reset,
+            traffic_days=traffic[0],
+            daily_messages=traffic[1],
+            default_history=DEFAULT_HISTORY if default else (0, DEFAULT_DAILY),
+        )
     except ReseedRefusedError as exc:
         raise SandboxStateError(str(exc), db=exc.db, changes=str(exc.changes)) from None
     except AccountFileError as exc:
@@ -172,6 +203,9 @@ def _sandbox_line(client: CommsClient, *, forced: bool, reset: bool) -> str:
         seed, size = backend.store.get_int("seed"), backend.store.get_int("senders")
         how = "Reset as asked (reset=True): reseeded" if reset else "Reseeded"
         line += f" {how} with seed {seed} and {size:,} senders"
+        days = backend.store.get_int("traffic_days")
+        if days:
+            line += f" ({days} day{'s' * (days != 1)} of traffic history)"
         if backend.discarded:
             line += f", discarding {backend.discarded}."
         else:

@@ -22,7 +22,9 @@ left out. The README's "Metrics" glossary says the same in a table.
   ``updated_at`` is when it was read, its delivery moment is not in the data, so it is
   left out here (and measured by *time to read*) unless a load saw it DELIVERED while
   ``TestSend`` tracked it (``seen_delivered_s``);
-- *time to read*: seconds from creation to READ.
+- *time to read*: seconds from creation to READ;
+- *read rate* (engagement) = READ / delivered, over the messages delivered on a channel that
+  reports reads (RCS, WhatsApp; SMS has no read receipts).
 
 The 95% Wilson interval of a rate and the Benjamini-Hochberg correction are a few lines of
 pure Python here: scipy is not a dependency of the package.
@@ -44,6 +46,7 @@ __all__ = [
     "FINAL_STATUSES",
     "PERCENTILES",
     "RATED_STATUSES",
+    "READ_CHANNELS",
     "Durations",
     "Rate",
     "benjamini_hochberg",
@@ -54,7 +57,9 @@ __all__ = [
     "fallbacks",
     "final",
     "fisher_lower_p",
+    "fisher_two_sided_p",
     "rcs_first",
+    "read_rate",
     "time_to_delivered",
     "time_to_read",
     "unaddressable",
@@ -68,6 +73,8 @@ ERROR_STATUSES = ("UNDELIVERED", "FAILED")
 # A time to delivered is known for these: updated_at is the moment of that status.
 DELIVERY_MOMENT_STATUSES = ("DELIVERED", "UNDELIVERED", "FAILED")
 PERCENTILES = (0.5, 0.9, 0.99)
+# The channels whose messages report being read (SMS has no read receipts).
+READ_CHANNELS = ("RCS", "WHATSAPP")
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 
 
@@ -252,6 +259,26 @@ def fallback_rate(messages: pd.DataFrame) -> Rate:
     )
 
 
+def read_rate(messages: pd.DataFrame) -> Rate:
+    """READ over delivered messages (DELIVERED or READ) on a channel that reports reads
+    (``READ_CHANNELS``: RCS, WhatsApp).
+
+    Denominator: the delivered messages on those channels. Excludes delivered messages on
+    channels without read receipts ("no read receipts": SMS) and every message not
+    delivered ("not delivered")."""
+    delivered_ = _status(messages, DELIVERED_STATUSES)
+    reporting = messages["channel"].isin(READ_CHANNELS).fillna(False).astype(bool)
+    eligible = delivered_ & reporting
+    return Rate(
+        "read rate",
+        int((eligible & _status(messages, ("READ",))).sum()),
+        int(eligible.sum()),
+        _excluded(
+            no_read_receipts=(delivered_ & ~reporting).sum(), not_delivered=(~delivered_).sum()
+        ),
+    )
+
+
 # -- times ----------------------------------------------------------------------------------
 
 
@@ -339,13 +366,62 @@ def fisher_lower_p(delivered: int, messages: int, all_delivered: int, all_messag
     """One-sided Fisher exact test: if a sender were no worse than the pool, the chance
     that its ``messages`` would hold this few (``delivered`` or fewer) of the pool's
     ``all_delivered`` deliveries among ``all_messages`` (hypergeometric lower tail)."""
-    failed = all_messages - all_delivered
-    lowest = max(0, messages - failed)
-    ways = sum(
-        math.comb(all_delivered, k) * math.comb(failed, messages - k)
-        for k in range(lowest, delivered + 1)
-    )
-    return ways / math.comb(all_messages, messages)
+    return _hypergeometric_lower_tail(delivered, messages, all_delivered, all_messages)
+
+
+def fisher_two_sided_p(
+    successes: int, trials: int, other_successes: int, other_trials: int
+) -> float:
+    """Two-sided Fisher exact test that two rates differ (``successes`` / ``trials``
+    against ``other_successes`` / ``other_trials``): twice the smaller one-sided tail,
+    at most 1 (the doubling rule)."""
+    all_successes, all_trials = successes + other_successes, trials + other_trials
+    if trials == 0 or other_trials == 0:
+        return 1.0
+    lower = fisher_lower_p(successes, trials, all_successes, all_trials)
+    # The upper tail of the successes is the lower tail of the failures.
+    upper = fisher_lower_p(trials - successes, trials, all_trials - all_successes, all_trials)
+    return min(1.0, 2 * min(lower, upper))
+
+
+def _hypergeometric_lower_tail(k: int, n: int, big_k: int, big_n: int) -> float:
+    """P(X <= k) for X ~ Hypergeometric(population big_n, big_k successes, n draws).
+
+    In floating point, from the log of one term (lgamma) and the ratio of neighbouring
+    terms, summed from k away from the mode until the terms stop counting: exact binomial
+    coefficients cost more than the whole health table at traffic's volumes (a window of a
+    million messages is a number of 300,000 digits), and scipy is not a dependency. Within
+    1e-12 of the exact sum (tests/test_metrics_item4.py checks it against math.comb)."""
+    lowest, highest = max(0, n - (big_n - big_k)), min(n, big_k)
+    if k < lowest:
+        return 0.0
+    if k >= highest:
+        return 1.0
+
+    def log_pmf(j: int) -> float:
+        return _log_comb(big_k, j) + _log_comb(big_n - big_k, n - j) - _log_comb(big_n, n)
+
+    mode = (n + 1) * (big_k + 1) // (big_n + 2)
+    if k < mode:
+        # Below the mode the terms fall as j falls: sum downward until they stop counting.
+        term = math.exp(log_pmf(k))
+        total, j = term, k
+        while j > lowest and term > total * 1e-17:
+            term *= j * (big_n - big_k - n + j) / ((big_k - j + 1) * (n - j + 1))
+            total, j = total + term, j - 1
+        return min(1.0, total)
+    # At or above the mode: one minus the upper tail, summed upward from k + 1.
+    j = k + 1
+    term = math.exp(log_pmf(j))
+    upper = term
+    while j < highest and term > upper * 1e-17:
+        term *= (big_k - j) * (n - j) / ((j + 1) * (big_n - big_k - n + j + 1))
+        upper, j = upper + term, j + 1
+    return max(0.0, 1.0 - upper)
+
+
+def _log_comb(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
 
 
 def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:

@@ -92,3 +92,13 @@ def test_the_sandbox_server_turns_nagle_off():
         assert sock.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_the_history_benchmark_runs_only_when_asked():
+    printed: list[str] = []
+    lines = run.run(["--only", "P12", "--history-messages", "3000"], out=printed.append)
+    assert [line.key for line in lines] == ["P12"]
+    assert lines[0].verdict in ("PASS", "MISS")
+    assert "seed 3,000 messages of history (3 days of 1,000)" in lines[0].render()
+    assert "first page of a day of it: " in lines[0].measured
+    assert printed[-1].startswith("done:")

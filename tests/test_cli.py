@@ -29,7 +29,7 @@ from commstoolkit.errors import InvalidInputError
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
-FIGURES = {"01_sender_inventory": 3, "02_build_a_pool": 1, "03_test_send": 5}
+FIGURES = {"01_sender_inventory": 3, "02_build_a_pool": 1, "03_test_send": 5, "04_pool_health": 5}
 
 
 def _run(*args, cwd=None, timeout=240):

@@ -60,7 +60,7 @@ def sandbox(db: Path) -> ct.CommsClient:
 # -- the committed files -------------------------------------------------------------------
 
 
-def test_the_three_notebooks_are_committed_and_packaged():
+def test_the_four_notebooks_are_committed_and_packaged():
     assert [p.name for p in COMMITTED] == list(DEMO_NOTEBOOKS)
     assert {p.name for p in demo_notebooks_dir().glob("*.ipynb")} == set(DEMO_NOTEBOOKS)
 
@@ -298,3 +298,39 @@ def test_papermill_run_directly_reads_the_same_parameters(path):
     inspected = papermill.inspect_notebook(str(path))
     notebook = nbformat.read(path, as_version=4)
     assert {name: p["default"] for name, p in inspected.items()} == notebook_parameters(notebook)
+
+
+# -- 04: pool health from the account's real traffic -------------------------------------------
+
+
+def test_pool_health_finds_the_faults_planted_in_the_sandbox_history(tmp_path):
+    db = tmp_path / "s.sqlite3"
+    executed = execute(
+        NOTEBOOKS / "04_pool_health.ipynb",
+        sandbox_db=str(db),
+        seed=7,
+        traffic_days=7,
+        daily_messages=2000,
+        engine="duckdb",
+    )
+    with ct.connect(sandbox=True, db=db, quiet=True) as client:
+        planted = client.sandbox.history_faults()
+        client.sandbox.close()
+    (findings,) = outputs(executed, "findings", "text/markdown")
+    degrading = planted["degrading"]["senderId"]
+    # The drift finding names the planted degrading sender, and no other.
+    drift = re.findall(r"Sender \*\*[^*]+\*\* \(\w+, `([^`]+)`\) fell from", findings)
+    assert drift == [degrading], findings
+    bad = planted["badHour"]
+    assert f"Messages to **{bad['country']}** at {bad['hourUtc']:02d}:00 UTC" in findings
+    # A member deactivated in the window carried its messages before: named as DEACTIVATED.
+    named = re.findall(r"\(\w+, `([^`]+)`\) is DEACTIVATED but carried", findings)
+    with ct.connect(sandbox=True, db=db, quiet=True) as client:
+        senders = ct.load_senders(client).set_index("sender_id")
+        client.sandbox.close()
+    assert named and all(senders.at[sender, "status"] == "DEACTIVATED" for sender in named)
+    load = "".join(outputs(executed, "load", "stream"))
+    assert re.search(r"^[\d,]+ messages from .* \([\d,]+ in the window before\)", load, re.M)
+    duckdb = "".join(outputs(executed, "duckdb", "stream"))
+    assert "DuckDB counts what pandas counts: True" in duckdb
+    assert count_figures(executed) == 5

@@ -1,4 +1,4 @@
-"""``commstoolkit demo``: the three notebooks, run headless on a fresh sandbox, as reports.
+"""``commstoolkit demo``: the four notebooks, run headless on a fresh sandbox, as reports.
 
 The demo seeds a new sandbox account in its output folder, runs
 ``01_sender_inventory``, ``02_build_a_pool`` and ``03_test_send`` in that order (each
@@ -39,7 +39,14 @@ __all__ = [
     "run_demo",
 ]
 
-DEMO_NOTEBOOKS = ("01_sender_inventory.ipynb", "02_build_a_pool.ipynb", "03_test_send.ipynb")
+DEMO_NOTEBOOKS = (
+    "01_sender_inventory.ipynb",
+    "02_build_a_pool.ipynb",
+    "03_test_send.ipynb",
+    "04_pool_health.ipynb",
+)
+# The demo account's production history (notebook 04 judges it): days and messages a day.
+DEMO_HISTORY = (7, 2000)
 SANDBOX_FILE = "sandbox.sqlite3"
 MARKER_FILE = ".commstoolkit-demo"
 _MARKER_TEXT = (
@@ -97,8 +104,8 @@ def run_demo(
     (out / MARKER_FILE).write_text(_MARKER_TEXT, encoding="utf-8")
     fresh = f"a fresh sandbox ({senders:,} senders, seed {seed}) in {db}"
     say(f"commstoolkit demo: {fresh}" + (" (replacing the demo's earlier one)" if replaced else ""))
-    with _sandbox(db, seed=seed, senders=senders):
-        pass  # seeded here, once: the notebooks find the account ready
+    with _sandbox(db, seed=seed, senders=senders, history=DEMO_HISTORY):
+        pass  # seeded here, once (with its history): the notebooks find the account ready
     parameters = {"sandbox_db": str(db), "seed": seed, "senders": senders}
     source = demo_notebooks_dir()
     say(f"Running the notebooks of {source} headless:")
@@ -196,9 +203,21 @@ def _where(results: list[DemoResult], out: Path) -> str:
 
 @contextmanager
 def _sandbox(
-    db: Path, *, seed: int | None = None, senders: int | None = None
+    db: Path,
+    *,
+    seed: int | None = None,
+    senders: int | None = None,
+    history: tuple[int | None, int | None] = (None, None),
 ) -> Iterator[CommsClient]:
-    client = connect(sandbox=True, db=db, quiet=True, seed=seed, senders=senders)
+    client = connect(
+        sandbox=True,
+        db=db,
+        quiet=True,
+        seed=seed,
+        senders=senders,
+        traffic_days=history[0],
+        daily_messages=history[1],
+    )
     try:
         yield client
     finally:

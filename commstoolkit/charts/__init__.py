@@ -11,6 +11,8 @@ does not load plotly.
 Inventory: ``inventory(senders)``, ``pool_composition(members)``, ``pool_overlap(members)``.
 Test sends: ``send_outcomes(messages)``, ``sender_delivery(messages)``,
 ``fallback(messages)``, ``delivery_latency(messages)``, ``send_timeline(messages_or_attempts)``.
+Traffic (``analysis``): ``pool_daily(traffic)``, ``sender_league(health)``,
+``drift(traffic, senders)``, ``failure_heatmap(traffic)``, ``country_delivery(health_or_traffic)``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ._base import CHANNEL_COLORS, COLORS, MESSAGE_STATUS_COLORS, TEMPLATE, TEMP
 from .inventory import inventory, pool_composition, pool_overlap
 from .sends import delivery_latency, fallback, send_outcomes, sender_delivery
 from .timeline import send_timeline
+from .traffic import country_delivery, drift, failure_heatmap, pool_daily, sender_league
 
 __all__ = [
     "CHANNEL_COLORS",
@@ -26,12 +29,17 @@ __all__ = [
     "MESSAGE_STATUS_COLORS",
     "TEMPLATE",
     "TEMPLATE_NAME",
+    "country_delivery",
     "delivery_latency",
+    "drift",
+    "failure_heatmap",
     "fallback",
     "inventory",
     "pool_composition",
+    "pool_daily",
     "pool_overlap",
     "send_outcomes",
     "send_timeline",
     "sender_delivery",
+    "sender_league",
 ]

@@ -21,10 +21,12 @@ from .. import metrics
 from ..errors import InvalidInputError
 from ..frames.schema import (
     ATTEMPT_COLUMNS,
+    HEALTH_COLUMNS,
     MEMBER_COLUMNS,
     MESSAGE_COLUMNS,
     NO_SENDER,
     SENDER_COLUMNS,
+    TRAFFIC_COLUMNS,
 )
 from ..models import MESSAGE_CHANNELS, MESSAGE_STATUSES, SENDER_CHANNELS, SENDER_STATUSES
 
@@ -124,6 +126,26 @@ _MESSAGES = (
     ("message_id", "to_channel"),
 )
 _ATTEMPTS = ("attempts frame", "TestSend.attempts", ATTEMPT_COLUMNS, ("message_id", "attempt"))
+# An account's traffic: messages vs traffic: pool_id. A health table (one row per group of
+# the traffic) vs the frames: its rates; by sender vs by country: the key.
+_TRAFFIC = (
+    "traffic frame",
+    "analysis.load_traffic, analysis.read_traffic",
+    TRAFFIC_COLUMNS,
+    ("message_id", "pool_id"),
+)
+_SENDER_HEALTH = (
+    "health table by sender",
+    "analysis.traffic_health(traffic, by='sender')",
+    ("sender_id", "sender_address", "channel", *HEALTH_COLUMNS),
+    ("sender_id", "delivery_rate"),
+)
+_COUNTRY_HEALTH = (
+    "health table by country",
+    "analysis.traffic_health(traffic, by='country')",
+    ("to_country", *HEALTH_COLUMNS),
+    ("to_country", "delivery_rate"),
+)
 
 
 def _needs(frame: tuple[str, str, Sequence[str], Sequence[str]], *columns: str) -> FrameKind:
@@ -145,10 +167,26 @@ FALLBACK = _needs(_MESSAGES, "channel", "status", "fallback")
 LATENCY = _needs(_MESSAGES, "sender_id", "channel", "status", "latency_s")
 TIMELINE_MESSAGES = _needs(_MESSAGES, "status", "updated_at")
 TIMELINE_ATTEMPTS = _needs(_ATTEMPTS, "status", "attempted_at")
+POOL_DAILY = _needs(_TRAFFIC, "pool_id", "pool_name", "status", "created_at")
+LEAGUE = _needs(
+    _SENDER_HEALTH,
+    "sender_address", "channel", "messages", "rated", "delivered", "delivery_rate",
+    "delivery_low", "delivery_high", "prev_rated", "prev_delivery_rate", "change_pts",
+    "change_p", "change_significant",
+)  # fmt: skip
+DRIFT = _needs(_TRAFFIC, "sender_id", "sender_address", "channel", "status", "created_at")
+FAILURES = _needs(_TRAFFIC, "status", "created_at")
+FAILURES_MESSAGES = _needs(_MESSAGES, "status", "created_at")
+COUNTRY_HEALTH = _needs(
+    _COUNTRY_HEALTH, "messages", "rated", "delivered", "delivery_rate", "delivery_low",
+    "delivery_high",
+)  # fmt: skip
+COUNTRY_TRAFFIC = _needs(_TRAFFIC, "to_country", "status", "created_at")
 
 # Argument meanings, written once; every chart's docstring ends with the ones it takes.
 ARGUMENTS = {
     "title": "the figure's title; None for the chart's own.",
+    "top": "keep only the ``top`` first rows (a positive integer); None for all.",
 }
 _RETURNS = (
     "Returns a plotly ``go.Figure`` with the ``commstoolkit`` template. An empty frame gives "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -86,6 +87,12 @@ class CommsClient:
         is a sandbox).
         """
         return self._http.server_is_sandbox
+
+    def server_now(self) -> datetime | None:
+        """The server's time now, by the ``Date`` header of its last answer (Twilio's clock,
+        or a sandbox's own clock, which may run far from this machine's); None before any
+        answer. Windows like ``"7d"`` count back from it (``ct.load_traffic``)."""
+        return self._http.server_now()
 
     def identify_server(self, timeout: float = 2.0) -> bool | None:
         """Find out whether the base URL is a commstoolkit sandbox server: for a loopback host

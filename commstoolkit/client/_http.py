@@ -8,12 +8,14 @@ One job per function: ``check_base_url`` and ``Credentials`` validate configurat
 from __future__ import annotations
 
 import base64
+import email.utils
 import ipaddress
 import json
 import logging
 import random
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -149,6 +151,8 @@ class HttpCore:
         self.retry = retry
         # Whether the last answer came from a commstoolkit sandbox (None: no answer yet).
         self.server_is_sandbox: bool | None = None
+        # The server's clock by its last answer's Date header, and time.monotonic() then.
+        self.server_date: tuple[datetime, float] | None = None
         self._credentials = credentials
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -245,7 +249,29 @@ class HttpCore:
         except httpx.RequestError as exc:
             return exc
         self.server_is_sandbox = SANDBOX_HEADER in response.headers
+        self._note_date(response.headers.get("Date"))
         return response
+
+    def _note_date(self, header: str | None) -> None:
+        """Keep the server's time from a ``Date`` header (RFC 9110 IMF-fixdate; one that does
+        not read is ignored)."""
+        if not header:
+            return
+        try:
+            moment = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError, IndexError):
+            return
+        if moment.tzinfo is None:  # "-0000": UTC, says RFC 5322
+            moment = moment.replace(tzinfo=timezone.utc)
+        self.server_date = (moment.astimezone(timezone.utc), time.monotonic())
+
+    def server_now(self) -> datetime | None:
+        """The server's time now, from its last ``Date`` header and the time since (whole
+        seconds); None before any answer with one."""
+        if self.server_date is None:
+            return None
+        moment, then = self.server_date
+        return moment + timedelta(seconds=time.monotonic() - then)
 
     def _failure(
         self, request: httpx.Request, outcome: httpx.Response | Exception, attempts: int

@@ -43,6 +43,8 @@ from .schema import SENDER_DTYPES as SENDER_DTYPES
 from .schema import STATUS as STATUS
 from .schema import STRING as STRING
 from .schema import TAG_PREFIX as TAG_PREFIX
+from .schema import TRAFFIC_COLUMNS as TRAFFIC_COLUMNS
+from .schema import TRAFFIC_DTYPES as TRAFFIC_DTYPES
 from .schema import UTC_TIMESTAMP as UTC_TIMESTAMP
 from .sender_columns import SenderColumns as SenderColumns
 
@@ -55,6 +57,7 @@ __all__ = [
     "POOL_COLUMNS",
     "RUN_TAG",
     "SENDER_COLUMNS",
+    "TRAFFIC_COLUMNS",
     "attempts_frame",
     "fetch_messages",
     "load_messages",

@@ -21,11 +21,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DETAILS_LIMIT",
+    "checked_flag",
+    "fetch_each",
     "fetch_messages",
     "load_messages",
     "load_pool_members",
     "load_pools",
     "load_senders",
+    "progress_pages",
 ]
 
 P = TypeVar("P")
@@ -54,13 +57,13 @@ def load_senders(
     """
     channels = _enum_values("channel", channel, SENDER_CHANNELS)
     statuses = _enum_values("status", status, SENDER_STATUSES)
-    _checked_flag(progress, "progress")
+    checked_flag(progress, "progress")
     # Pages are read straight into columns: no Sender object per row (see SenderColumns).
     columns = SenderColumns()
     for ch in channels:
         for st in statuses:
             pages = client.senders.list(channel=ch, status=st).read_pages(columns.add)
-            for _ in _progress_pages(pages, progress, "senders", size=int):
+            for _ in progress_pages(pages, progress, "senders", size=int):
                 pass
     return senders_columns_frame(columns)
 
@@ -72,7 +75,7 @@ def load_pools(client: CommsClient, *, progress: bool | None = None) -> pd.DataF
     n_deactivated, channels`` (the channels present, sorted, comma separated)
     plus ``tags.<key>`` per tag key. Lists each pool's members to count them.
     """
-    _checked_flag(progress, "progress")
+    checked_flag(progress, "progress")
     pools = list(_with_progress(client.sender_pools.list().pages(), progress, "pools"))
     members = {pool.id: list(client.sender_pools.members.list(pool.id)) for pool in pools}
     return pools_frame(pools, members)
@@ -90,7 +93,7 @@ def load_pool_members(
     Columns: ``pool_id, pool_name, sender_id, address, channel, status``.
     Raises ``NotFoundError`` for a pool id that does not exist.
     """
-    _checked_flag(progress, "progress")
+    checked_flag(progress, "progress")
     if pool_ids is None:
         pools = list(client.sender_pools.list())
     else:
@@ -149,8 +152,8 @@ def fetch_messages(
     progress: bool | None = None,
 ) -> list[Message]:
     """The ``Message`` objects behind ``load_messages`` (``tags`` adds tag filters)."""
-    _checked_flag(details, "details")
-    _checked_flag(progress, "progress")
+    checked_flag(details, "details")
+    checked_flag(progress, "progress")
     wanted = dict(tags or {})
     if run_id is not None:
         wanted[RUN_TAG] = _checked_run_id(run_id)
@@ -166,13 +169,19 @@ def fetch_messages(
 def _with_attempts(
     client: CommsClient, messages: list[Message], progress: bool | None
 ) -> list[Message]:
-    """Each message fetched again for its attempts (one GET each; a bar from 100 on)."""
-    if not (progress or (progress is None and len(messages) >= 100)):
-        return [client.messages.get(m.id) for m in messages]
+    """Each message fetched again for its attempts."""
+    return fetch_each(client, [m.id for m in messages], progress)
+
+
+def fetch_each(client: CommsClient, ids: Sequence[str], progress: bool | None) -> list[Message]:
+    """The messages ``ids``, fetched one GET each (with their attempts); a bar when
+    ``progress`` is True, or (None) from 100 messages on."""
+    if not (progress or (progress is None and len(ids) >= 100)):
+        return [client.messages.get(message_id) for message_id in ids]
     from tqdm.auto import tqdm
 
-    with tqdm(messages, desc="Loading attempts", unit=" messages") as bar:
-        return [client.messages.get(m.id) for m in bar]
+    with tqdm(ids, desc="Loading attempts", unit=" messages") as bar:
+        return [client.messages.get(message_id) for message_id in bar]
 
 
 def _checked_pool_ids(pool_ids: Any) -> list[str]:
@@ -186,7 +195,7 @@ def _checked_pool_ids(pool_ids: Any) -> list[str]:
     return [check_id(pool_id, "sender pool", "pool_ids") for pool_id in pool_ids]
 
 
-def _checked_flag(value: Any, field: str) -> None:
+def checked_flag(value: Any, field: str) -> None:
     """None, True or False (a NumPy bool too); anything else, NA and NaN included, is refused
     rather than read as true or false."""
     if value is not None and not isinstance(value, (bool, np.bool_)):
@@ -238,11 +247,11 @@ def _with_progress(pages: Iterator[list[Any]], progress: bool | None, unit: str)
     ``progress=None`` shows it only once a second page arrives, so small
     accounts load silently; ``False`` never shows it.
     """
-    for page in _progress_pages(pages, progress, unit, size=len):
+    for page in progress_pages(pages, progress, unit, size=len):
         yield from page
 
 
-def _progress_pages(
+def progress_pages(
     pages: Iterator[P], progress: bool | None, unit: str, *, size: Callable[[P], int]
 ) -> Iterator[P]:
     """Yield each of ``pages`` (``size(page)`` items each) while a bar counts the items."""

@@ -20,12 +20,15 @@ __all__ = [
     "ATTEMPT_COLUMNS",
     "ATTEMPT_DTYPES",
     "CHANNEL",
+    "HEALTH_COLUMNS",
     "MEMBER_COLUMNS",
     "MEMBER_DTYPES",
     "MESSAGE_CHANNEL",
     "MESSAGE_COLUMNS",
     "MESSAGE_DTYPES",
     "MESSAGE_STATUS",
+    "NO_COUNTRY",
+    "NO_POOL",
     "NO_SENDER",
     "POOL_COLUMNS",
     "POOL_DTYPES",
@@ -35,6 +38,8 @@ __all__ = [
     "STATUS",
     "STRING",
     "TAG_PREFIX",
+    "TRAFFIC_COLUMNS",
+    "TRAFFIC_DTYPES",
     "UTC_TIMESTAMP",
 ]
 
@@ -107,11 +112,36 @@ POOL_COLUMNS = tuple(POOL_DTYPES)
 MEMBER_COLUMNS = tuple(MEMBER_DTYPES)
 MESSAGE_COLUMNS = tuple(MESSAGE_DTYPES)
 ATTEMPT_COLUMNS = tuple(ATTEMPT_DTYPES)
+# An account's real traffic (``analysis.load_traffic``, ``read_traffic``): the messages
+# frame's columns plus the pool each message went through and the recipient's country.
+TRAFFIC_DTYPES: dict[str, Any] = {
+    **MESSAGE_DTYPES,
+    "pool_id": STRING,
+    "pool_name": STRING,
+    "to_country": STRING,
+}
+TRAFFIC_COLUMNS = tuple(TRAFFIC_DTYPES)
+# The measures of a health table (``analysis.traffic_health``), after its key and labels:
+# named here for the charts, which read health tables but never import the analysis.
+HEALTH_COLUMNS = (
+    "messages", "rated", "delivered", "delivery_rate", "delivery_low", "delivery_high",
+    "errors", "error_rate", "error_low", "error_high",
+    "read_eligible", "read", "read_rate", "read_low", "read_high",
+    "ttd_n", "ttd_p50_s", "ttd_p90_s",
+    "prev_rated", "prev_delivered", "prev_delivery_rate",
+    "change_pts", "change_p", "change_significant",
+)  # fmt: skip
 
 # The label of a message no sender took (unaddressable, or not yet sent), wherever the
 # messages are shown: summary tables, charts and sentences. In the frames its ``channel``
 # and ``sender_*`` are NA: the label is for people, NA is for code.
 NO_SENDER = "no sender"
+
+# The labels of traffic sent outside a pool (from one sender or address directly) and of a
+# recipient whose number names no country (or no number: WhatsApp ids), in health tables,
+# charts and findings; in the frames the values are NA.
+NO_POOL = "no pool"
+NO_COUNTRY = "unknown"
 
 # The tag key a test send puts on its messages: ``ct_run:<run id>``.
 RUN_TAG = "ct_run"

@@ -17,6 +17,11 @@ hidden per-sender delivery quality, all deterministic for the seed; statuses fol
 undelivered, ...0005 never RCS-capable, ...0006 always RCS-capable (delivered, read), ...0007
 RCS turned off (RCS fails 61337, SMS delivers).
 
+History: ``Sandbox(..., traffic_days=30, daily_messages=2_000)`` seeds the account's production
+traffic of the days before the clock's start, with planted faults (``simulation.history``,
+``Sandbox.history_faults()``). Every answer carries a ``Date`` header with the sandbox clock's
+time.
+
 Defaults: credentials ``DEFAULT_ACCOUNT_SID`` / ``DEFAULT_AUTH_TOKEN``; account file
 ``default_db_path()``; seed 7 with 300 senders; the clock starts at 2025-06-02T09:00:00Z on
 every (re)seed and runs in real time. Over HTTP: ``commstoolkit.sandbox.server``.

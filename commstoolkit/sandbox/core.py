@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from .front.dispatch import API_ROUTES, DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from .front.faults import Faults
 from .front.transport import SandboxTransport
+from .simulation import history
 from .simulation.backend import Backend
 from .simulation.clock import EPOCH, Clock, rfc3339
 from .simulation.messages import pick_bad_senders
@@ -37,6 +40,13 @@ class Sandbox:
     sent, since it was seeded raises ``ReseedRefusedError`` (saying what it holds) before
     anything is touched. ``reset=True`` reseeds in any case (with the file's own seed and size
     unless given); ``reseeded`` and ``discarded`` (a ``Changes``) then say what happened.
+
+    ``traffic_days`` / ``daily_messages``: the production history the account is seeded
+    with (``simulation.history``: about ``daily_messages`` messages a day, default 2,000, over
+    the ``traffic_days`` days before the clock's start, with planted faults that
+    ``history_faults()`` names). They are part of what a file was seeded with, like ``seed``
+    and ``senders``: None keeps the file's own (a new file: ``default_history``, which is
+    ``(0, 2000)``, no history, unless given); other values reseed under the same rules.
     Requests need HTTP basic auth with ``account_sid`` / ``auth_token`` (default
     ``DEFAULT_ACCOUNT_SID`` / ``DEFAULT_AUTH_TOKEN``). ``speed`` sets the clock speed (0
     freezes sandbox time; tests then move it with ``clock.advance``).
@@ -57,8 +67,14 @@ class Sandbox:
         auth_token: str | None = None,
         speed: float | None = None,
         reset: bool = False,
+        traffic_days: int | None = None,
+        daily_messages: int | None = None,
+        default_history: tuple[int, int] = (0, history.DEFAULT_DAILY),
     ) -> None:
         seeding.check_size(seed, senders)
+        history.check_history(traffic_days, daily_messages)
+        history.check_history(*default_history)
+        self._default_history = default_history
         if not isinstance(reset, bool):
             raise ValueError(f"reset must be True or False, got {reset!r}")
         self.db_path = _db_path(db)
@@ -75,7 +91,7 @@ class Sandbox:
                 with self.store.write():
                     self._recover_changes()
             with self.store.write():
-                self._open_account(seed, senders, reset, speed)
+                self._open_account(seed, senders, reset, speed, (traffic_days, daily_messages))
         except BaseException:
             self.store.close()
             raise
@@ -102,15 +118,41 @@ class Sandbox:
         """An ``httpx.BaseTransport`` that serves requests in-process (any host accepted)."""
         return SandboxTransport(self)
 
-    def reset(self, seed: int | None = None, senders: int | None = None) -> Changes:
-        """Reseed the account (same seed and size unless given), discarding the user's work;
-        clears faults, restarts the clock at its epoch (speed and instant kept). Returns what
-        it discarded."""
+    def reset(
+        self,
+        seed: int | None = None,
+        senders: int | None = None,
+        *,
+        traffic_days: int | None = None,
+        daily_messages: int | None = None,
+    ) -> Changes:
+        """Reseed the account (same seed, size and history unless given), discarding the
+        user's work; clears faults, restarts the clock at its epoch (speed and instant kept).
+        Returns what it discarded."""
         seeding.check_size(seed, senders)
+        history.check_history(traffic_days, daily_messages)
         with self.store.write():
             discarded = self.store.changes()
-            self._seed(*self._asked(seed, senders))
+            self._seed(*self._asked(seed, senders, (traffic_days, daily_messages)))
         return discarded
+
+    def history_faults(self) -> dict[str, Any]:
+        """What the seeded history holds and the faults planted in it (``{}``: no history).
+
+        ``trafficDays``, ``dailyMessages``, ``messages`` (how many), ``start`` / ``end`` (the
+        window, RFC 3339, end exclusive: the clock's start); ``degrading``: the sender whose
+        delivery drops over the last days (``senderId``, ``senderPoolId``, ``pool``,
+        ``since`` and as epoch seconds ``sinceSeconds``, ``normalRate``, ``degradedRate``);
+        ``badHour``: the ``country`` (ISO 3166 region) and ``hourUtc`` where about half the
+        messages are filtered (``deliveredShare``); ``deactivated``: a pool member
+        deactivated in the first days (``senderId``, ``senderPoolId``, ``pool``,
+        ``deactivatedAt``). A planted fault the
+        account cannot hold (a pool without the senders it needs) is None.
+        """
+        with self.store.read():
+            text = self.store.get("history")
+        found: dict[str, Any] = json.loads(text) if text else {}
+        return found
 
     def changes(self) -> Changes:
         """The user's own work since the account was seeded: pools made or changed, messages
@@ -146,21 +188,50 @@ class Sandbox:
         """Close the database connection."""
         self.store.close()
 
-    def _asked(self, seed: int | None, senders: int | None) -> tuple[int, int]:
-        """The seed and size asked for; what the account holds (or the defaults) when None."""
+    def _asked(
+        self,
+        seed: int | None,
+        senders: int | None,
+        traffic: tuple[int | None, int | None] = (None, None),
+    ) -> tuple[int, int, int, int]:
+        """The seed, size, history days and messages a day asked for; what the account holds
+        (a new one: the defaults) when None. No history days means no messages a day."""
+        seeded = self.store.get("seeded") == "1"
+        held_days, held_daily = self._held_history()
+        days, daily = traffic
+        if days is None:
+            days = held_days if seeded else self._default_history[0]
+        if daily is None:
+            daily = held_daily if seeded and held_daily else self._default_history[1]
         return (
             self.store.get_int("seed", seeding.DEFAULT_SEED) if seed is None else seed,
             self.store.get_int("senders", seeding.DEFAULT_SENDERS) if senders is None else senders,
+            days,
+            daily if days else 0,
         )
 
+    def _held_history(self) -> tuple[int, int]:
+        """(traffic days, messages a day) the account was seeded with ((0, 0): none)."""
+        days = self.store.get_int("traffic_days", 0)
+        return days, self.store.get_int("daily_messages", 0) if days else 0
+
     def _open_account(
-        self, seed: int | None, senders: int | None, reset: bool, speed: float | None
+        self,
+        seed: int | None,
+        senders: int | None,
+        reset: bool,
+        speed: float | None,
+        traffic: tuple[int | None, int | None],
     ) -> None:
         """Seed a new account, or reseed one as asked when that is allowed (inside the caller's
         write transaction; a refusal is raised before anything is written)."""
         fresh = self.store.get("seeded") != "1"
-        held = (self.store.get_int("seed", -1), self.store.get_int("senders", -1))
-        asked = self._asked(seed, senders)
+        held = (
+            self.store.get_int("seed", -1),
+            self.store.get_int("senders", -1),
+            *self._held_history(),
+        )
+        asked = self._asked(seed, senders, traffic)
         reseed = not fresh and (reset or asked != held)
         discarded = self.store.changes() if reseed else Changes()
         if discarded and not reset:
@@ -179,7 +250,8 @@ class Sandbox:
         conn, epoch = self.store.conn, EPOCH.timestamp()
         conn.execute(
             f"INSERT OR IGNORE INTO changes SELECT '{SEND_CHANGE}', id, total "
-            "FROM message_operations"
+            "FROM message_operations WHERE created_at >= ?",
+            (epoch,),
         )
         for sql in (
             "SELECT DISTINCT pool_id FROM operations WHERE created_at >= ?",
@@ -192,15 +264,32 @@ class Sandbox:
             self.store.record_change(POOL_CHANGE, f"seeded pool deleted #{n + 1}")
         self.store.set("changes_to_recover", 0)
 
-    def _seed(self, seed: int, senders: int) -> None:
-        """Replace all account data by the seeded account (inside a write transaction)."""
+    def _seed(self, seed: int, senders: int, traffic_days: int = 0, daily: int = 0) -> None:
+        """Replace all account data by the seeded account and its history (inside a write
+        transaction)."""
         self.store.wipe()
         for key in ("id_counter", "id_last_ms", "id_last_random"):
             self.store.set(key, 0)
         self.clock.start()
         seeding.seed_account(self.store.conn, seed, senders, self.clock.seconds())
-        self.store.set("bad_senders", pick_bad_senders(self.store.conn, seed))
-        for key, value in (("seed", seed), ("senders", senders), ("seeded", 1)):
+        bad = pick_bad_senders(self.store.conn, seed)
+        self.store.set("bad_senders", bad)
+        planted = history.seed_history(
+            self.store.conn,
+            seed,
+            EPOCH.timestamp(),
+            traffic_days,
+            daily,
+            frozenset(filter(None, bad.split(","))),
+        )
+        self.store.set("history", json.dumps(planted, separators=(",", ":")))
+        for key, value in (
+            ("seed", seed),
+            ("senders", senders),
+            ("traffic_days", traffic_days),
+            ("daily_messages", daily if traffic_days else 0),
+            ("seeded", 1),
+        ):
             self.store.set(key, value)
 
 
@@ -218,12 +307,24 @@ def _db_path(db: object) -> Path | str:
     return Path(text).expanduser() if text else default_db_path()
 
 
-def _refusal(db: str, changes: Changes, held: tuple[int, int], asked: tuple[int, int]) -> str:
+def _refusal(db: str, changes: Changes, held: tuple[int, ...], asked: tuple[int, ...]) -> str:
     """The one sentence of a ``ReseedRefusedError``."""
     wanted = [f"seed {asked[0]}"] if asked[0] != held[0] else []
     wanted += [f"{asked[1]:,} senders"] if asked[1] != held[1] else []
+    if asked[2:] != held[2:]:
+        wanted.append(_history_words(asked[2], asked[3]))
+    has = f"seed {held[0]}, {held[1]:,} senders"
+    if held[2:] != asked[2:]:
+        has += f", {_history_words(held[2], held[3])}"
     return (
         f"the sandbox file {db} holds your work since it was seeded ({changes}); reseeding it "
-        f"with {' and '.join(wanted)} (it has seed {held[0]}, {held[1]:,} senders) would "
+        f"with {' and '.join(wanted)} (it has {has}) would "
         "discard it: pass reset=True (command line: --reset) to discard it, or use another db"
     )
+
+
+def _history_words(days: int, daily: int) -> str:
+    """``"30 days of history (2,000 messages a day)"`` or ``"no history"``."""
+    if not days:
+        return "no history"
+    return f"{days} day{'s' * (days != 1)} of history ({daily:,} messages a day)"

@@ -1,7 +1,8 @@
 """The sandbox over real HTTP: ``run_server`` (a server in a thread, for tests and notebooks),
 ``serve`` (uvicorn, until interrupted), ``make_asgi_app``, and ``serve_command``.
 
-``commstoolkit sandbox serve [--host] [--port] [--db] [--seed] [--senders]`` serves an account
+``commstoolkit sandbox serve [--host] [--port] [--db] [--seed] [--senders] [--traffic-days]
+[--daily-messages]`` serves an account
 through ``serve_command``. Credentials are ``TWILIO_ACCOUNT_SID`` / ``TWILIO_AUTH_TOKEN`` when
 set, else the sandbox's default pair. The HTTP front itself is ``front/server.py``.
 """
@@ -22,12 +23,17 @@ def serve_command(
     db: str | None = None,
     seed: int | None = None,
     senders: int | None = None,
+    traffic_days: int | None = None,
+    daily_messages: int | None = None,
 ) -> int:
-    """``commstoolkit sandbox serve``: open (or seed) the account and serve it; exit status."""
+    """``commstoolkit sandbox serve``: open (or seed) the account and serve it; exit status.
+    ``traffic_days`` / ``daily_messages``: its history (``Sandbox``; None: the file's own)."""
     sandbox = Sandbox(
         db,
         seed=seed,
         senders=senders,
+        traffic_days=traffic_days,
+        daily_messages=daily_messages,
         account_sid=os.environ.get("TWILIO_ACCOUNT_SID") or None,
         auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
     )

@@ -14,8 +14,9 @@ from . import matrix
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[Sandbox, RunningServer]]:
-    """(sandbox, server): a fresh seeded in-memory sandbox (instant clock) on 127.0.0.1."""
-    with Sandbox(":memory:", seed=11, senders=80) as box:
+    """(sandbox, server): a fresh seeded in-memory sandbox (instant clock) on 127.0.0.1,
+    with two days of traffic history (so that listings and reads serve history messages)."""
+    with Sandbox(":memory:", seed=11, senders=80, traffic_days=2, daily_messages=150) as box:
         box.clock.instant = True
         with run_server(box) as server:
             yield box, server

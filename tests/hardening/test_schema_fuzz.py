@@ -252,6 +252,7 @@ def wire(served: tuple[Sandbox, RunningServer]) -> Iterator[tuple[Sandbox, reque
             },
         )
         messages = call("GET", "/Messages", params={"operationId": sent["operationId"]})
+        history = call("GET", "/Messages", params={"pageSize": 3})["messages"]  # the seed's
         doomed = []
         for n in range(3):
             made = call("POST", "/SenderPools", json={"name": f"doomed {n}"})
@@ -261,7 +262,7 @@ def wire(served: tuple[Sandbox, RunningServer]) -> Iterator[tuple[Sandbox, reque
             pools=pools,
             senders=senders[:20],
             operations=[added["operationId"], sent["operationId"]],
-            messages=[m["id"] for m in messages["messages"]],
+            messages=[m["id"] for m in messages["messages"] + history],
             doomed=doomed,
         )
         assert all(IDS.values()), IDS

@@ -9,7 +9,8 @@
                                             [--channel C] [-o FILE] [--db FILE]
     commstoolkit [--verbose] pools list [--format table|csv|json] [--db FILE]
     commstoolkit [--verbose] sandbox serve [--host H] [--port P] [--db PATH] [--seed N]
-                                           [--senders N] [--reset]
+                                           [--senders N] [--traffic-days N]
+                                           [--daily-messages N] [--reset]
 
 Everything that reads an account uses ``connect()``: the sandbox unless Twilio
 credentials are set in the environment. Messages go to stderr, data to stdout.

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from ... import __version__
-from . import demo, pools, report, sandbox, senders
+from . import demo, pools, report, sandbox, senders, traffic
 from .failures import EXIT_USAGE, run_command, stdout_to_devnull
 from .parsing import Parser
 
@@ -50,6 +50,6 @@ def build_parser() -> Parser:
         "-v", "--verbose", action="store_true", help="show the traceback of an error"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for group in (demo, report, senders, pools, sandbox):
+    for group in (demo, report, senders, pools, traffic, sandbox):
         group.add_parser(commands)
     return parser

@@ -16,11 +16,13 @@ __all__ = [
     "Parser",
     "account_options",
     "command",
+    "daily_messages",
     "integer",
     "port",
     "seconds",
     "seed",
     "senders",
+    "traffic_days",
 ]
 
 MAX_SEED = 2**63 - 1  # the sandbox's limits (commstoolkit.sandbox.seed), checked up front
@@ -75,6 +77,8 @@ def integer(name: str, low: int, high: int) -> Callable[[str], int]:
 seed = integer("seed", 0, MAX_SEED)
 senders = integer("senders", 1, MAX_SENDERS)
 port = integer("port", 0, 65_535)
+traffic_days = integer("traffic-days", 0, 365)  # the sandbox's limits (simulation.history)
+daily_messages = integer("daily-messages", 0, 1_000_000)
 
 
 def seconds(text: str) -> float:

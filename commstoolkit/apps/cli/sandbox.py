@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .failures import EXIT_FAILED, CommandError
-from .parsing import command, port, seed, senders
+from .parsing import command, daily_messages, port, seed, senders, traffic_days
 from .shared import check_db_file, open_sandbox
 
 __all__ = ["add_parser", "check_port_free", "serve"]
@@ -36,6 +36,18 @@ def add_parser(commands: Any) -> None:
         "--senders", type=senders, help="senders to seed; as --seed when it differs"
     )
     parser.add_argument(
+        "--traffic-days",
+        type=traffic_days,
+        help="days of production message history to seed before the sandbox clock's start "
+        "(a new default file: 7; else none); as --seed when it differs",
+    )
+    parser.add_argument(
+        "--daily-messages",
+        type=daily_messages,
+        help="messages a day of that history (default: the file's own, else 2000); as --seed "
+        "when it differs",
+    )
+    parser.add_argument(
         "--reset",
         action="store_true",
         help="start the file over (with --seed / --senders, else as before): its pools and "
@@ -52,9 +64,18 @@ def serve(args: argparse.Namespace) -> int:
     check_port_free(args.host, args.port)
     # Opened (seeded, reseeded, or refused) through connect() first: its errors are the
     # toolkit's, one line each; the server then finds the account as asked.
-    open_sandbox(args.db, args.seed, args.senders, reset=args.reset)
+    traffic = (args.traffic_days, args.daily_messages)
+    open_sandbox(args.db, args.seed, args.senders, reset=args.reset, traffic=traffic)
     db = None if args.db is None else str(args.db)
-    serve_command(host=args.host, port=args.port, db=db, seed=args.seed, senders=args.senders)
+    serve_command(
+        host=args.host,
+        port=args.port,
+        db=db,
+        seed=args.seed,
+        senders=args.senders,
+        traffic_days=traffic[0],
+        daily_messages=traffic[1],
+    )
     return 0
 
 

@@ -42,13 +42,28 @@ def check_db_file(path: Path, label: str | None = None, *, must_exist: bool) -> 
 
 
 def open_sandbox(
-    db: Path | str | None, seed: int | None, senders: int | None, *, reset: bool
+    db: Path | str | None,
+    seed: int | None,
+    senders: int | None,
+    *,
+    reset: bool,
+    traffic: tuple[int | None, int | None] = (None, None),
 ) -> None:
-    """Open (and, as asked, seed or reseed) a sandbox file before the work starts, so that
-    a bad file or a refused reseed is one line before anything runs."""
+    """Open (and, as asked, seed or reseed, with ``traffic``: (traffic days, daily
+    messages) of history) a sandbox file before the work starts, so that a bad file or a
+    refused reseed is one line before anything runs."""
     from ...connect import connect
 
-    account = connect(sandbox=True, db=db, seed=seed, senders=senders, reset=reset, quiet=True)
+    account = connect(
+        sandbox=True,
+        db=db,
+        seed=seed,
+        senders=senders,
+        reset=reset,
+        traffic_days=traffic[0],
+        daily_messages=traffic[1],
+        quiet=True,
+    )
     account.close()
     account.sandbox.close()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.utils
 import hmac
 import logging
 import math
@@ -35,7 +36,9 @@ logger = logging.getLogger("commstoolkit.sandbox")
 def handle(sandbox: Account, request: Request) -> Response:
     """Answer ``request`` against ``sandbox`` (a fault's drop and latency ride on the Response).
 
-    Every answer, errors included, carries ``X-Commstoolkit-Sandbox: 1``.
+    Every answer, errors included, carries ``X-Commstoolkit-Sandbox: 1`` and a ``Date``
+    header (RFC 9110 IMF-fixdate) with the *sandbox clock's* time, so that a client counting
+    a window back from the server's now ("the last 7 days") counts from the sandbox's now.
     """
     try:
         response = _handle(sandbox, request)
@@ -45,7 +48,16 @@ def handle(sandbox: Account, request: Request) -> Response:
         logger.exception("sandbox: unexpected error on %s %s", request.method, request.path)
         response = error_response(error(500))
     response.headers[SANDBOX_HEADER] = SANDBOX_HEADER_VALUE
+    try:
+        response.headers["Date"] = http_date(sandbox.clock.seconds())
+    except Exception:  # a closed account file: the answer goes out without a Date
+        logger.exception("sandbox: no clock for the Date header of %s", request.path)
     return response
+
+
+def http_date(seconds: float) -> str:
+    """``Mon, 02 Jun 2025 09:00:00 GMT`` (RFC 9110 IMF-fixdate) for epoch ``seconds``."""
+    return email.utils.formatdate(int(seconds // 1), usegmt=True)
 
 
 def authorized(sandbox: Account, header: str | None) -> bool:

@@ -117,7 +117,9 @@ async def _send(send: Callable, response: Response) -> None:
 def _config(app: ASGIApp, **options: Any) -> Any:
     import uvicorn
 
-    return uvicorn.Config(app, http="h11", lifespan="off", **options)
+    # date_header=False: the only Date is the sandbox's own (its clock, set by ``handle``),
+    # not uvicorn's wall-clock one.
+    return uvicorn.Config(app, http="h11", lifespan="off", date_header=False, **options)
 
 
 @dataclass

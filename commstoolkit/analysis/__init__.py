@@ -1,0 +1,37 @@
+"""Analysis of an account's real traffic: load it (``load_traffic``), export it to Parquet
+at any volume (``export_traffic`` / ``read_traffic`` / ``open_traffic``), judge it per
+sender, pool, channel, country, day and hour (``traffic_health``) and say what stands out
+(``traffic_findings``)."""
+
+from ..frames.schema import TRAFFIC_COLUMNS as TRAFFIC_COLUMNS
+from ..frames.schema import TRAFFIC_DTYPES as TRAFFIC_DTYPES
+from .dataset import (
+    ExportResult,
+    TrafficDataset,
+    export_traffic,
+    health_sql,
+    open_traffic,
+    read_traffic,
+)
+from .findings import Finding, Findings, traffic_findings
+from .health import traffic_health
+from .table import BY as BY
+from .table import HEALTH_COLUMNS as HEALTH_COLUMNS
+from .table import NO_COUNTRY as NO_COUNTRY
+from .table import NO_POOL as NO_POOL
+from .traffic import load_traffic
+from .window import parse_window as parse_window
+
+__all__ = [
+    "ExportResult",
+    "Finding",
+    "Findings",
+    "TrafficDataset",
+    "export_traffic",
+    "health_sql",
+    "load_traffic",
+    "open_traffic",
+    "read_traffic",
+    "traffic_findings",
+    "traffic_health",
+]

@@ -1,0 +1,376 @@
+"""Findings in sentences from an account's real traffic, each computed from the data and
+carrying its evidence (counts, rates with intervals, the test and its corrected p-value).
+
+``traffic_findings(traffic, members=None)`` looks for:
+
+- *drift*: a sender whose delivery rate in the last days of the window (``recent``) is
+  significantly below its own rate before them (in the window, and in the previous window
+  when the frame holds it);
+- *below pool*: a sender significantly below the rest of its pool;
+- *failure cluster*: a country, or an hour of the day in a country, where deliveries fail
+  significantly more than everywhere else;
+- *leans on one*: a pool whose traffic went through one sender almost alone;
+- *deactivated with traffic*: a DEACTIVATED member that carried messages in the window;
+- *idle members*: members of a pool that carried nothing through it in the window.
+
+The tests: one-sided Fisher exact (``metrics.fisher_lower_p``: the group against everything
+else it is compared with), the three families together corrected for multiple testing
+(``metrics.benjamini_hochberg``), flagged when the corrected p-value is below ``alpha``
+*and* the gap is at least ``min_gap`` (a significant but small gap is not worth acting on)
+*and* both sides hold at least ``min_messages`` rated messages (fewer cannot be judged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import metrics
+from ..errors import InvalidInputError
+from .counts import split_window
+from .table import NO_COUNTRY
+
+__all__ = ["Finding", "Findings", "traffic_findings"]
+
+ALPHA = 0.05
+MIN_GAP = 0.10
+# A gap this large (20 points) makes a finding of the significance tests "high".
+HIGH_GAP = 0.20
+MIN_MESSAGES = 30
+LEAN_SHARE = 0.8
+RECENT = "3D"
+SEVERITIES = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding: its ``kind``, ``severity`` (high, medium, low), what it is about
+    (``subject``: e.g. ``{"sender_id": ..., "pool_id": ...}``), the sentence (``text``,
+    Markdown) and the numbers behind it (``evidence``)."""
+
+    kind: str
+    severity: str
+    subject: dict[str, Any]
+    text: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+class Findings(list[Finding]):
+    """The findings, most severe first; shown in a notebook as a Markdown list."""
+
+    def __init__(self, findings: Iterable[Finding] = (), *, window: Any = None, tested: int = 0):
+        super().__init__(sorted(findings, key=lambda f: SEVERITIES.index(f.severity)))
+        self.window = window
+        self.tested = tested
+
+    def of(self, kind: str) -> list[Finding]:
+        """The findings of one kind."""
+        return [f for f in self if f.kind == kind]
+
+    def frame(self) -> pd.DataFrame:
+        """One row per finding: kind, severity, the subject's fields, text."""
+        rows = [{"kind": f.kind, "severity": f.severity, **f.subject, "text": f.text} for f in self]
+        return pd.DataFrame(rows, columns=None if rows else ["kind", "severity", "text"])
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def markdown(self) -> str:
+        if not self:
+            return (
+                f"No finding: {self.tested:,} comparisons made, none significant and large "
+                "enough to act on."
+            )
+        return "\n".join(f"- **{f.severity}** — {f.text}" for f in self)
+
+
+def traffic_findings(
+    traffic: pd.DataFrame,
+    members: pd.DataFrame | None = None,
+    *,
+    recent: str | pd.Timedelta = RECENT,
+    alpha: float = ALPHA,
+    min_gap: float = MIN_GAP,
+    min_messages: int = MIN_MESSAGES,
+    lean_share: float = LEAN_SHARE,
+) -> Findings:
+    """The findings of the window's traffic (see the module's docstring).
+
+    ``members``: the pools' members (``load_pool_members``), for the deactivated and idle
+    members and for the size of a pool that leans on one sender; without it those two
+    kinds are not looked for. ``recent``: the last part of the window that drift compares
+    with each sender's traffic before it — the rest of the window and the previous window
+    when the frame holds it (``load_traffic(..., compare=True)``); default the last 3 days.
+    """
+    current, previous, (start, end) = split_window(traffic)
+    recent_from = end - pd.Timedelta(recent)
+    since = start - (end - start) if len(previous) else start
+    if not since < recent_from < end:
+        raise InvalidInputError(
+            f"recent={recent!r}: must be shorter than the traffic loaded ({end - since}), to "
+            "leave a baseline before it (load the previous window too: compare=True)",
+            field="recent",
+        )
+    rated = current[current["status"].isin(metrics.RATED_STATUSES)]
+    good = rated["status"].isin(metrics.DELIVERED_STATUSES).to_numpy(bool)
+    history = pd.concat([previous, current]) if len(previous) else current
+    history_rated = history[history["status"].isin(metrics.RATED_STATUSES)]
+    history_good = history_rated["status"].isin(metrics.DELIVERED_STATUSES).to_numpy(bool)
+    tests = [
+        *_drift(history_rated, history_good, recent_from, min_messages),
+        *_below_pool(rated, good, min_messages),
+        *_clusters(rated, good, min_messages),
+    ]
+    adjusted = metrics.benjamini_hochberg([t.p for t in tests])
+    found = [
+        t.finding(p, len(tests))
+        for t, p in zip(tests, adjusted, strict=True)
+        if p < alpha and t.gap >= min_gap
+    ]
+    found += _leans(current, members, lean_share, min_messages)
+    if members is not None:
+        found += _deactivated(current, members)
+        found += _idle(current, members)
+    return Findings(found, window=(start, end), tested=len(tests))
+
+
+@dataclass
+class _Test:
+    """A one-sided comparison that becomes a finding when its corrected p is below alpha."""
+
+    kind: str
+    subject: dict[str, Any]
+    p: float
+    gap: float  # how far below what it is compared with (a share: 0.1 is 10 points)
+    evidence: dict[str, Any]
+    sentence: str
+
+    @property
+    def severity(self) -> str:
+        return "high" if self.gap >= HIGH_GAP else "medium"
+
+    def finding(self, adjusted: float, family: int) -> Finding:
+        text = (
+            f"{self.sentence} (Fisher exact p {_p(self.p)}, {_p(adjusted)} after correcting "
+            f"for {family:,} comparisons)."
+        )
+        evidence = {**self.evidence, "test": "Fisher exact, one-sided", "p": self.p}
+        evidence.update(p_adjusted=adjusted, comparisons=family)
+        return Finding(self.kind, self.severity, self.subject, text, evidence)
+
+
+def _p(p: float) -> str:
+    # Below the smallest double the tail underflows to 0: say "<", never "= 0".
+    return "< 1e-300" if p < 1e-300 else f"= {p:.2g}"
+
+
+def _rate(k: int, n: int) -> str:
+    low, high = metrics.wilson_interval(k, n)
+    return f"{k / n:.1%} ({k:,} of {n:,}; 95% CI {low:.1%}–{high:.1%})"
+
+
+def _sums(keys: pd.DataFrame, good: np.ndarray) -> pd.DataFrame:
+    """Rated and delivered per combination of ``keys``' columns."""
+    frame = keys.assign(rated=1, delivered=good.astype("int64"))
+    return frame.groupby(list(keys.columns), observed=True, sort=True).sum()
+
+
+def _sender_label(rated: pd.DataFrame) -> dict[str, str]:
+    seen = rated.dropna(subset=["sender_id"]).drop_duplicates("sender_id")
+    return {
+        str(s): f"**{a}** ({c}, `{s}`)"
+        for s, a, c in zip(seen["sender_id"], seen["sender_address"], seen["channel"], strict=True)
+    }
+
+
+def _drift(
+    rated: pd.DataFrame, good: np.ndarray, recent_from: pd.Timestamp, least: int
+) -> list[_Test]:
+    sent = rated["sender_id"].notna().to_numpy(bool)
+    keys = pd.DataFrame(
+        {
+            "sender_id": rated["sender_id"].to_numpy()[sent],
+            "recent": (rated["created_at"] >= recent_from).to_numpy(bool)[sent],
+        }
+    )
+    sums = _sums(keys, good[sent]).unstack("recent", fill_value=0)
+    labels = _sender_label(rated)
+    tests = []
+    for sender, row in sums.iterrows():
+        n_then, n_now = int(row.get(("rated", False), 0)), int(row.get(("rated", True), 0))
+        k_then, k_now = int(row.get(("delivered", False), 0)), int(row.get(("delivered", True), 0))
+        if min(n_then, n_now) < least:
+            continue
+        tests.append(
+            _Test(
+                "drift",
+                {"sender_id": sender},
+                metrics.fisher_lower_p(k_now, n_now, k_then + k_now, n_then + n_now),
+                k_then / n_then - k_now / n_now,
+                {"before": (k_then, n_then), "recent": (k_now, n_now), "since": recent_from},
+                f"Sender {labels.get(str(sender), sender)} fell from {_rate(k_then, n_then)} to "
+                f"{_rate(k_now, n_now)} since {recent_from:%Y-%m-%d %H:%M} UTC",
+            )
+        )
+    return tests
+
+
+def _below_pool(rated: pd.DataFrame, good: np.ndarray, least: int) -> list[_Test]:
+    in_pool = (rated["pool_id"].notna() & rated["sender_id"].notna()).to_numpy(bool)
+    keys = pd.DataFrame(
+        {
+            "pool_id": rated["pool_id"].to_numpy()[in_pool],
+            "sender_id": rated["sender_id"].to_numpy()[in_pool],
+        }
+    )
+    sums = _sums(keys, good[in_pool])
+    pools = sums.groupby(level="pool_id").sum()
+    names = _pool_names(rated)
+    labels = _sender_label(rated)
+    tests = []
+    for (pool, sender), row in sums.iterrows():
+        k, n = int(row["delivered"]), int(row["rated"])
+        k_all, n_all = int(pools.at[pool, "delivered"]), int(pools.at[pool, "rated"])
+        k_rest, n_rest = k_all - k, n_all - n
+        if min(n, n_rest) < least:
+            continue
+        tests.append(
+            _Test(
+                "below_pool",
+                {"pool_id": pool, "sender_id": sender},
+                metrics.fisher_lower_p(k, n, k_all, n_all),
+                k_rest / n_rest - k / n,
+                {"sender": (k, n), "rest_of_pool": (k_rest, n_rest)},
+                f"Sender {labels.get(str(sender), sender)} delivers {_rate(k, n)} in pool "
+                f"**{names.get(pool, pool)}**, against {_rate(k_rest, n_rest)} for the rest "
+                "of the pool",
+            )
+        )
+    return tests
+
+
+def _clusters(rated: pd.DataFrame, good: np.ndarray, least: int) -> list[_Test]:
+    country = rated["to_country"].astype("string").fillna(NO_COUNTRY).to_numpy()
+    hour = rated["created_at"].dt.hour.to_numpy()
+    k_all, n_all = int(good.sum()), len(rated)
+    tests = []
+    by_country = _sums(pd.DataFrame({"to_country": country}), good)
+    cells = _sums(pd.DataFrame({"to_country": country, "hour": hour}), good)
+    groups: list[tuple[dict[str, Any], pd.Series, str]] = [
+        ({"to_country": c}, row, f"Messages to **{c}**") for c, row in by_country.iterrows()
+    ]
+    groups += [
+        ({"to_country": c, "hour": int(h)}, row, f"Messages to **{c}** at {int(h):02d}:00 UTC")
+        for (c, h), row in cells.iterrows()
+    ]
+    for subject, row, what in groups:
+        k, n = int(row["delivered"]), int(row["rated"])
+        k_rest, n_rest = k_all - k, n_all - n
+        if min(n, n_rest) < least:
+            continue
+        tests.append(
+            _Test(
+                "failure_cluster",
+                subject,
+                metrics.fisher_lower_p(k, n, k_all, n_all),
+                k_rest / n_rest - k / n,
+                {"group": (k, n), "elsewhere": (k_rest, n_rest)},
+                f"{what} are delivered {_rate(k, n)}, against {_rate(k_rest, n_rest)} elsewhere",
+            )
+        )
+    return tests
+
+
+def _pool_names(traffic: pd.DataFrame) -> dict[Any, str]:
+    if "pool_name" not in traffic:
+        return {}
+    seen = traffic.dropna(subset=["pool_id"]).drop_duplicates("pool_id")
+    return dict(zip(seen["pool_id"], seen["pool_name"].fillna(seen["pool_id"]), strict=True))
+
+
+def _leans(
+    current: pd.DataFrame, members: pd.DataFrame | None, share: float, least: int
+) -> list[Finding]:
+    pooled = current[current["pool_id"].notna() & current["sender_id"].notna()]
+    counts = pooled.groupby(["pool_id", "sender_id"], observed=True).size()
+    names = _pool_names(current)
+    labels = _sender_label(current)
+    found = []
+    for pool, per_sender in counts.groupby(level="pool_id"):
+        total = int(per_sender.sum())
+        # The pool's size: its members when known, else the senders its traffic went through.
+        size = len(per_sender) if members is None else int((members["pool_id"] == pool).sum())
+        if total < least or size < 2:
+            continue
+        top = per_sender.droplevel("pool_id").sort_values(ascending=False, kind="stable")
+        sender, carried = top.index[0], int(top.iloc[0])
+        if carried / total < share:
+            continue
+        others = size - 1
+        found.append(
+            Finding(
+                "leans_on_one",
+                "medium" if carried == total else "low",
+                {"pool_id": pool, "sender_id": sender},
+                f"Pool **{names.get(pool, pool)}** leans on one sender: "
+                f"{labels.get(str(sender), sender)} carried {carried / total:.0%} "
+                f"({carried:,} of {total:,}) of its messages; its other {others} "
+                f"member{'s' if others != 1 else ''} carried {total - carried:,}.",
+                {"carried": carried, "messages": total, "members": size},
+            )
+        )
+    return found
+
+
+def _deactivated(current: pd.DataFrame, members: pd.DataFrame) -> list[Finding]:
+    off = members[members["status"] == "DEACTIVATED"].drop_duplicates("sender_id")
+    sent = current[current["sender_id"].isin(off["sender_id"])]
+    found = []
+    for sender, messages in sent.groupby("sender_id", observed=True, sort=True):
+        row = off[off["sender_id"] == sender].iloc[0]
+        pools = sorted(members.loc[members["sender_id"] == sender, "pool_name"].astype(str))
+        last = messages["created_at"].max()
+        found.append(
+            Finding(
+                "deactivated_with_traffic",
+                "high",
+                {"sender_id": sender},
+                f"Sender **{row['address']}** ({row['channel']}, `{sender}`) is DEACTIVATED but "
+                f"carried {len(messages):,} messages in the window, the last at "
+                f"{last:%Y-%m-%d %H:%M} UTC (member of {', '.join(pools)}).",
+                {"messages": len(messages), "last": last, "pools": pools},
+            )
+        )
+    return found
+
+
+def _idle(current: pd.DataFrame, members: pd.DataFrame) -> list[Finding]:
+    carried = set(
+        zip(current["pool_id"].astype(object), current["sender_id"].astype(object), strict=True)
+    )
+    found = []
+    for pool, group in members.groupby("pool_id", observed=True, sort=True):
+        idle = [
+            (s, a)
+            for s, a in zip(group["sender_id"], group["address"], strict=True)
+            if (pool, s) not in carried
+        ]
+        if not idle:
+            continue
+        shown = ", ".join(str(a) for _, a in idle[:5]) + (" …" if len(idle) > 5 else "")
+        name = group["pool_name"].iloc[0]
+        found.append(
+            Finding(
+                "idle_members",
+                "low",
+                {"pool_id": pool},
+                f"Pool **{name}**: {len(idle)} of its {len(group)} members carried no traffic "
+                f"in the window ({shown}).",
+                {"idle": [s for s, _ in idle], "members": len(group)},
+            )
+        )
+    return found

@@ -1,0 +1,78 @@
+"""Health of an account's real traffic: one row per sender, pool, channel, country, day or
+hour, each number defined once in ``commstoolkit.metrics`` (design.md §4a).
+
+``traffic_health(traffic, by="sender")`` reads a traffic frame — the messages frame's
+columns plus ``pool_id``, ``pool_name`` and ``to_country`` — over its window (the frame's
+``attrs["window"]``, or the span of its ``created_at``), and compares each group with the
+window of the same length just before it when the frame holds that too
+(``load_traffic(..., compare=True)`` loads both). Given an exported dataset
+(``open_traffic(path)``) it counts in DuckDB over the Parquet files instead.
+
+Every rate carries its numerator, its denominator and its 95% Wilson interval; a change
+against the previous window carries a two-sided Fisher exact p-value, corrected for the
+number of groups compared (Benjamini-Hochberg), and is flagged only below ``alpha``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InvalidInputError
+from .counts import frame_counts, split_window
+from .dataset import TrafficDataset, dataset_health
+from .table import ALPHA, BY, assemble, check_by
+
+__all__ = ["traffic_health"]
+
+
+def traffic_health(
+    traffic: pd.DataFrame | TrafficDataset,
+    by: str = "sender",
+    members: pd.DataFrame | None = None,
+    *,
+    start: Any = None,
+    end: Any = None,
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
+    """One row per group of the window's traffic, ``by`` one of ``sender``, ``pool``,
+    ``channel``, ``country``, ``day``, ``hour`` (UTC), most messages first.
+
+    Columns: the key (``sender_id``, ``pool_id``, ``channel``, ``to_country``, ``day`` or
+    ``hour``) and its labels (a sender's ``sender_address`` and ``channel``, a pool's
+    ``pool_name``); ``messages``; ``rated`` / ``delivered`` and ``delivery_rate`` with its
+    95% interval (``delivery_low`` / ``delivery_high``); ``errors`` (UNDELIVERED or FAILED)
+    and ``error_rate`` with its interval; ``read_eligible`` (delivered on a channel that
+    reports reads), ``read`` and ``read_rate`` with its interval; ``ttd_n`` (messages whose
+    time to delivered is known) and its median and 90th percentile in seconds; the previous
+    window's ``prev_rated`` / ``prev_delivered`` / ``prev_delivery_rate``, ``change_pts``
+    (percentage points, now minus then), ``change_p`` (two-sided Fisher exact,
+    Benjamini-Hochberg-adjusted over the groups compared) and ``change_significant``
+    (``change_p < alpha``).
+
+    ``members`` (a pool members frame, ``load_pool_members``): with ``by="sender"`` or
+    ``"pool"``, members that carried nothing in the window get a row of zeros, so an idle
+    sender shows. Messages no sender took are the ``no sender`` group; messages sent
+    outside a pool the ``no pool`` group.
+
+    ``traffic`` may be an exported dataset (``open_traffic``): the counting then runs in
+    DuckDB over its files, over ``[start, end)`` (default: all it holds) and the window of
+    the same length before it.
+
+    ``attrs``: ``window`` (start, end), ``previous`` (its start, end) and ``by``.
+    """
+    check_by(by)
+    if isinstance(traffic, TrafficDataset):
+        return dataset_health(traffic, by, members, start=start, end=end, alpha=alpha)
+    if start is not None or end is not None:
+        raise InvalidInputError(
+            "start / end choose a window of an exported dataset; a frame's window is its own "
+            "(attrs['window']: load the window wanted)",
+            field="start" if start is not None else "end",
+        )
+    current, previous, window = split_window(traffic)
+    key, labels = BY[by]
+    now = frame_counts(current, key, labels)
+    before = frame_counts(previous, key, ())
+    return assemble(now, before, by, window, members=members, alpha=alpha)
