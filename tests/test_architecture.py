@@ -33,6 +33,7 @@ POOLS = "Inside pools: plan > apply"
 TESTSEND = "Inside testsend: api > result"
 FRAMES = "Inside frames: load > build"
 SCHEMA = "charts import only the schema of frames"
+ANALYSIS = "Inside analysis: health | findings > sql | counts"
 SANDBOX_LAYERS = "Sandbox: server > core > front > simulation > state"
 
 # (id, file under commstoolkit/, code appended to it, the contracts it breaks); a file that
@@ -66,6 +67,8 @@ PLANTS = [
     ("pools/plan->testsend", "pools/plan.py", "from ..testsend import recipients", {LAYERS}),
     ("testsend->pools", "testsend/api.py", "from commstoolkit.pools import plan_pool", {LAYERS}),
     ("analysis->charts", "analysis/health.py", "from .. import charts", {LAYERS}),
+    # Inside analysis: the dataset reader may not reach the SQL counting above it.
+    ("analysis/dataset->sql", "analysis/dataset.py", "from . import sql", {ANALYSIS}),
     # frames' lower modules and the charts import the models: through them they now reach
     # the loaders.
     ("models->frames", "models.py", "from .frames import load_senders", {LAYERS, FRAMES, SCHEMA}),
@@ -183,7 +186,7 @@ def _copy(tmp_path: Path) -> Path:
 def _broken(verdicts: dict[str, str]) -> set[str]:
     named = {
         *(LAYERS, APPS, RULES, SANDBOX_ALONE, SANDBOX_IMPORTERS, PANDAS, HTTPX, VIEWS, CONNECT),
-        *(POOLS, TESTSEND, FRAMES, SCHEMA, SANDBOX_LAYERS),
+        *(POOLS, TESTSEND, FRAMES, SCHEMA, SANDBOX_LAYERS, ANALYSIS),
     }
     return {
         prefix

@@ -5,16 +5,11 @@ sender, pool, channel, country, day and hour (``traffic_health``) and say what s
 
 from ..frames.schema import TRAFFIC_COLUMNS as TRAFFIC_COLUMNS
 from ..frames.schema import TRAFFIC_DTYPES as TRAFFIC_DTYPES
-from .dataset import (
-    ExportResult,
-    TrafficDataset,
-    export_traffic,
-    health_sql,
-    open_traffic,
-    read_traffic,
-)
+from .dataset import TrafficDataset, open_traffic, read_traffic
+from .export import ExportResult, export_traffic
 from .findings import Finding, Findings, traffic_findings
 from .health import traffic_health
+from .sql import health_sql
 from .table import BY as BY
 from .table import HEALTH_COLUMNS as HEALTH_COLUMNS
 from .table import NO_COUNTRY as NO_COUNTRY

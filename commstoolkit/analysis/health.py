@@ -21,7 +21,8 @@ import pandas as pd
 
 from ..errors import InvalidInputError
 from .counts import frame_counts, split_window
-from .dataset import TrafficDataset, dataset_health
+from .dataset import TrafficDataset
+from .sql import dataset_health
 from .table import ALPHA, BY, assemble, check_by
 
 __all__ = ["traffic_health"]

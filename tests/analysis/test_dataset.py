@@ -28,7 +28,7 @@ from commstoolkit.analysis import (
     read_traffic,
     traffic_health,
 )
-from commstoolkit.analysis.dataset import MANIFEST
+from commstoolkit.analysis.manifest import MANIFEST
 
 from .conftest import DAYS, NUMBERS
 
