@@ -5,7 +5,8 @@
     python benchmarks/run.py --only P1,P3,P7     # some targets
     python benchmarks/run.py --db /tmp/bench.sqlite3   # seed a file once, reuse it
     python benchmarks/run.py --only P12          # issue 13: seed 1,000,000 messages of history
-    python benchmarks/run.py --history           # every target, P12 too
+    python benchmarks/run.py --history           # every target, P10-P12 too
+    python benchmarks/run.py --only P10,P11      # issue 13: export and health of 1,000,000 messages
 
 A sandbox server is started on 127.0.0.1 (the embedded emulator over real HTTP, in memory
 unless ``--db`` is given), seeded with ``--senders`` senders. Each line shows the measured
@@ -31,8 +32,9 @@ if __package__ in (None, ""):
 from benchmarks._common import Line, Sizes, serve
 
 TARGETS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "PAGE")
-# Run only when asked (--history or --only P12): seeding a million messages takes a while.
-ON_REQUEST = ("P12",)
+# Run only when asked (--history or --only P10 / P11 / P12): seeding a million messages
+# takes a while.
+ON_REQUEST = ("P10", "P11", "P12")
 SERVED = {"P1", "P2", "P3", "P4", "P5", "P6", "P8", "PAGE"}  # the targets that need a server
 
 
@@ -55,7 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="P12: messages of history to seed (default 1,000,000)",
     )
     parser.add_argument(
-        "--history", action="store_true", help="also run P12 (the sandbox's traffic history)"
+        "--history",
+        action="store_true",
+        help="also run P10, P11 and P12 (the sandbox's traffic history)",
     )
     parser.add_argument("--db", help="SQLite file for the big sandbox (default: in memory)")
     parser.add_argument("--only", help="comma-separated targets, e.g. P1,P3,PAGE")
@@ -88,7 +92,7 @@ def sizes_of(args: argparse.Namespace) -> Sizes:
 
 def run(argv: list[str] | None = None, out: Callable[[str], None] = print) -> list[Line]:
     """Run the benchmarks; print each line as it is measured; return them all."""
-    from benchmarks import history, imports, inventory, sends
+    from benchmarks import history, imports, inventory, sends, traffic
 
     args = parse_args(argv)
     sizes = sizes_of(args)
@@ -119,6 +123,13 @@ def run(argv: list[str] | None = None, out: Callable[[str], None] = print) -> li
         attempt("P7", lambda: report(imports.p7(sizes)))
     if "P12" in wanted:
         attempt("P12", lambda: report(history.p12(sizes)))
+    if wanted & {"P10", "P11"}:
+
+        def export_and_health() -> None:
+            for line in traffic.p10_p11(sizes):
+                report(line)
+
+        attempt("P10", export_and_health)
     if not wanted & SERVED:
         return _done(lines, failed, out)
     started = time.perf_counter()

@@ -102,3 +102,16 @@ def test_the_history_benchmark_runs_only_when_asked():
     assert "seed 3,000 messages of history (3 days of 1,000)" in lines[0].render()
     assert "first page of a day of it: " in lines[0].measured
     assert printed[-1].startswith("done:")
+
+
+def test_the_traffic_benchmarks_run_only_when_asked():
+    printed: list[str] = []
+    lines = run.run(
+        ["--only", "P10,P11", "--history-messages", "3000", "--repeats", "1"], out=printed.append
+    )
+    assert [line.key for line in lines] == ["P10", "P10-mem", "P11"]
+    assert all(line.verdict in ("PASS", "MISS") for line in lines)
+    assert "export_traffic of 3,000 messages (10 days)" in lines[0].render()
+    assert " MiB -> " in lines[1].measured and "pandas " in lines[2].measured
+    assert printed[-1].startswith("done:")
+    assert "P10" not in {line.key for line in run.run(["--only", "P7", "--import-runs", "2"])}

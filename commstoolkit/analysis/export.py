@@ -142,7 +142,7 @@ def _write_day(
     count = 0
     with pq.ParquetWriter(partial, STORED_SCHEMA, compression="zstd") as writer:
         pages = pager.read_pages(columns.add)
-        for _ in progress_pages(pages, progress, f"messages of {day}", size=int):
+        for _ in progress_pages(pages, progress, "messages", size=int):
             if len(columns) >= rows_per_group:
                 count += _flush(writer, columns)
         count += _flush(writer, columns)
