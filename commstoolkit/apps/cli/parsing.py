@@ -25,7 +25,7 @@ __all__ = [
     "traffic_days",
 ]
 
-MAX_SEED = 2**63 - 1  # the sandbox's limits (commstoolkit.sandbox.seed), checked up front
+MAX_SEED = 2**63 - 1  # the sandbox's limits (sandbox.state.seed), checked up front
 MAX_SENDERS = 1_000_000
 
 
