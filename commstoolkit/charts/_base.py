@@ -366,6 +366,29 @@ def drawn(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return long[totals > 0]
 
 
+def interval_bars(
+    rate: Iterable[float],
+    low: Iterable[float],
+    high: Iterable[float],
+    *,
+    color: str = "#555555",
+    thickness: float = 1,
+    width: float = 3,
+) -> dict[str, Any]:
+    """Error bars (plotly's ``error_x`` / ``error_y``) from each rate to the bounds of its
+    95% Wilson interval: the one way every chart draws a rate's uncertainty."""
+    rates, lows, highs = (pd.Series(list(v), dtype=float) for v in (rate, low, high))
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": list(highs - rates),
+        "arrayminus": list(rates - lows),
+        "color": color,
+        "thickness": thickness,
+        "width": width,
+    }
+
+
 def rate_colors(rates: Iterable[float]) -> list[str]:
     """Each rate's colour on ``RATE_SCALE``, as a CSS ``rgb(...)`` colour.
 

@@ -18,6 +18,7 @@ from ._base import (
     checked,
     documented,
     empty_figure,
+    interval_bars,
     labelled,
     plural,
     rate_colors,
@@ -192,15 +193,7 @@ def drift(
                 line={"color": LINE, "width": 1},
                 marker={"color": LINE, "size": 7},
                 connectgaps=False,
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": list((daily["high"] - daily["rate"]).astype(float)),
-                    "arrayminus": list((daily["rate"] - daily["low"]).astype(float)),
-                    "color": LINE,
-                    "thickness": 1,
-                    "width": 3,
-                },
+                error_y=interval_bars(daily["rate"], daily["low"], daily["high"], color=LINE),
                 customdata=np.column_stack(
                     [
                         _naive(pd.DatetimeIndex(low_end)),

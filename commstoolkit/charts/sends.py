@@ -28,6 +28,7 @@ from ._base import (
     documented,
     empty_figure,
     finish,
+    interval_bars,
     labelled,
     plural,
     rate_colors,
@@ -145,15 +146,7 @@ def sender_delivery(
     )
     rates, labels = list(shown["rate"]), list(shown["label"])
     # the 95% Wilson interval of each rate, as error bars on the bars
-    error_x = {
-        "type": "data",
-        "symmetric": False,
-        "array": list(shown["high"] - shown["rate"]),
-        "arrayminus": list(shown["rate"] - shown["low"]),
-        "color": "#555555",
-        "thickness": 1,
-        "width": 3,
-    }
+    error_x = interval_bars(shown["rate"], shown["low"], shown["high"])
     fig = go.Figure(
         [
             # The bars, in CSS colours (see rate_colors)...

@@ -15,6 +15,7 @@ from ._base import (
     checked,
     documented,
     empty_figure,
+    interval_bars,
     plural,
     shortened,
     which_kind,
@@ -106,15 +107,7 @@ def pool_daily(
                 line={"color": color, "width": 2},
                 marker={"color": color, "size": 7},
                 connectgaps=False,
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": list((high - rate).astype(float)),
-                    "arrayminus": list((rate - low).astype(float)),
-                    "color": color,
-                    "thickness": 1,
-                    "width": 3,
-                },
+                error_y=interval_bars(rate, low, high, color=color),
                 customdata=customdata,
                 hovertemplate="%{customdata[5]} · %{x|%Y-%m-%d}<br>"
                 "%{customdata[0]:,} of %{customdata[1]:,} rated delivered: %{y:.1%} "
