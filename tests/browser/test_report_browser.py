@@ -8,70 +8,27 @@ console error and no request refused. The screenshot is the README's picture.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-import nbformat
 import pytest
 
 from commstoolkit.apps.reports import count_figures
 
+from ._reports import REPO, run_report, watch
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "03_test_send.ipynb"
-
-
-def _report(folder: Path) -> tuple[Path, nbformat.NotebookNode]:
-    html, executed = folder / "03_test_send.html", folder / "03_test_send.ipynb"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "commstoolkit",
-            "report",
-            str(NOTEBOOK),
-            "-p",
-            f"sandbox_db={folder / 'sandbox.sqlite3'}",
-            "-p",
-            "seed=7",
-            "-o",
-            str(html),
-            "--executed",
-            str(executed),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=folder,
-        env=env,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return html, nbformat.read(executed, as_version=4)
 
 
 def test_report_charts_render_offline_in_chromium(browser_ready, page, tmp_path, artifacts):
     from playwright.sync_api import expect
 
-    html, executed = _report(tmp_path)
+    html, executed = run_report(
+        tmp_path, NOTEBOOK, {"sandbox_db": str(tmp_path / "sandbox.sqlite3"), "seed": "7"}
+    )
     figures = count_figures(executed)
     assert figures == 5
 
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-    )
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url[:120]}"))
-    requested: list[str] = []
-    page.on("request", lambda r: requested.append(r.url))
+    problems, requested = watch(page)
 
     page.goto(html.as_uri(), wait_until="load")
     plots = page.locator(".js-plotly-plot")
