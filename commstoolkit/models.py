@@ -330,7 +330,8 @@ def _first(items: Any) -> Mapping[str, Any]:
     return items[0] if items else {}
 
 
-def _related_operation(related: Any) -> str | None:
+def related_operation(related: Any) -> str | None:
+    """The id of the OPERATION entry of a message's ``related`` (None: inbound, or none)."""
     return next((r.get("id") for r in related or () if r.get("name") == "OPERATION"), None)
 
 
@@ -407,7 +408,7 @@ class Message:
         attempts = data.get("attempts")
         return cls(
             id=data["id"],
-            operation_id=_related_operation(data.get("related")),
+            operation_id=related_operation(data.get("related")),
             status=data["status"],
             to_address=to.get("address"),
             to_channel=to.get("channel"),

@@ -19,8 +19,9 @@ import phonenumbers
 import pyarrow as pa
 
 from ..errors import UnexpectedResponseError
+from ..frames.build import sender_channel
 from ..frames.schema import TRAFFIC_COLUMNS, TRAFFIC_DTYPES
-from ..models import FINAL_MESSAGE_STATUSES, MESSAGE_CHANNELS
+from ..models import FINAL_MESSAGE_STATUSES, related_operation
 
 __all__ = [
     "STORED_SCHEMA",
@@ -52,7 +53,6 @@ STORED_SCHEMA = pa.schema(
 )
 _FIELDS = tuple(STORED_SCHEMA.names)
 _FINAL = frozenset(FINAL_MESSAGE_STATUSES)
-_SENDER_CHANNELS = frozenset(MESSAGE_CHANNELS)
 
 
 class TrafficColumns:
@@ -75,26 +75,15 @@ class TrafficColumns:
                 sender = item.get("from") or {}
                 to = (item.get("to") or [{}])[0]
                 sender_id = sender.get("senderId")
-                channel = sender.get("channel")
                 number = to.get("address")
                 c["message_id"].append(item["id"])
-                c["operation_id"].append(
-                    next(
-                        (
-                            r.get("id")
-                            for r in item.get("related") or ()
-                            if r.get("name") == "OPERATION"
-                        ),
-                        None,
-                    )
-                )
+                c["operation_id"].append(related_operation(item.get("related")))
                 c["to"].append(number)
                 c["to_channel"].append(to.get("channel"))
                 c["status"].append(item["status"])
                 c["sender_id"].append(sender_id)
                 c["sender_address"].append(sender.get("address") or None)
-                # An unaddressable message's "from" is the recipient's channel, not a sender's.
-                c["channel"].append(channel if sender_id and channel in _SENDER_CHANNELS else None)
+                c["channel"].append(sender_channel(sender_id, sender.get("channel")))
                 c["pool_id"].append(sender.get("senderPoolId"))
                 c["to_country"].append(country_of(number))
                 c["created_at"].append(item["createdAt"])

@@ -37,6 +37,7 @@ __all__ = [
     "attempts_frame",
     "messages_frame",
     "pools_frame",
+    "sender_channel",
     "senders_columns_frame",
     "senders_frame",
     "typed_frame",
@@ -131,7 +132,7 @@ def messages_frame(
         "status": [m.status for m in messages],
         "sender_id": [m.sender_id for m in messages],
         "sender_address": [m.sender_address or None for m in messages],
-        "channel": [_sender_channel(m.sender_id, m.channel) for m in messages],
+        "channel": [sender_channel(m.sender_id, m.channel) for m in messages],
         "fallback": [m.fallback for m in messages],
         "n_attempts": [m.n_attempts for m in messages],
         "error_code": [m.attempts[-1].error_code if m.attempts else None for m in messages],
@@ -156,7 +157,7 @@ def attempts_frame(messages: Sequence[Message]) -> pd.DataFrame:
             rows["attempt"].append(number)
             rows["sender_id"].append(attempt.sender_id)
             rows["sender_address"].append(attempt.sender_address)
-            rows["channel"].append(_sender_channel(attempt.sender_id, attempt.channel))
+            rows["channel"].append(sender_channel(attempt.sender_id, attempt.channel))
             rows["to"].append(attempt.to_address or message.to_address)
             rows["status"].append(attempt.status)
             rows["attempted_at"].append(attempt.attempted_at)
@@ -165,7 +166,7 @@ def attempts_frame(messages: Sequence[Message]) -> pd.DataFrame:
     return typed_frame(rows, ATTEMPT_DTYPES)
 
 
-def _sender_channel(sender_id: str | None, channel: str | None) -> str | None:
+def sender_channel(sender_id: str | None, channel: str | None) -> str | None:
     """The sender's channel, or None when there is no sender: an unaddressable message's
     ``from`` is the recipient's address channel (PHONE or WHATSAPP), not a sender's."""
     return channel if sender_id and channel in MESSAGE_CHANNELS else None
