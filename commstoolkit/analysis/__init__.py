@@ -10,6 +10,7 @@ from .export import ExportResult, export_traffic
 from .findings import Finding, Findings, traffic_findings
 from .health import traffic_health
 from .sql import health_sql
+from .tallies import findings_sql
 from .table import BY as BY
 from .table import HEALTH_COLUMNS as HEALTH_COLUMNS
 from .table import NO_COUNTRY as NO_COUNTRY
@@ -23,6 +24,7 @@ __all__ = [
     "Findings",
     "TrafficDataset",
     "export_traffic",
+    "findings_sql",
     "health_sql",
     "load_traffic",
     "open_traffic",

@@ -26,13 +26,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .. import metrics
 from ..errors import InvalidInputError
-from .counts import split_window
-from .table import NO_COUNTRY
+from .counts import traffic_window
+from .dataset import TrafficDataset, window_of
+from .tallies import Tallies, dataset_tallies, frame_tallies
 
 __all__ = ["Finding", "Findings", "traffic_findings"]
 
@@ -89,9 +89,11 @@ class Findings(list[Finding]):
 
 
 def traffic_findings(
-    traffic: pd.DataFrame,
+    traffic: pd.DataFrame | TrafficDataset,
     members: pd.DataFrame | None = None,
     *,
+    start: Any = None,
+    end: Any = None,
     recent: str | pd.Timedelta = RECENT,
     alpha: float = ALPHA,
     min_gap: float = MIN_GAP,
@@ -100,30 +102,41 @@ def traffic_findings(
 ) -> Findings:
     """The findings of the window's traffic (see the module's docstring).
 
+    ``traffic``: a traffic frame (``load_traffic`` / ``read_traffic``), or an exported
+    dataset (``open_traffic``), counted in DuckDB over its files without loading the
+    messages, over ``[start, end)`` (default: all it holds); the same findings either way.
     ``members``: the pools' members (``load_pool_members``), for the deactivated and idle
     members and for the size of a pool that leans on one sender; without it those two
     kinds are not looked for. ``recent``: the last part of the window that drift compares
     with each sender's traffic before it — the rest of the window and the previous window
-    when the frame holds it (``load_traffic(..., compare=True)``); default the last 3 days.
+    when the data holds it (``load_traffic(..., compare=True)``); default the last 3 days.
     """
-    current, previous, (start, end) = split_window(traffic)
-    recent_from = end - pd.Timedelta(recent)
-    since = start - (end - start) if len(previous) else start
-    if not since < recent_from < end:
+    if isinstance(traffic, TrafficDataset):
+        window = window_of(traffic, start, end)
+    elif start is not None or end is not None:
         raise InvalidInputError(
-            f"recent={recent!r}: must be shorter than the traffic loaded ({end - since}), to "
-            "leave a baseline before it (load the previous window too: compare=True)",
-            field="recent",
+            "start / end choose a window of an exported dataset; a frame's window is its own "
+            "(attrs['window']: load the window wanted)",
+            field="start" if start is not None else "end",
         )
-    rated = current[current["status"].isin(metrics.RATED_STATUSES)]
-    good = rated["status"].isin(metrics.DELIVERED_STATUSES).to_numpy(bool)
-    history = pd.concat([previous, current]) if len(previous) else current
-    history_rated = history[history["status"].isin(metrics.RATED_STATUSES)]
-    history_good = history_rated["status"].isin(metrics.DELIVERED_STATUSES).to_numpy(bool)
+    else:
+        window = traffic_window(traffic)
+    begin, finish = window
+    recent_from = finish - _timedelta(recent)
+    _check_recent(recent, recent_from, begin - (finish - begin), finish)
+    if isinstance(traffic, TrafficDataset):
+        tallies = dataset_tallies(traffic, window, recent_from)
+    else:
+        tallies = frame_tallies(traffic, window, recent_from)
+    # Without the previous window, the baseline is the window before its recent days.
+    _check_recent(
+        recent, recent_from, begin - (finish - begin) if tallies.has_previous else begin, finish
+    )
+    labels = tallies.sender_labels()
     tests = [
-        *_drift(history_rated, history_good, recent_from, min_messages),
-        *_below_pool(rated, good, min_messages),
-        *_clusters(rated, good, min_messages),
+        *_drift(tallies, labels, recent_from, min_messages),
+        *_below_pool(tallies, labels, min_messages),
+        *_clusters(tallies, min_messages),
     ]
     adjusted = metrics.benjamini_hochberg([t.p for t in tests])
     found = [
@@ -131,11 +144,31 @@ def traffic_findings(
         for t, p in zip(tests, adjusted, strict=True)
         if p < alpha and t.gap >= min_gap
     ]
-    found += _leans(current, members, lean_share, min_messages)
+    found += _leans(tallies, labels, members, lean_share, min_messages)
     if members is not None:
-        found += _deactivated(current, members)
-        found += _idle(current, members)
-    return Findings(found, window=(start, end), tested=len(tests))
+        found += _deactivated(tallies, members)
+        found += _idle(tallies, members)
+    return Findings(found, window=window, tested=len(tests))
+
+
+def _timedelta(recent: Any) -> pd.Timedelta:
+    try:
+        return pd.Timedelta(recent)
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            f"recent={recent!r}: expected a duration such as '3D' or '36h'", field="recent"
+        ) from None
+
+
+def _check_recent(
+    recent: Any, recent_from: pd.Timestamp, since: pd.Timestamp, end: pd.Timestamp
+) -> None:
+    if not since < recent_from < end:
+        raise InvalidInputError(
+            f"recent={recent!r}: must be shorter than the traffic loaded ({end - since}), to "
+            "leave a baseline before it (load the previous window too: compare=True)",
+            field="recent",
+        )
 
 
 @dataclass
@@ -173,32 +206,17 @@ def _rate(k: int, n: int) -> str:
     return f"{k / n:.1%} ({k:,} of {n:,}; 95% CI {low:.1%}–{high:.1%})"
 
 
-def _sums(keys: pd.DataFrame, good: np.ndarray) -> pd.DataFrame:
-    """Rated and delivered per combination of ``keys``' columns."""
-    frame = keys.assign(rated=1, delivered=good.astype("int64"))
-    return frame.groupby(list(keys.columns), observed=True, sort=True).sum()
-
-
-def _sender_label(rated: pd.DataFrame) -> dict[str, str]:
-    seen = rated.dropna(subset=["sender_id"]).drop_duplicates("sender_id")
-    return {
-        str(s): f"**{a}** ({c}, `{s}`)"
-        for s, a, c in zip(seen["sender_id"], seen["sender_address"], seen["channel"], strict=True)
-    }
+def _sums(rows: pd.DataFrame, keys: list[str], values: tuple[str, ...]) -> pd.DataFrame:
+    """``values`` summed per combination of ``keys`` (the rows with every key known)."""
+    known = rows.dropna(subset=keys)
+    return known.groupby(keys, observed=True, sort=True)[list(values)].sum()
 
 
 def _drift(
-    rated: pd.DataFrame, good: np.ndarray, recent_from: pd.Timestamp, least: int
+    tallies: Tallies, labels: dict[str, str], recent_from: pd.Timestamp, least: int
 ) -> list[_Test]:
-    sent = rated["sender_id"].notna().to_numpy(bool)
-    keys = pd.DataFrame(
-        {
-            "sender_id": rated["sender_id"].to_numpy()[sent],
-            "recent": (rated["created_at"] >= recent_from).to_numpy(bool)[sent],
-        }
-    )
-    sums = _sums(keys, good[sent]).unstack("recent", fill_value=0)
-    labels = _sender_label(rated)
+    sums = _sums(tallies.frame, ["sender_id", "recent"], ("rated", "delivered"))
+    sums = sums.unstack("recent", fill_value=0)
     tests = []
     for sender, row in sums.iterrows():
         n_then, n_now = int(row.get(("rated", False), 0)), int(row.get(("rated", True), 0))
@@ -219,18 +237,9 @@ def _drift(
     return tests
 
 
-def _below_pool(rated: pd.DataFrame, good: np.ndarray, least: int) -> list[_Test]:
-    in_pool = (rated["pool_id"].notna() & rated["sender_id"].notna()).to_numpy(bool)
-    keys = pd.DataFrame(
-        {
-            "pool_id": rated["pool_id"].to_numpy()[in_pool],
-            "sender_id": rated["sender_id"].to_numpy()[in_pool],
-        }
-    )
-    sums = _sums(keys, good[in_pool])
+def _below_pool(tallies: Tallies, labels: dict[str, str], least: int) -> list[_Test]:
+    sums = _sums(tallies.current, ["pool_id", "sender_id"], ("rated", "delivered"))
     pools = sums.groupby(level="pool_id").sum()
-    names = _pool_names(rated)
-    labels = _sender_label(rated)
     tests = []
     for (pool, sender), row in sums.iterrows():
         k, n = int(row["delivered"]), int(row["rated"])
@@ -246,20 +255,18 @@ def _below_pool(rated: pd.DataFrame, good: np.ndarray, least: int) -> list[_Test
                 k_rest / n_rest - k / n,
                 {"sender": (k, n), "rest_of_pool": (k_rest, n_rest)},
                 f"Sender {labels.get(str(sender), sender)} delivers {_rate(k, n)} in pool "
-                f"**{names.get(pool, pool)}**, against {_rate(k_rest, n_rest)} for the rest "
-                "of the pool",
+                f"**{tallies.pool_names.get(pool, pool)}**, against {_rate(k_rest, n_rest)} for "
+                "the rest of the pool",
             )
         )
     return tests
 
 
-def _clusters(rated: pd.DataFrame, good: np.ndarray, least: int) -> list[_Test]:
-    country = rated["to_country"].astype("string").fillna(NO_COUNTRY).to_numpy()
-    hour = rated["created_at"].dt.hour.to_numpy()
-    k_all, n_all = int(good.sum()), len(rated)
-    tests = []
-    by_country = _sums(pd.DataFrame({"to_country": country}), good)
-    cells = _sums(pd.DataFrame({"to_country": country, "hour": hour}), good)
+def _clusters(tallies: Tallies, least: int) -> list[_Test]:
+    current = tallies.current
+    k_all, n_all = int(current["delivered"].sum()), int(current["rated"].sum())
+    by_country = _sums(current, ["to_country"], ("rated", "delivered"))
+    cells = _sums(current, ["to_country", "hour"], ("rated", "delivered"))
     groups: list[tuple[dict[str, Any], pd.Series, str]] = [
         ({"to_country": c}, row, f"Messages to **{c}**") for c, row in by_country.iterrows()
     ]
@@ -267,6 +274,7 @@ def _clusters(rated: pd.DataFrame, good: np.ndarray, least: int) -> list[_Test]:
         ({"to_country": c, "hour": int(h)}, row, f"Messages to **{c}** at {int(h):02d}:00 UTC")
         for (c, h), row in cells.iterrows()
     ]
+    tests = []
     for subject, row, what in groups:
         k, n = int(row["delivered"]), int(row["rated"])
         k_rest, n_rest = k_all - k, n_all - n
@@ -285,20 +293,14 @@ def _clusters(rated: pd.DataFrame, good: np.ndarray, least: int) -> list[_Test]:
     return tests
 
 
-def _pool_names(traffic: pd.DataFrame) -> dict[Any, str]:
-    if "pool_name" not in traffic:
-        return {}
-    seen = traffic.dropna(subset=["pool_id"]).drop_duplicates("pool_id")
-    return dict(zip(seen["pool_id"], seen["pool_name"].fillna(seen["pool_id"]), strict=True))
-
-
 def _leans(
-    current: pd.DataFrame, members: pd.DataFrame | None, share: float, least: int
+    tallies: Tallies,
+    labels: dict[str, str],
+    members: pd.DataFrame | None,
+    share: float,
+    least: int,
 ) -> list[Finding]:
-    pooled = current[current["pool_id"].notna() & current["sender_id"].notna()]
-    counts = pooled.groupby(["pool_id", "sender_id"], observed=True).size()
-    names = _pool_names(current)
-    labels = _sender_label(current)
+    counts = _sums(tallies.current, ["pool_id", "sender_id"], ("messages",))["messages"]
     found = []
     for pool, per_sender in counts.groupby(level="pool_id"):
         total = int(per_sender.sum())
@@ -316,7 +318,7 @@ def _leans(
                 "leans_on_one",
                 "medium" if carried == total else "low",
                 {"pool_id": pool, "sender_id": sender},
-                f"Pool **{names.get(pool, pool)}** leans on one sender: "
+                f"Pool **{tallies.pool_names.get(pool, pool)}** leans on one sender: "
                 f"{labels.get(str(sender), sender)} carried {carried / total:.0%} "
                 f"({carried:,} of {total:,}) of its messages; its other {others} "
                 f"member{'s' if others != 1 else ''} carried {total - carried:,}.",
@@ -326,29 +328,31 @@ def _leans(
     return found
 
 
-def _deactivated(current: pd.DataFrame, members: pd.DataFrame) -> list[Finding]:
+def _deactivated(tallies: Tallies, members: pd.DataFrame) -> list[Finding]:
     off = members[members["status"] == "DEACTIVATED"].drop_duplicates("sender_id")
+    current = tallies.current
     sent = current[current["sender_id"].isin(off["sender_id"])]
     found = []
-    for sender, messages in sent.groupby("sender_id", observed=True, sort=True):
+    for sender, rows in sent.groupby("sender_id", observed=True, sort=True):
         row = off[off["sender_id"] == sender].iloc[0]
         pools = sorted(members.loc[members["sender_id"] == sender, "pool_name"].astype(str))
-        last = messages["created_at"].max()
+        messages, last = int(rows["messages"].sum()), rows["last_at"].max()
         found.append(
             Finding(
                 "deactivated_with_traffic",
                 "high",
                 {"sender_id": sender},
                 f"Sender **{row['address']}** ({row['channel']}, `{sender}`) is DEACTIVATED but "
-                f"carried {len(messages):,} messages in the window, the last at "
+                f"carried {messages:,} messages in the window, the last at "
                 f"{last:%Y-%m-%d %H:%M} UTC (member of {', '.join(pools)}).",
-                {"messages": len(messages), "last": last, "pools": pools},
+                {"messages": messages, "last": last, "pools": pools},
             )
         )
     return found
 
 
-def _idle(current: pd.DataFrame, members: pd.DataFrame) -> list[Finding]:
+def _idle(tallies: Tallies, members: pd.DataFrame) -> list[Finding]:
+    current = tallies.current
     carried = set(
         zip(current["pool_id"].astype(object), current["sender_id"].astype(object), strict=True)
     )

@@ -18,7 +18,7 @@ from ..frames import NO_SENDER
 from .dataset import TrafficDataset, window_of
 from .table import ALPHA, BY, COUNTS, NO_COUNTRY, NO_POOL, assemble, check_by
 
-__all__ = ["DIALECTS", "dataset_health", "health_sql"]
+__all__ = ["DIALECTS", "check_dialect", "dataset_health", "health_sql", "iso", "sql_list"]
 
 
 DIALECTS = ("duckdb", "spark", "trino")
@@ -37,8 +37,19 @@ _PERCENTILE = {
 }
 
 
-def _sql_list(values: Iterable[str]) -> str:
-    return ", ".join(f"'{v}'" for v in values)
+def sql_list(values: Iterable[str]) -> str:
+    """SQL string literals, a quote in a value doubled (a folder's name may hold one)."""
+    return ", ".join("'{}'".format(str(v).replace("'", "''")) for v in values)
+
+
+def check_dialect(dialect: Any) -> None:
+    """Refuse an SQL dialect the queries are not written for, naming the allowed ones."""
+    if dialect not in DIALECTS:
+        raise InvalidInputError(
+            f"dialect={dialect!r}: expected one of {', '.join(map(repr, DIALECTS))}",
+            field="dialect",
+            allowed=DIALECTS,
+        )
 
 
 def health_sql(by: str, dialect: str = "duckdb", table: str = "traffic") -> str:
@@ -49,12 +60,7 @@ def health_sql(by: str, dialect: str = "duckdb", table: str = "traffic") -> str:
     session time zone UTC for the day and hour). One row per (group, window) with
     ``is_current`` true for the window, false for the previous one."""
     check_by(by)
-    if dialect not in DIALECTS:
-        raise InvalidInputError(
-            f"dialect={dialect!r}: expected one of {', '.join(map(repr, DIALECTS))}",
-            field="dialect",
-            allowed=DIALECTS,
-        )
+    check_dialect(dialect)
     key = {
         "sender": f"coalesce(sender_id, '{NO_SENDER}')",
         "pool": f"coalesce(pool_id, '{NO_POOL}')",
@@ -65,11 +71,11 @@ def health_sql(by: str, dialect: str = "duckdb", table: str = "traffic") -> str:
     }[by]
     # A pool's name is the account's (the manifest's), not in the files.
     labels = ("sender_address", "channel") if by == "sender" else ()
-    delivered = f"status IN ({_sql_list(metrics.DELIVERED_STATUSES)})"
-    reads = f"channel IN ({_sql_list(metrics.READ_CHANNELS)})"
+    delivered = f"status IN ({sql_list(metrics.DELIVERED_STATUSES)})"
+    reads = f"channel IN ({sql_list(metrics.READ_CHANNELS)})"
     # Time to delivered (metrics.time_to_delivered): at DELIVERED / UNDELIVERED / FAILED
     # with a sender; a READ message's delivery moment is not in the data.
-    timed = f"status IN ({_sql_list(metrics.DELIVERY_MOMENT_STATUSES)}) AND sender_id IS NOT NULL"
+    timed = f"status IN ({sql_list(metrics.DELIVERY_MOMENT_STATUSES)}) AND sender_id IS NOT NULL"
     seconds = _SECONDS[dialect].format(a="created_at", b="updated_at")
     ttd = f"CASE WHEN {timed} THEN {seconds} END"
     percentile = _PERCENTILE[dialect]
@@ -78,9 +84,9 @@ def health_sql(by: str, dialect: str = "duckdb", table: str = "traffic") -> str:
   {key} AS group_key,
   created_at >= ? AS is_current{label_sql},
   count(*) AS messages,
-  sum(CASE WHEN status IN ({_sql_list(metrics.RATED_STATUSES)}) THEN 1 ELSE 0 END) AS rated,
+  sum(CASE WHEN status IN ({sql_list(metrics.RATED_STATUSES)}) THEN 1 ELSE 0 END) AS rated,
   sum(CASE WHEN {delivered} THEN 1 ELSE 0 END) AS delivered,
-  sum(CASE WHEN status IN ({_sql_list(metrics.ERROR_STATUSES)}) THEN 1 ELSE 0 END) AS errors,
+  sum(CASE WHEN status IN ({sql_list(metrics.ERROR_STATUSES)}) THEN 1 ELSE 0 END) AS errors,
   sum(CASE WHEN {delivered} AND {reads} THEN 1 ELSE 0 END) AS read_eligible,
   sum(CASE WHEN status = 'READ' AND {reads} THEN 1 ELSE 0 END) AS read,
   count({ttd}) AS ttd_n,
@@ -114,9 +120,9 @@ def dataset_health(
         return assemble(empty, empty, by, window, members=members, alpha=alpha)
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        source = f"read_parquet([{_sql_list(files)}], hive_partitioning = false)"
+        source = f"read_parquet([{sql_list(files)}], hive_partitioning = false)"
         sql = health_sql(by, "duckdb", table=source)
-        params = [_iso(window[0]), _iso(window[1]), _iso(previous_start)]
+        params = [iso(window[0]), iso(window[1]), iso(previous_start)]
         counts = con.execute(sql.replace("?", "CAST(? AS TIMESTAMPTZ)"), params).df()
     if by == "pool":
         keys = counts["group_key"].astype("string")
@@ -139,5 +145,5 @@ def dataset_health(
     return assemble(now, before[list(COUNTS)], by, window, members=members, alpha=alpha)
 
 
-def _iso(stamp: pd.Timestamp) -> str:
+def iso(stamp: pd.Timestamp) -> str:
     return str(stamp.tz_convert("UTC").isoformat())
