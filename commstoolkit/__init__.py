@@ -81,8 +81,8 @@ if TYPE_CHECKING:
     from .analysis import Findings as Findings
     from .analysis import TrafficDataset as TrafficDataset
     from .analysis import export_traffic as export_traffic
-    from .analysis import health_sql as health_sql
     from .analysis import findings_sql as findings_sql
+    from .analysis import health_sql as health_sql
     from .analysis import load_traffic as load_traffic
     from .analysis import open_traffic as open_traffic
     from .analysis import read_traffic as read_traffic

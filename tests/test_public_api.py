@@ -73,6 +73,7 @@ PUBLIC = [
     "default_journal_dir",
     "delete_pool",
     "export_traffic",
+    "findings_sql",
     "health_sql",
     "load_messages",
     "load_pool_members",

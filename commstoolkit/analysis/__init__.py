@@ -10,11 +10,11 @@ from .export import ExportResult, export_traffic
 from .findings import Finding, Findings, traffic_findings
 from .health import traffic_health
 from .sql import health_sql
-from .tallies import findings_sql
 from .table import BY as BY
 from .table import HEALTH_COLUMNS as HEALTH_COLUMNS
 from .table import NO_COUNTRY as NO_COUNTRY
 from .table import NO_POOL as NO_POOL
+from .tallies import findings_sql
 from .traffic import load_traffic
 from .window import parse_window as parse_window
 

@@ -95,7 +95,6 @@ def frame_tallies(traffic: pd.DataFrame, window: Window, recent_from: pd.Timesta
             "messages": np.ones(len(held), dtype="int64"),
             "rated": status.isin(metrics.RATED_STATUSES).to_numpy("int64"),
             "delivered": status.isin(metrics.DELIVERED_STATUSES).to_numpy("int64"),
-            "last_at": created.to_numpy(),
         }
     ).groupby(position, sort=True)
     for label in LABELS:
@@ -103,8 +102,9 @@ def frame_tallies(traffic: pd.DataFrame, window: Window, recent_from: pd.Timesta
     sums = counted[["messages", "rated", "delivered"]].sum()
     for column in sums:
         frame[column] = sums[column].to_numpy()
-    frame["last_at"] = counted["last_at"].max().to_numpy()
-    return Tallies(_typed(frame), window, _pool_names(held))
+    frame["last_at"] = created.reset_index(drop=True).groupby(position, sort=True).max()
+    # Every pool is in some group's first row: its name is there too.
+    return Tallies(_typed(frame), window, _pool_names(held.iloc[first]))
 
 
 def findings_sql(dialect: str = "duckdb", table: str = "traffic") -> str:
