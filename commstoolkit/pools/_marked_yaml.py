@@ -44,7 +44,9 @@ class Problem(Exception):
 
 
 class MarkedMap(dict[Any, Any]):
-    """A YAML mapping, with where it starts and where each key and value is."""
+    """A YAML mapping, with where it starts and where each key and value is; ``repeated``:
+    (key, mark, mark of its first occurrence) of each key written twice (``mapping`` refuses
+    them, where the field's path is known)."""
 
     mark: Any = None
 
@@ -52,6 +54,7 @@ class MarkedMap(dict[Any, Any]):
         super().__init__()
         self.key_marks: dict[Any, Any] = {}
         self.value_marks: dict[Any, Any] = {}
+        self.repeated: list[tuple[Any, Any, Any]] = []
 
 
 class MarkedList(list[Any]):
@@ -70,20 +73,20 @@ class MarkedLoader(yaml.SafeLoader):
 
 
 def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode) -> MarkedMap:
+    own = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
     loader.flatten_mapping(node)  # YAML merge keys (<<) as the safe loader reads them
+    merged = len(node.value) - own  # flatten puts the merged pairs first; own keys win
     result = MarkedMap()
     result.mark = node.start_mark
-    for key_node, value_node in node.value:
+    own_keys: set[Any] = set()
+    for index, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
         if isinstance(key, (MarkedMap, MarkedList)):
-            raise Problem(key_node.start_mark, "key", "a key must be a plain word")
-        if key in result:
-            first = result.key_marks[key]
-            raise Problem(
-                key_node.start_mark,
-                str(key),
-                f"given twice (first on line {first.line + 1}); keep one",
-            )
+            raise Problem(key_node.start_mark, "key", "a key must be a word, not a mapping or list")
+        if index >= merged:
+            if key in own_keys:
+                result.repeated.append((key, key_node.start_mark, result.key_marks[key]))
+            own_keys.add(key)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_marks[key] = key_node.start_mark
         result.value_marks[key] = value_node.start_mark
@@ -104,8 +107,13 @@ MarkedLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
 def syntax_error(path: str, err: yaml.MarkedYAMLError) -> InvalidInputError:
+    """The one line of a YAML syntax error: where it was found, what, and what was open."""
     mark = err.problem_mark or err.context_mark
-    what = " ".join(part for part in (err.context, err.problem) if part)
+    what = err.problem or err.context or "unreadable YAML"
+    if err.context and err.problem:
+        opened = err.context_mark
+        at = f" at line {opened.line + 1}" if opened and opened.line != mark.line else ""
+        what += f" ({err.context}{at})"
     where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
     return InvalidInputError(f"{where}: YAML syntax error: {what}", field="file")
 
@@ -128,6 +136,12 @@ def mapping(value: Any, mark: Any, field: str, allowed: tuple[str, ...] | None) 
             getattr(value, "mark", None) or mark,
             field,
             f"expected a mapping (key: value lines), got {kind_of(value)}",
+        )
+    for key, key_mark, first in value.repeated:
+        raise Problem(
+            key_mark,
+            f"{field}.{key}" if field != "file" else str(key),
+            f"given twice (first on line {first.line + 1}); keep one",
         )
     if allowed is not None:
         for key in value:

@@ -107,6 +107,9 @@ class SenderSelector:
     created_before: date | datetime | str | None = None
     field: str = dataclasses.field(default="select", compare=False)
     where: Location | None = dataclasses.field(default=None, compare=False)
+    locations: Mapping[str, Location] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def select(self, senders: pd.DataFrame) -> pd.DataFrame:
         """The rows of ``senders`` (a ``load_senders`` frame) this selector matches."""
@@ -183,7 +186,7 @@ class PoolSpec:
             for index, sender_id in enumerate(ids):
                 if sender_id not in known:
                     raise self.error(
-                        f"{part}[{index}]",
+                        f"members.{part}[{index}]",
                         f"{sender_id} is not a sender of this account "
                         f"({len(known):,} senders); ct.load_senders(client) lists them",
                     )
@@ -192,8 +195,10 @@ class PoolSpec:
             try:
                 matched = selector.select(senders)["sender_id"].tolist()
             except InvalidInputError as err:
-                where = selector.where or self.where or Location("<pools>", 1, 1)
-                raise where.error(f"{selector.field}.{err.field}", str(err), err.allowed) from err
+                where = selector.locations.get(err.field) or selector.where or self.where
+                raise (where or Location("<pools>", 1, 1)).error(
+                    f"{selector.field}.{err.field}", _after_field(err), err.allowed
+                ) from err
             if not matched:
                 where = selector.where or self.where or Location("<pools>", 1, 1)
                 raise where.error(
@@ -398,7 +403,9 @@ def _selector(value: Any, mark: Any, field: str) -> SenderSelector:
         try:  # the very check select_senders makes, on an empty senders frame
             select_senders(senders_frame([]), **dates)
         except InvalidInputError as err:
-            raise Problem(entry.value_marks[err.field], f"{field}.{err.field}", str(err)) from None
+            raise Problem(
+                entry.value_marks[err.field], f"{field}.{err.field}", _after_field(err)
+            ) from None
     return SenderSelector(
         channels=channels,
         statuses=statuses,
@@ -406,6 +413,7 @@ def _selector(value: Any, mark: Any, field: str) -> SenderSelector:
         search=search,
         field=field,
         where=_location(mark),
+        locations={key: _location(entry.value_marks[key]) for key in entry},
         **dates,
     )
 
@@ -440,19 +448,36 @@ def _tags(value: Any, mark: Any, field: str) -> dict[str, str]:
                 if _scalar(tag)
                 else "expected text",
             )
+        try:  # the API's rule for one pair, so the error points at the pair
+            check_tags({key: tag}, field)
+        except InvalidInputError as err:
+            bad_key = not _tag_part_ok(key)
+            raise Problem(
+                tags.key_marks[key] if bad_key else tags.value_marks[key],
+                f"{field}.{key}",
+                f"{'the key' if bad_key else 'the value'} {_after_field(err)}",
+                err.allowed,
+            ) from None
     try:
-        return check_tags(dict(tags), field)
+        return check_tags(dict(tags), field)  # what only the whole set can break (how many)
     except InvalidInputError as err:
-        marks = [m for k, m in tags.key_marks.items() if not _tag_ok(k, tags[k])]
-        raise Problem(marks[0] if marks else mark, field, str(err), err.allowed) from None
+        raise Problem(tags.mark, field, _after_field(err), err.allowed) from None
 
 
-def _tag_ok(key: Any, value: Any) -> bool:
+def _tag_part_ok(key: Any) -> bool:
     try:
-        check_tags({key: value})
+        check_tags({key: "x"})
     except InvalidInputError:
         return False
     return True
+
+
+def _after_field(err: InvalidInputError) -> str:
+    """The message of ``err`` without the field name it starts with (the file's path of the
+    field replaces it)."""
+    text = str(err)
+    head, sep, rest = text.partition(": ")
+    return rest if sep and " " not in head.strip("'[]") else text
 
 
 def _tag_filter(value: Any, mark: Any, field: str) -> dict[str, tuple[str, ...]]:
