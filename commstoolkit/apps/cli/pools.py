@@ -145,7 +145,8 @@ def apply_file(args: argparse.Namespace) -> int:
         _confirm(args, account, changes)
         applied = file_plan.apply(prune=args.prune, progress=True)
     deleted = len(file_plan.unlisted) if args.prune else 0
-    print(f"Applied: {len(applied):,} pools created or changed, {deleted:,} deleted.")
+    done = "pool" if len(applied) == 1 else "pools"
+    print(f"Applied: {len(applied):,} {done} created or changed, {deleted:,} deleted.")
     return 0
 
 
