@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import pandas as pd
 import pytest
 import yaml
 
@@ -170,13 +169,13 @@ pools:
     (spec,) = ct.load_pool_file(path)
     assert spec.name == "us-east-messaging" and spec.id is None
     assert spec.select[0].channels == ("SMS", "RCS")
-    assert spec.sender_ids(senders) == [email] + wanted[2:]
+    assert spec.sender_ids(senders) == [email, *wanted[2:]]
 
     plan = ct.plan_pool_file(client, path)
     (pool_plan,) = plan
     assert pool_plan.is_new and pool_plan.name == "us-east-messaging"
     assert pool_plan.tags == {"team": "growth"}
-    assert list(pool_plan.to_add["sender_id"]) == [email] + wanted[2:]
+    assert list(pool_plan.to_add["sender_id"]) == [email, *wanted[2:]]
     assert f"create 'us-east-messaging' with {len(wanted) - 1} senders" in str(plan)
     assert plan.changes() == 1
     assert len(plan.unlisted) == 3  # the seeded pools, kept without --prune
@@ -210,9 +209,9 @@ def test_an_entry_without_id_manages_the_pool_of_its_name(client, tmp_path):
         del entry["id"]
     plan = ct.plan_pool_file(client, write(tmp_path / "pools.yaml", document))
     assert plan.changes() == 0
-    assert [p.pool_id for p in plan] == [p["id"] for p in yaml.safe_load(
-        ct.export_pool_file(client)
-    )["pools"]]
+    assert [p.pool_id for p in plan] == [
+        p["id"] for p in yaml.safe_load(ct.export_pool_file(client))["pools"]
+    ]
 
 
 def test_prune_lists_then_deletes_the_pools_the_file_does_not_name(client, tmp_path):

@@ -127,6 +127,7 @@ def list_pools(args: argparse.Namespace) -> int:
 
 def plan_file(args: argparse.Namespace) -> int:
     """Print the plan of a pool file; 0 when nothing would change, ``EXIT_CHANGES`` else."""
+    _check_file(args.file)
     with client(args) as account:
         file_plan = _plan(account, args.file)
     print(file_plan.text(prune=args.prune))
@@ -135,6 +136,7 @@ def plan_file(args: argparse.Namespace) -> int:
 
 def apply_file(args: argparse.Namespace) -> int:
     """Print the plan of a pool file, confirm, apply it."""
+    _check_file(args.file)
     with client(args) as account:
         file_plan = _plan(account, args.file)
         print(file_plan.text(prune=args.prune))
@@ -166,12 +168,21 @@ def export_file(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan(account: CommsClient, path: Path) -> PoolFilePlan:
-    """The plan of the file; a bad file is an error of the work (status 1), not of usage."""
-    from ...pools import load_pool_file, plan_pool_file
+def _check_file(path: Path) -> None:
+    """The file's own mistakes, found before connecting (so before any request)."""
+    from ...pools import load_pool_file
 
     try:
-        load_pool_file(path)  # the file's own mistakes, before any request
+        load_pool_file(path)
+    except InvalidInputError as error:  # an error of the work (status 1), not of usage
+        raise CommandError(str(error), EXIT_FAILED) from error
+
+
+def _plan(account: CommsClient, path: Path) -> PoolFilePlan:
+    """The plan of the file; what the account shows wrong in it is status 1 too."""
+    from ...pools import plan_pool_file
+
+    try:
         return plan_pool_file(account, path)
     except InvalidInputError as error:
         raise CommandError(str(error), EXIT_FAILED) from error
