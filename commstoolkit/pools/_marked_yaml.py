@@ -112,7 +112,8 @@ def syntax_error(path: str, err: yaml.MarkedYAMLError) -> InvalidInputError:
     what = err.problem or err.context or "unreadable YAML"
     if err.context and err.problem:
         opened = err.context_mark
-        at = f" at line {opened.line + 1}" if opened and opened.line != mark.line else ""
+        shown = opened is not None and (mark is None or opened.line != mark.line)
+        at = f" at line {opened.line + 1}" if opened is not None and shown else ""
         what += f" ({err.context}{at})"
     where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
     return InvalidInputError(f"{where}: YAML syntax error: {what}", field="file")
