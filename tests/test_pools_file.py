@@ -329,3 +329,25 @@ def test_the_corpus_covers_what_the_issue_names():
         "tags",
     ):
         assert what in fragments, what
+
+
+def test_the_readme_example_file_plans_what_its_comments_say(client, tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```yaml\n# pools.yaml\n") + len("```yaml\n")
+    path = tmp_path / "pools.yaml"
+    path.write_text(readme[start : readme.index("```", start)], encoding="utf-8")
+    senders = ct.load_senders(client)
+    us_east = senders[
+        senders["channel"].astype(str).isin(["SMS", "RCS"])
+        & (senders["status"].astype(str) == "ACTIVATED")
+        & (senders["tags.region"] == "us-east").fillna(False)
+    ]["sender_id"].tolist()
+    plan = ct.plan_pool_file(client, path)
+    create, rename = plan
+    excluded = set(plan.specs[0].exclude)
+    assert create.is_new and list(create.to_add["sender_id"]) == [
+        i for i in us_east if i not in excluded
+    ]
+    assert rename.update["name"] == "Ops Alerts - EMEA"
+    assert set(rename.target_ids) == set(plan.specs[1].include)
+    assert len(plan.unlisted) == 2
