@@ -94,6 +94,7 @@ def test_export_then_plan_is_empty_and_export_is_stable(client, tmp_path):
     assert all(not p.steps() and not p.is_new for p in plan)
     assert plan.unlisted == ()
     assert "no change" in str(plan)
+    assert "3 unchanged: no change." in plan._repr_html_()  # the notebook view
 
 
 def test_an_edit_plans_exactly_that_edit_then_apply_leaves_nothing_to_do(client, tmp_path):

@@ -504,7 +504,9 @@ def _check_unique(specs: Sequence[PoolSpec]) -> None:
         if spec.id is not None:
             if spec.id in seen_ids:
                 first = seen_ids[spec.id]
-                raise _located_problem(spec, "id", f"{spec.id} is already managed by {_at(first)}")
+                raise _located_problem(
+                    spec, "id", f"{spec.id} is already managed by {first.field} ({_at(first)})"
+                )
             seen_ids[spec.id] = spec
         if spec.name is not None:
             first_named = seen_names.get(spec.name)

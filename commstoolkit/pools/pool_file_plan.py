@@ -11,6 +11,7 @@ share) before any plan is made, so a bad file never gets as far as a write.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
@@ -156,6 +157,9 @@ class PoolFilePlan(Sequence[PoolPlan]):
 
     def __str__(self) -> str:
         return self.text()
+
+    def _repr_html_(self) -> str:
+        return f"<pre class='commstoolkit-pool-file-plan'>{html.escape(self.text())}</pre>"
 
     def __repr__(self) -> str:
         return (
