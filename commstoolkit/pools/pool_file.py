@@ -95,6 +95,10 @@ class Location:
         return InvalidInputError(f"{self}: {field}: {message}", field=field, allowed=allowed)
 
 
+# Where a spec built in code (not read from a file) reports its errors.
+_UNKNOWN_PLACE = Location("<pools>", 1, 1)
+
+
 @dataclass(frozen=True)
 class SenderSelector:
     """One ``select:`` entry of a pool: ``select_senders`` filters, combined with AND."""
@@ -163,14 +167,9 @@ class PoolSpec:
         default_factory=dict, compare=False, repr=False
     )
 
-    @property
-    def label(self) -> str:
-        """How the plan names the entry: its name, else its id."""
-        return repr(self.name) if self.name is not None else str(self.id)
-
     def error(self, part: str, message: str, allowed: Any = None) -> InvalidInputError:
         """A located error about ``part`` of this entry (``name``, ``id``, ``include[2]``...)."""
-        where = self.locations.get(part) or self.where or Location("<pools>", 1, 1)
+        where = self.locations.get(part) or self.where or _UNKNOWN_PLACE
         return where.error(f"{self.field}.{part}", message, allowed)
 
     def sender_ids(self, senders: pd.DataFrame) -> list[str]:
@@ -196,11 +195,11 @@ class PoolSpec:
                 matched = selector.select(senders)["sender_id"].tolist()
             except InvalidInputError as err:
                 where = selector.locations.get(err.field) or selector.where or self.where
-                raise (where or Location("<pools>", 1, 1)).error(
+                raise (where or _UNKNOWN_PLACE).error(
                     f"{selector.field}.{err.field}", _after_field(err), err.allowed
                 ) from err
             if not matched:
-                where = selector.where or self.where or Location("<pools>", 1, 1)
+                where = selector.where or self.where or _UNKNOWN_PLACE
                 raise where.error(
                     selector.field,
                     f"matches no sender of the account ({selector.describe()}); "
@@ -284,7 +283,8 @@ def _specs(document: Any) -> list[PoolSpec]:
     if document is None:
         raise Problem(None, "pools", "the file is empty; it needs a `pools:` list")
     top = mapping(document, None, "file", FILE_KEYS)
-    if "version" in top and top["version"] != FORMAT_VERSION:
+    version = top.get("version", FORMAT_VERSION)
+    if isinstance(version, bool) or version != FORMAT_VERSION:
         raise Problem(
             top.value_marks["version"],
             "version",
