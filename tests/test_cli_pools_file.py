@@ -97,6 +97,7 @@ def test_export_plan_edit_apply_plan(db, tmp_path, capsys):
     assert main(["pools", "apply", "-f", str(path), "--db", str(db), "--yes"]) == 0
     out = capsys.readouterr().out
     assert "Applied: 1 pool created or changed, 0 deleted." in out
+    assert f"({pool_id})\n" in out.split("Applied:")[1]
     assert members(db, pool_id) == before - {dropped}
     assert main(["pools", "plan", "-f", str(path), "--db", str(db)]) == 0
     assert main(["pools", "apply", "-f", str(path), "--db", str(db)]) == 0

@@ -149,6 +149,8 @@ def apply_file(args: argparse.Namespace) -> int:
     deleted = len(file_plan.unlisted) if args.prune else 0
     done = "pool" if len(applied) == 1 else "pools"
     print(f"Applied: {len(applied):,} {done} created or changed, {deleted:,} deleted.")
+    for pool in applied:
+        print(f"  {pool.name!r} ({pool.id})")
     return 0
 
 
