@@ -97,6 +97,26 @@ def test_export_then_plan_is_empty_and_export_is_stable(client, tmp_path):
     assert "3 unchanged: no change." in plan._repr_html_()  # the notebook view
 
 
+@pytest.mark.parametrize(("seed", "senders"), [(3, 60), (11, 150), (42, 400)])
+def test_export_then_plan_is_empty_on_other_accounts(tmp_path, seed, senders):
+    box = Sandbox(":memory:", seed=seed, senders=senders)
+    box.clock.instant = True
+    with ct.CommsClient(
+        account_sid=box.account_sid,
+        auth_token=box.credentials()[1],
+        base_url=box.base_url,
+        transport=box.transport(),
+        live=False,
+    ) as client:
+        path = tmp_path / "pools.yaml"
+        ct.export_pool_file(client, path)
+        specs = ct.load_pool_file(path)
+        members = members_of(client)
+        assert {spec.id: set(spec.include) for spec in specs} == members
+        assert ct.plan_pool_file(client, path).changes(prune=True) == 0
+    box.close()
+
+
 def test_an_edit_plans_exactly_that_edit_then_apply_leaves_nothing_to_do(client, tmp_path):
     path = tmp_path / "pools.yaml"
     document = yaml.safe_load(ct.export_pool_file(client))
