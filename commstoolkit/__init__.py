@@ -91,11 +91,17 @@ if TYPE_CHECKING:
     from .pools import MAX_SENDERS_PER_REQUEST as MAX_SENDERS_PER_REQUEST
     from .pools import PoolApplyError as PoolApplyError
     from .pools import PoolDeletedError as PoolDeletedError
+    from .pools import PoolFilePlan as PoolFilePlan
     from .pools import PoolPlan as PoolPlan
     from .pools import PoolPlanWarning as PoolPlanWarning
+    from .pools import PoolSpec as PoolSpec
+    from .pools import SenderSelector as SenderSelector
     from .pools import create_pool as create_pool
     from .pools import delete_pool as delete_pool
+    from .pools import export_pool_file as export_pool_file
+    from .pools import load_pool_file as load_pool_file
     from .pools import plan_pool as plan_pool
+    from .pools import plan_pool_file as plan_pool_file
     from .pools import pool_report as pool_report
     from .pools import select_senders as select_senders
     from .sandbox import Sandbox as Sandbox

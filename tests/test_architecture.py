@@ -139,6 +139,7 @@ PLANTS = [
         {POOLS},
     ),
     ("pools/apply->plan", "pools/apply.py", "from .plan import plan_pool", {POOLS}),
+    ("pools/pool_file->plan", "pools/pool_file.py", "from .plan import plan_pool", {POOLS}),
     (
         "testsend/result->api",
         "testsend/result.py",

@@ -8,6 +8,9 @@
     commstoolkit [--verbose] senders export [--format csv|parquet|json] [--status S]
                                             [--channel C] [-o FILE] [--db FILE]
     commstoolkit [--verbose] pools list [--format table|csv|json] [--db FILE]
+    commstoolkit [--verbose] pools plan -f POOLS.yaml [--prune] [--db FILE]
+    commstoolkit [--verbose] pools apply -f POOLS.yaml [--prune] [--yes] [--db FILE]
+    commstoolkit [--verbose] pools export [-o POOLS.yaml] [--db FILE]
     commstoolkit [--verbose] sandbox serve [--host H] [--port P] [--db PATH] [--seed N]
                                            [--senders N] [--traffic-days N]
                                            [--daily-messages N] [--reset]
@@ -21,6 +24,8 @@ error, a failing notebook cell, a sandbox holding changes that a seed would wipe
 2 the command line is wrong, found before any work starts (an unknown option, a value out
 of range, a path that is missing or of the wrong kind, a refused parameter); 130
 interrupted. Output cut short by its reader (``| head``) ends quietly with status 0.
+``pools plan`` exits 0 when nothing would change and 2 when something would; it and
+``pools apply`` exit 1 on any error, their command line included (see ``cli.pools``).
 
 Which sandbox file ``report`` and ``demo`` use (they never reseed a user's account):
 

@@ -22,6 +22,7 @@ __all__ = [
     "seconds",
     "seed",
     "senders",
+    "set_usage_status",
     "traffic_days",
 ]
 
@@ -30,11 +31,31 @@ MAX_SENDERS = 1_000_000
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, with a usage error as one line (what is wrong, where to read more)."""
+    """argparse, with a usage error as one line (what is wrong, where to read more).
+
+    A usage error exits with ``usage_status`` (2), unless the command sets another with
+    ``set_usage_status`` (``pools plan`` keeps 2 for "changes pending")."""
+
+    usage_status = EXIT_USAGE
 
     def error(self, message: str) -> NoReturn:
         text = " ".join(message.split())
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {text} (see '{self.prog} --help')\n")
+        self.exit(self.usage_status, f"{self.prog}: error: {text} (see '{self.prog} --help')\n")
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """As argparse, with the exit status of the command for options it does not know."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            status = getattr(parsed, "usage_status", self.usage_status)
+            text = f"unrecognized arguments: {' '.join(extras)}"
+            self.exit(status, f"{self.prog}: error: {text} (see '{self.prog} --help')\n")
+        return parsed
+
+
+def set_usage_status(parser: Parser, status: int) -> None:
+    """Make ``parser`` (a command's) answer a command line it cannot read with ``status``."""
+    parser.usage_status = status
+    parser.set_defaults(usage_status=status)
 
 
 def _common() -> argparse.ArgumentParser:
