@@ -12,9 +12,9 @@ Heavy modules (the sandbox, plotly, ipywidgets, nbformat) load on first use, so
 ``import commstoolkit`` stays fast.
 
 Each public name is written once: the eager ones in the imports below, the lazy ones in the
-``__all__`` of their subpackage (every name of ``pools``, ``testsend`` and ``widgets`` is
-public here too, and of ``doctor``). ``__all__`` is computed from both. The ``TYPE_CHECKING`` block repeats the
-lazy names for type checkers and IDEs, which cannot follow ``__getattr__``;
+``__all__`` of their subpackage (every name of ``pools``, ``testsend``, ``doctor`` and
+``widgets`` is public here too). ``__all__`` is computed from both. The ``TYPE_CHECKING``
+block repeats the lazy names for type checkers and IDEs, which cannot follow ``__getattr__``;
 tests/test_public_api.py checks that it, the lazy map and ``__all__`` agree.
 """
 

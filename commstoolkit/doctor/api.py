@@ -105,10 +105,16 @@ def diagnose(
         start, end = judged.window
         window = traffic[(traffic["created_at"] >= start) & (traffic["created_at"] < end)]
         through = window[window["pool_id"] == chosen.id]
-        countries = set(through["to_country"].dropna().astype(str))
-        found = _merge_deactivated(
-            found, traffic_doctor_findings(judged, chosen.id, members, countries)
+        from_traffic = traffic_doctor_findings(
+            judged,
+            traffic,
+            chosen.id,
+            members,
+            alpha=alpha,
+            min_gap=min_gap,
+            min_messages=min_messages,
         )
+        found = _merge_deactivated(found, from_traffic)
         flagged = flagged_senders(judged)
         delivery = traffic_health(traffic, by="sender")
         summary.update(

@@ -40,14 +40,29 @@ def flagged_senders(findings: Iterable[Finding]) -> set[str]:
 
 def traffic_doctor_findings(
     findings: Findings,
+    traffic: pd.DataFrame,
     pool_id: str,
     members: pd.DataFrame,
-    countries: set[str],
+    *,
+    alpha: float,
+    min_gap: float,
+    min_messages: int,
 ) -> list[DoctorFinding]:
     """The traffic findings about the pool (``members``: its members frame), each with the
-    change it calls for: drift and below-pool senders removed (their replacement is chosen
-    later, from the whole diagnosis), the rest told without a change. ``countries``: the
-    recipient countries of the pool's traffic (a failure cluster elsewhere is not its)."""
+    change it calls for: drift and below-pool members removed (their replacement is chosen
+    later, from the whole diagnosis), the rest told without a change; failure clusters only
+    where the pool's traffic goes.
+
+    A sender's shortfall can come from where its messages went rather than from the
+    sender: when failures concentrate in a country or a country's hour (a failure cluster)
+    the sender's comparison is made again without the clusters' messages, with the same
+    Benjamini-Hochberg factor as its own; when it is then no longer significant and large
+    enough (and both sides still hold ``min_messages``), the cluster explains it and no
+    removal is proposed (the finding says so, with both comparisons)."""
+    start, end = findings.window
+    window = traffic[(traffic["created_at"] >= start) & (traffic["created_at"] < end)]
+    countries = set(window.loc[window["pool_id"] == pool_id, "to_country"].dropna().astype(str))
+    outside = _Outside(traffic, findings, alpha=alpha, min_gap=min_gap, least=min_messages)
     by_id = members.drop_duplicates("sender_id").set_index("sender_id")
     found = []
     for finding in findings:
@@ -55,9 +70,12 @@ def traffic_doctor_findings(
         member = sender is not None and sender in by_id.index
         kind = finding.kind
         if kind == "drift" and member:
-            found.append(_removal(finding, by_id.loc[sender], _drift_reason(finding)))
+            found.append(outside.judged(finding, by_id.loc[sender], _drift_reason(finding)))
         elif kind == "below_pool" and finding.subject.get("pool_id") == pool_id:
-            found.append(_removal(finding, by_id.loc[sender], _below_reason(finding)))
+            if member:
+                found.append(outside.judged(finding, by_id.loc[sender], _below_reason(finding)))
+            else:
+                found.append(_told(finding, " It is no longer a member: nothing to remove."))
         elif kind == "deactivated_with_traffic" and member:
             found.append(_told(finding))
         elif kind in ("idle_members", "leans_on_one") and finding.subject["pool_id"] == pool_id:
@@ -71,6 +89,83 @@ def traffic_doctor_findings(
                 )
             )
     return found
+
+
+class _Outside:
+    """A drift or below-pool comparison made again without the failure clusters' messages."""
+
+    def __init__(
+        self, traffic: pd.DataFrame, findings: Findings, *, alpha: float, min_gap: float, least: int
+    ) -> None:
+        self.alpha, self.min_gap, self.least = alpha, min_gap, least
+        clusters = [dict(f.subject) for f in findings if f.kind == "failure_cluster"]
+        hours = {c["to_country"] for c in clusters if "hour" in c}
+        # A country's bad hour explains the country's own shortfall: keep the narrower one.
+        self.clusters = [c for c in clusters if "hour" in c or c["to_country"] not in hours]
+        self.start, self.end = findings.window
+        rated = traffic[traffic["status"].isin(metrics.RATED_STATUSES)]
+        rated = rated[rated["sender_id"].notna() & (rated["created_at"] < self.end)]
+        country = rated["to_country"].astype("string").fillna("")
+        hour = rated["created_at"].dt.hour
+        inside = pd.Series(False, index=rated.index)
+        for c in self.clusters:
+            here = country == c["to_country"]
+            inside |= (here & (hour == c["hour"])) if "hour" in c else here
+        self.rated = rated[~inside.to_numpy(bool)]
+        self.good = self.rated["status"].isin(metrics.DELIVERED_STATUSES)
+
+    def judged(self, finding: Finding, member: pd.Series, reason: str) -> DoctorFinding:
+        found = _removal(finding, member, reason, self.min_gap)
+        if not self.clusters or not found.changes:
+            return found
+        pairs = self._pairs(finding)
+        if pairs is None:
+            return found
+        (k, n), (k_other, n_other) = pairs
+        if min(n, n_other) < self.least:
+            return found  # too little left outside the clusters to tell: the finding stands
+        e = finding.evidence
+        factor = e["p_adjusted"] / e["p"] if e["p"] > 0 else e["comparisons"]
+        p = metrics.fisher_lower_p(k, n, k + k_other, n + n_other)
+        q = min(1.0, p * factor)
+        evidence = dict(found.evidence)
+        evidence["outside_clusters"] = {
+            "clusters": self.clusters,
+            "rate": rate_evidence(k, n),
+            "compared_with": rate_evidence(k_other, n_other),
+            "p": p,
+            "p_adjusted": q,
+        }
+        if q < self.alpha and not not_surely_large(evidence["outside_clusters"], self.min_gap):
+            return DoctorFinding(
+                found.kind, found.severity, found.subject, found.text, evidence, found.changes
+            )
+        where = ", ".join(
+            f"{c['to_country']} at {c['hour']:02d}:00 UTC" if "hour" in c else c["to_country"]
+            for c in self.clusters
+        )
+        text = finding.text + (
+            f" Without the messages where failures concentrate ({where}) it delivers "
+            f"{_rate(k, n)} against {_rate(k_other, n_other)} (corrected p {_p(q)}): the "
+            "cluster explains the gap, not the sender, so no removal is proposed."
+        )
+        return DoctorFinding(found.kind, "low", found.subject, text, evidence)
+
+    def _pairs(self, finding: Finding) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        sender = finding.subject["sender_id"]
+        if finding.kind == "below_pool":
+            pool = self.rated["pool_id"] == finding.subject["pool_id"]
+            now = pool & (self.rated["created_at"] >= self.start)
+            mine = now & (self.rated["sender_id"] == sender)
+            rest = now & (self.rated["sender_id"] != sender)
+        else:  # drift: the sender's recent traffic against its own before it
+            ours = self.rated["sender_id"] == sender
+            recent = self.rated["created_at"] >= finding.evidence["since"]
+            mine, rest = ours & recent, ours & ~recent
+        return (
+            (int(self.good[mine].sum()), int(mine.sum())),
+            (int(self.good[rest].sum()), int(rest.sum())),
+        )
 
 
 def _evidence(finding: Finding, source: str) -> dict[str, Any]:
@@ -96,8 +191,14 @@ def _told(finding: Finding, suffix: str = "") -> DoctorFinding:
     )
 
 
-def _removal(finding: Finding, member: pd.Series, reason: str) -> DoctorFinding:
+def _removal(finding: Finding, member: pd.Series, reason: str, min_gap: float) -> DoctorFinding:
     sender = str(finding.subject["sender_id"])
+    evidence = _evidence(finding, "traffic")
+    unsure = not_surely_large(evidence, min_gap)
+    if unsure:
+        return DoctorFinding(
+            finding.kind, "low", dict(finding.subject), finding.text + unsure, evidence
+        )
     change = ProposedChange(
         "remove", sender, str(member["address"]), str(member["channel"]), reason
     )
@@ -106,8 +207,25 @@ def _removal(finding: Finding, member: pd.Series, reason: str) -> DoctorFinding:
         finding.severity,
         dict(finding.subject),
         finding.text + " Remove it from the pool.",
-        _evidence(finding, "traffic"),
+        evidence,
         (change,),
+    )
+
+
+def not_surely_large(evidence: dict[str, Any], min_gap: float) -> str:
+    """A sentence when the gap may be smaller than ``min_gap`` ('' when it surely is not).
+
+    A finding needs a significant gap of at least ``min_gap`` as measured; a removal needs
+    more: the whole 95% interval of the sender's rate at least ``min_gap`` below the rate
+    it is compared with, so that a sender a few points below a pool is not removed on a
+    sampling swing."""
+    high = evidence["rate"]["high"]
+    ceiling = evidence["compared_with"]["rate"] - min_gap
+    if high <= ceiling:
+        return ""
+    return (
+        f" The gap may be smaller than {min_gap * 100:.0f} points (its 95% interval reaches "
+        f"{high:.1%}, above {ceiling:.1%}): keep an eye on it; no removal proposed."
     )
 
 
@@ -194,7 +312,10 @@ def send_findings(
             "comparisons)."
         )
         changes: tuple[ProposedChange, ...] = ()
-        if sender in in_pool:
+        unsure = not_surely_large(evidence, min_gap)
+        if unsure:
+            text += unsure
+        elif sender in in_pool:
             text += " Remove it from the pool."
             reason = (
                 f"delivered {k / n:.1%} ({k:,} of {n:,}) of a test send against "
@@ -204,7 +325,7 @@ def send_findings(
             changes = (ProposedChange("remove", sender, str(address), str(channel), reason),)
         else:
             text += " It is no longer a member: nothing to remove."
-        severity = "high" if gap >= HIGH_GAP else "medium"
+        severity = "low" if unsure else "high" if gap >= HIGH_GAP else "medium"
         found.append(
             DoctorFinding("below_pool", severity, {"sender_id": sender}, text, evidence, changes)
         )
