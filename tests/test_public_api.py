@@ -32,6 +32,7 @@ PUBLIC = [
     "ConflictError",
     "Diagnosis",
     "DoctorFinding",
+    "DoctorPanel",
     "DuplicateRecipientWarning",
     "ExportResult",
     "Finding",
