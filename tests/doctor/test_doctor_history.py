@@ -190,3 +190,26 @@ def test_an_account_without_planted_faults_gets_no_removal(seed, monkeypatch):
             assert diagnosis.evidence["comparisons"] > 50  # the comparisons were made
     finally:
         box.close()
+
+
+def test_an_exported_dataset_gives_the_diagnosis_of_the_same_traffic(tmp_path):
+    box = Sandbox(":memory:", seed=7, senders=300, traffic_days=4, daily_messages=3000)
+    try:
+        client = instant_client(box)
+        faults = box.history_faults()
+        start, end = faults["start"], faults["end"]
+        frame = load_traffic(client, start, end, progress=False)
+        ct.export_traffic(client, start, end, tmp_path / "traffic", progress=False)
+        dataset = ct.open_traffic(tmp_path / "traffic")
+        pool_id = faults["degrading"]["senderPoolId"]
+        from_frame = ct.diagnose(client, pool_id, frame, recent="2D")
+        from_dataset = ct.diagnose(client, pool_id, dataset, recent="2D")
+        assert from_dataset.evidence == from_frame.evidence
+        assert [(f.kind, f.subject, f.text) for f in from_dataset.findings] == [
+            (f.kind, f.subject, f.text) for f in from_frame.findings
+        ]
+        assert faults["degrading"]["senderId"] in {
+            f.subject["sender_id"] for f in from_dataset.of("drift")
+        }
+    finally:
+        box.close()
