@@ -42,7 +42,7 @@ class _Selection:
         )
 
 
-@dataclass
+@dataclass(eq=False)
 class Diagnosis:
     """What ``ct.diagnose`` found in a pool.
 

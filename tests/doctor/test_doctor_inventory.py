@@ -212,3 +212,17 @@ def test_the_diagnosis_reads_as_text_html_and_a_frame(account):
     assert "<img" not in page and "<i>" not in page and "<a>" not in page and "<b>" not in page
     assert "<strong>&lt;img src=x onerror=alert(1)&gt;</strong>" in page
     assert "<code>&lt;i&gt;</code>" in page
+
+
+def test_a_proposed_sender_deactivated_since_the_diagnosis_is_never_added(account):
+    diagnosis = ct.diagnose(account.client, "Customer Support - NAMER")
+    change = next(c for c in diagnosis.changes if c.replaces)
+    store = account.sandbox.store
+    with store.write():  # deactivated in the account after the diagnosis was made
+        store.conn.execute(
+            "UPDATE senders SET status = 'DEACTIVATED' WHERE id = ?", (change.sender_id,)
+        )
+    plan = diagnosis.plan()
+    assert change.sender_id not in set(plan.to_add["sender_id"])
+    assert change.replaces in set(plan.to_remove["sender_id"])
+    assert "no longer ACTIVATED" in plan.reasons[change.replaces]
