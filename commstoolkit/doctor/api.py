@@ -62,7 +62,10 @@ def diagnose(
       against the rest of the send, one-sided Fisher exact, Benjamini-Hochberg over the
       senders tested, flagged below ``alpha`` with a gap of at least ``min_gap``.
 
-    A sender found below the pool, drifting or DEACTIVATED is proposed for removal, with a
+    A DEACTIVATED member is proposed for removal; so is a sender found below the pool or
+    drifting whose gap is surely ``min_gap`` (its rate's whole 95% interval that far below)
+    and not explained by a failure cluster its messages went to (the comparison made again
+    without them) — else the finding says why no removal is proposed. Each removal gets a
     replacement from the account when one fits (same channel, ACTIVATED, the pool's tags,
     not flagged by the evidence, not a member; see ``doctor.replacements``); a missing
     channel gets a sender of it. Findings that call for no change say so.

@@ -269,8 +269,9 @@ class Diagnosis:
                 for f in self.findings
             )
             parts.append(
-                "<table><thead><tr><th>#</th><th>severity</th><th>kind</th><th>finding</th>"
-                f"<th>proposed change</th></tr></thead><tbody>{rows}</tbody></table>"
+                f"{_STYLE}<table class='ct-diagnosis'><thead><tr><th>#</th><th>severity</th>"
+                "<th>kind</th><th>finding</th><th>proposed change</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table>"
             )
         if self.changes:
             parts.append(
@@ -303,6 +304,10 @@ _FRAME_COLUMNS = [
     "proposed",
 ]
 
+_STYLE = (
+    "<style>.ct-diagnosis td,.ct-diagnosis th{text-align:left;vertical-align:top;"
+    "padding:3px 8px}.ct-diagnosis ul{margin:0;padding-left:1.2em}</style>"
+)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _CODE = re.compile(r"`(.+?)`")
 

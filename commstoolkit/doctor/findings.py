@@ -51,9 +51,9 @@ class ProposedChange:
     replaces: str | None = None
 
     def describe(self) -> str:
-        """``remove +16177149924 (SMS, comms_sender_…)``, or an add ``in place of`` one."""
-        what = f"{self.action} {self.address} ({self.channel}, {self.sender_id})"
-        return what + (f" in place of {self.replaces}" if self.replaces else "")
+        """``remove +16177149924 (SMS, comms_sender_…)`` (an add's reason names the sender it
+        replaces)."""
+        return f"{self.action} {self.address} ({self.channel}, {self.sender_id})"
 
 
 @dataclass(frozen=True)
