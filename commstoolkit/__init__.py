@@ -12,9 +12,9 @@ Heavy modules (the sandbox, plotly, ipywidgets, nbformat) load on first use, so
 ``import commstoolkit`` stays fast.
 
 Each public name is written once: the eager ones in the imports below, the lazy ones in the
-``__all__`` of their subpackage (every name of ``pools``, ``testsend`` and ``widgets`` is
-public here too). ``__all__`` is computed from both. The ``TYPE_CHECKING`` block repeats the
-lazy names for type checkers and IDEs, which cannot follow ``__getattr__``;
+``__all__`` of their subpackage (every name of ``pools``, ``testsend``, ``doctor`` and
+``widgets`` is public here too). ``__all__`` is computed from both. The ``TYPE_CHECKING``
+block repeats the lazy names for type checkers and IDEs, which cannot follow ``__getattr__``;
 tests/test_public_api.py checks that it, the lazy map and ``__all__`` agree.
 """
 
@@ -63,7 +63,7 @@ from .models import SenderPool as SenderPool
 # Lazy subpackages: every name of their ``__all__`` is public here, loaded on first use.
 # pools and testsend (phonenumbers) are lazy too: together they were a third of what
 # ``import commstoolkit`` adds to ``import pandas, httpx``; widgets load ipywidgets.
-_LAZY_PACKAGES = ("analysis", "pools", "testsend", "widgets")
+_LAZY_PACKAGES = ("analysis", "pools", "testsend", "widgets", "doctor")
 # Lazy subpackages reachable as modules; charts and analysis are public as such
 # (``ct.charts.inventory``, ``ct.analysis.BY``).
 _LAZY_MODULES = ("analysis", "charts", "pools", "testsend")
@@ -88,6 +88,10 @@ if TYPE_CHECKING:
     from .analysis import read_traffic as read_traffic
     from .analysis import traffic_findings as traffic_findings
     from .analysis import traffic_health as traffic_health
+    from .doctor import Diagnosis as Diagnosis
+    from .doctor import DoctorFinding as DoctorFinding
+    from .doctor import ProposedChange as ProposedChange
+    from .doctor import diagnose as diagnose
     from .pools import MAX_SENDERS_PER_REQUEST as MAX_SENDERS_PER_REQUEST
     from .pools import PoolApplyError as PoolApplyError
     from .pools import PoolDeletedError as PoolDeletedError
@@ -118,6 +122,7 @@ if TYPE_CHECKING:
     from .testsend import TestSend as TestSend
     from .testsend import default_journal_dir as default_journal_dir
     from .testsend import test_send as test_send
+    from .widgets import DoctorPanel as DoctorPanel
     from .widgets import PoolBuilder as PoolBuilder
     from .widgets import TestSendPanel as TestSendPanel
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "commstoolkit"
 CONFIG = ROOT / ".importlinter"
 
-LAYERS = "Layers: apps > connect > widgets > pools | testsend | charts | analysis > frames"
+LAYERS = "Layers: apps > connect > widgets > doctor > pools | testsend | charts | analysis > frames"
 APPS = "Apps: the entry point > the CLI > the demo > reports > notebook execution"
 RULES = "The input rules import only errors and models of the package"
 SANDBOX_ALONE = "The sandbox imports nothing of the package"
@@ -34,19 +34,21 @@ TESTSEND = "Inside testsend: api > result"
 FRAMES = "Inside frames: load > build"
 SCHEMA = "charts import only the schema of frames"
 ANALYSIS = "Inside analysis: health | findings > tallies > sql | counts"
+DOCTOR = "Inside doctor: api > diagnosis"
 SANDBOX_LAYERS = "Sandbox: server > core > front > simulation > state"
 
 # (id, file under commstoolkit/, code appended to it, the contracts it breaks); a file that
 # does not exist yet is a new module.
 PLANTS = [
-    # pools' and testsend's lower modules import frames, so through it they now reach the
-    # top of their own package (widgets use pools.plan and testsend.api); the builders reach
-    # the loaders (through frames' package, which widgets import).
+    # pools', testsend's and analysis' lower modules import frames, so through it they now
+    # reach the top of their own package (widgets use pools.plan and testsend.api, and the
+    # doctor, which widgets use, analysis' findings and its own api); the builders reach the
+    # loaders (through frames' package, which widgets import).
     (
         "frames->widgets",
         "frames/build.py",
         "from commstoolkit.widgets import PoolBuilder",
-        {LAYERS, POOLS, TESTSEND, FRAMES},
+        {LAYERS, POOLS, TESTSEND, FRAMES, ANALYSIS, DOCTOR},
     ),
     # An import inside a function counts like any other.
     (
@@ -81,6 +83,16 @@ PLANTS = [
         {LAYERS},
     ),
     ("a new module in no layer", "insights.py", "import math", {LAYERS}),
+    # The doctor joins the domain from above: the domain may not reach up to it (and the
+    # doctor's diagnosis, which plans with pools, would then reach its own api through
+    # them); inside it the findings' data may not reach the diagnosis built from them.
+    (
+        "pools/selection->doctor",
+        "pools/selection.py",
+        "from ..doctor import diagnose",
+        {LAYERS, POOLS, DOCTOR},
+    ),
+    ("doctor/findings->diagnosis", "doctor/findings.py", "from . import diagnosis", {DOCTOR}),
     ("connect->frames", "connect.py", "from .frames import load_senders", {CONNECT}),
     # The rules sit below the client: the import breaks both contracts.
     ("rules->client", "rules.py", "from .client._http import HttpCore", {RULES, LAYERS}),
@@ -189,7 +201,7 @@ def _copy(tmp_path: Path) -> Path:
 def _broken(verdicts: dict[str, str]) -> set[str]:
     named = {
         *(LAYERS, APPS, RULES, SANDBOX_ALONE, SANDBOX_IMPORTERS, PANDAS, HTTPX, VIEWS, CONNECT),
-        *(POOLS, TESTSEND, FRAMES, SCHEMA, SANDBOX_LAYERS, ANALYSIS),
+        *(POOLS, TESTSEND, FRAMES, SCHEMA, SANDBOX_LAYERS, ANALYSIS, DOCTOR),
     }
     return {
         prefix

@@ -334,3 +334,34 @@ def test_pool_health_finds_the_faults_planted_in_the_sandbox_history(tmp_path):
     duckdb = "".join(outputs(executed, "duckdb", "stream"))
     assert "DuckDB counts what pandas counts: True" in duckdb
     assert count_figures(executed) == 5
+    # The doctor diagnoses the worst pool and shows its plan, each change with its reason;
+    # nothing is applied by default.
+    (diagnosis,) = outputs(executed, "doctor", "text/html")
+    assert "commstoolkit-diagnosis" in diagnosis and "Diagnosis of pool" in diagnosis
+    (plan,) = outputs(executed, "doctor-plan", "text/html")
+    assert "commstoolkit-pool-plan" in plan and "Why:" in plan
+    applied = "".join(outputs(executed, "doctor-apply", "stream"))
+    assert "Not applied (apply_fixes is False)" in applied
+    with ct.connect(sandbox=True, db=db, quiet=True) as client:
+        assert client.sandbox.changes().pools == 0
+        client.sandbox.close()
+
+
+def test_pool_health_applies_the_doctor_s_plan_only_when_asked(tmp_path):
+    db = tmp_path / "s.sqlite3"
+    executed = execute(
+        NOTEBOOKS / "04_pool_health.ipynb",
+        sandbox_db=str(db),
+        seed=7,
+        traffic_days=7,
+        daily_messages=2000,
+        apply_fixes=True,
+    )
+    (applied,) = outputs(executed, "doctor-apply", "stream")
+    match = re.match(r"Applied to '(?P<name>[^']+)': (?P<removed>\d+) removed", applied)
+    assert match and int(match["removed"]) > 0, applied
+    with ct.connect(sandbox=True, db=db, quiet=True) as client:
+        (pool_id,) = [p.id for p in client.sender_pools.list() if p.name == match["name"]]
+        after = ct.diagnose(client, pool_id)
+        client.sandbox.close()
+    assert after.of("deactivated_member") == []  # the plan removed them

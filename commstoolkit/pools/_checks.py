@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -62,3 +62,27 @@ def checked_name(name: Any) -> str | None:
 def checked_tags(tags: Any) -> dict[str, str]:
     """A copy of ``tags`` if the API accepts it (see ``rules.check_tags``)."""
     return check_tags(tags)
+
+
+def checked_reasons(reasons: Any) -> dict[str, str] | None:
+    """A copy of ``reasons`` (sender id -> a non-empty sentence); None passes through."""
+    if reasons is None:
+        return None
+    if not isinstance(reasons, Mapping):
+        raise InvalidInputError(
+            f"reasons: expected a mapping of sender id to reason, got {type(reasons).__name__}",
+            field="reasons",
+        )
+    bad = [
+        repr(key)
+        for key, value in reasons.items()
+        if not (isinstance(key, str) and SENDER_ID.fullmatch(key))
+        or not (isinstance(value, str) and value.strip())
+    ]
+    if bad:
+        raise InvalidInputError(
+            f"reasons: {len(bad):,} entr{'ies are' if len(bad) > 1 else 'y is'} not a sender "
+            f"id with a non-empty reason: {some_of(bad)}",
+            field="reasons",
+        )
+    return {str(key): str(value) for key, value in reasons.items()}

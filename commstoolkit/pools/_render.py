@@ -25,12 +25,15 @@ class PlanView(Protocol):
     def requests(self) -> list[str]: ...
     @property
     def warnings(self) -> list[str]: ...
+    @property
+    def reasons(self) -> dict[str, str]: ...
     def title(self) -> str: ...
 
 
 _ROWS = 5
 _REQUESTS = 12
 _LISTED = 5
+_REASONS = 20
 
 
 def plural(n: int, word: str) -> str:
@@ -62,11 +65,34 @@ def _counts(plan: PlanView) -> list[tuple[str, int]]:
     ]
 
 
+def _why(plan: PlanView) -> list[tuple[str, str, str]]:
+    """(``+`` or ``-``, the sender as ``address (channel, id)``, its reason) of each added
+    and removed sender that has a reason: adds first, then removes, in the plan's order."""
+    reasons = plan.reasons
+    found = []
+    for sign, frame in (("+", plan.to_add), ("-", plan.to_remove)):
+        for sender, address, channel in zip(
+            frame["sender_id"].tolist(),
+            frame["address"].tolist(),
+            frame["channel"].astype(object).tolist(),
+            strict=True,
+        ):
+            if sender in reasons:
+                found.append((sign, f"{address} ({channel}, {sender})", reasons[sender]))
+    return found
+
+
 def plan_text(plan: PlanView) -> str:
     """The plan as a few readable lines: counts, requests, warnings."""
     counts = " · ".join(f"{label} {count:,}" for label, count in _counts(plan))
     lines = [f"Plan: {plan.title()}", f"  {counts}", f"  requests ({len(plan.requests)}):"]
     lines += [f"    {line}" for line in _requests(plan)]
+    why = _why(plan)
+    if why:
+        lines.append("  why:")
+        lines += [f"    {sign} {sender}: {reason}" for sign, sender, reason in why[:_REASONS]]
+        if len(why) > _REASONS:
+            lines.append(f"    … and {len(why) - _REASONS:,} more (plan.reasons has them all)")
     if plan.warnings:
         lines.append("  warnings:")
         lines += [f"    - {warning}" for warning in plan.warnings]
@@ -87,6 +113,18 @@ def plan_html(plan: PlanView) -> str:
     if plan.warnings:
         items = "".join(f"<li>{html.escape(w)}</li>" for w in plan.warnings)
         parts.append(f"<p>⚠ Warnings:</p><ul>{items}</ul>")
+    why = _why(plan)
+    if why:
+        items = "".join(
+            f"<li><code>{sign}</code> {html.escape(sender)}: {html.escape(reason)}</li>"
+            for sign, sender, reason in why[:_REASONS]
+        )
+        more = (
+            f"<li>… and {len(why) - _REASONS:,} more (plan.reasons has them all)</li>"
+            if len(why) > _REASONS
+            else ""
+        )
+        parts.append(f"<p>Why:</p><ul>{items}{more}</ul>")
     requests = "".join(f"<li>{html.escape(line)}</li>" for line in _requests(plan))
     parts.append(
         f"<details><summary>Requests ({len(plan.requests):,})</summary>"

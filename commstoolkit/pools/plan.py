@@ -17,7 +17,13 @@ import pandas as pd
 from ..errors import CommsError, InvalidInputError, NotFoundError
 from ..frames import load_senders, senders_frame
 from ..models import SenderPool
-from ._checks import checked_name, checked_pool_id, checked_sender_ids, checked_tags
+from ._checks import (
+    checked_name,
+    checked_pool_id,
+    checked_reasons,
+    checked_sender_ids,
+    checked_tags,
+)
 from ._render import plural, some_of
 from .apply import apply_plan
 from .pool_plan import PoolPlan
@@ -40,6 +46,7 @@ def plan_pool(
     tags: Mapping[str, str] | None = None,
     *,
     inventory: pd.DataFrame | None = None,
+    reasons: Mapping[str, str] | None = None,
 ) -> PoolPlan:
     """Plan a pool holding exactly ``senders``: a new pool (``name``) or an existing one.
 
@@ -48,7 +55,9 @@ def plan_pool(
     the difference from the pool's current members; ``name`` / ``tags``, when given,
     rename it / replace its tags. ``inventory``: the account's senders frame (default:
     ``load_senders(client)``), used to spot unknown ids, DEACTIVATED senders and
-    channels left uncovered.
+    channels left uncovered. ``reasons``: why each sender is added or removed (sender id
+    -> a sentence), shown beside it in the plan's text and HTML (``PoolPlan.reasons``);
+    reasons of senders the plan neither adds nor removes are left out.
 
     Warnings (``.warnings``): DEACTIVATED senders in the pool; ids not in the account
     (left out of the plan); duplicates in the input; RCS without an SMS fallback; no
@@ -67,6 +76,7 @@ def plan_pool(
     pool_ref = checked_pool_id(pool_id)
     name = checked_name(name)
     tag_map = None if tags is None else checked_tags(tags)
+    reason_map = checked_reasons(reasons)
     if name is None and pool_ref is None:
         raise InvalidInputError(
             "give name= to plan a new pool, or pool_id= to change an existing one",
@@ -78,7 +88,16 @@ def plan_pool(
     if inventory is None:
         inventory = load_senders(client)
     return _build_plan(
-        client, ids, pool, name, tag_map, members, inventory, namesakes, unchecked=unchecked
+        client,
+        ids,
+        pool,
+        name,
+        tag_map,
+        members,
+        inventory,
+        namesakes,
+        unchecked=unchecked,
+        reasons=reason_map,
     )
 
 
@@ -150,6 +169,7 @@ def _build_plan(
     namesakes: tuple[str, ...] = (),
     *,
     unchecked: str | None = None,
+    reasons: dict[str, str] | None = None,
 ) -> PoolPlan:
     wanted = list(dict.fromkeys(ids))
     # .tolist() first: iterating an Arrow text column yields one value at a time (4x slower).
@@ -183,7 +203,18 @@ def _build_plan(
         warnings=[warning for warning in found if warning],
         namesakes=namesakes,
         apply_with=apply_plan,
+        reasons=_changed_reasons(reasons, to_add, to_remove),
     )
+
+
+def _changed_reasons(
+    reasons: dict[str, str] | None, to_add: pd.DataFrame, to_remove: pd.DataFrame
+) -> dict[str, str] | None:
+    """The reasons of the senders the plan adds or removes (None: no reason was given)."""
+    if reasons is None:
+        return None
+    changed = set(to_add["sender_id"].tolist()) | set(to_remove["sender_id"].tolist())
+    return {sender: reason for sender, reason in reasons.items() if sender in changed}
 
 
 def _rows(inventory: pd.DataFrame, ids: list[str]) -> pd.DataFrame:

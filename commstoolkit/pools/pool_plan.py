@@ -7,6 +7,7 @@ stand in one order, plan > apply > pool_plan, without a cycle.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
@@ -39,6 +40,8 @@ class PoolPlan:
     - ``namesakes``: the ids of the other pools already named ``name`` (a new pool, or a
       rename, would share its name with them; empty too when the pools could not be
       listed, which a warning then says);
+    - ``reasons``: why each sender is added or removed (sender id -> sentence; empty when
+      the plan was made without reasons), shown beside it in the text and HTML;
     - ``requests``: the write calls ``apply()`` makes, in order, as readable lines
       (reads such as polling operations and listing members are not listed);
     - ``apply(progress=True)``: make the change, wait, verify; returns the ``SenderPool``.
@@ -61,6 +64,7 @@ class PoolPlan:
         warnings: list[str],
         namesakes: tuple[str, ...] = (),
         apply_with: Applier,
+        reasons: Mapping[str, str] | None = None,
     ) -> None:
         self._client = client
         self._apply_with = apply_with
@@ -76,6 +80,7 @@ class PoolPlan:
         self._update = {k: v for k, v in settings.items() if pool and getattr(pool, k) != v}
         self._warnings = tuple(warnings)
         self._namesakes = tuple(namesakes)
+        self._reasons = dict(reasons or {})
 
     @property
     def client(self) -> CommsClient:
@@ -126,6 +131,11 @@ class PoolPlan:
     def warnings(self) -> list[str]:
         """Plain sentences about anything worth a second look before applying."""
         return list(self._warnings)
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        """Why each sender is added or removed: sender id -> a sentence (empty: none given)."""
+        return dict(self._reasons)
 
     @property
     def namesakes(self) -> tuple[str, ...]:

@@ -3,13 +3,16 @@
 ``PoolBuilder(client)`` picks senders with filters (``select_senders``), previews the pool
 plan (``plan_pool``) and applies it (``PoolPlan.apply``). ``TestSendPanel(client)`` dry-runs
 or sends a test message through a pool (``test_send``) and shows the summary and the send
-charts. Importing this package imports ipywidgets; ``import commstoolkit`` does not
-(``ct.PoolBuilder`` loads it on first use).
+charts. ``DoctorPanel(diagnosis)`` shows a diagnosis's findings (``ct.diagnose``) with a
+checkbox each, plans the ticked ones and applies the plan once it is on screen. Importing
+this package imports ipywidgets; ``import commstoolkit`` does not (``ct.PoolBuilder`` loads
+it on first use).
 """
 
 from __future__ import annotations
 
+from .doctor_panel import DoctorPanel
 from .pool_builder import PoolBuilder
 from .test_send_panel import TestSendPanel
 
-__all__ = ["PoolBuilder", "TestSendPanel"]
+__all__ = ["DoctorPanel", "PoolBuilder", "TestSendPanel"]
