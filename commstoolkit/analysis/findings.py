@@ -62,10 +62,20 @@ class Finding:
 class Findings(list[Finding]):
     """The findings, most severe first; shown in a notebook as a Markdown list."""
 
-    def __init__(self, findings: Iterable[Finding] = (), *, window: Any = None, tested: int = 0):
+    def __init__(
+        self,
+        findings: Iterable[Finding] = (),
+        *,
+        window: Any = None,
+        tested: int = 0,
+        tallies: Tallies | None = None,
+    ):
         super().__init__(sorted(findings, key=lambda f: SEVERITIES.index(f.severity)))
         self.window = window
         self.tested = tested
+        # What the tests were computed from (``tallies.Tallies``): a sum over it gives any
+        # comparison again, e.g. without some countries' messages (the doctor does).
+        self.tallies = tallies
 
     def of(self, kind: str) -> list[Finding]:
         """The findings of one kind."""
@@ -148,7 +158,7 @@ def traffic_findings(
     if members is not None:
         found += _deactivated(tallies, members)
         found += _idle(tallies, members)
-    return Findings(found, window=window, tested=len(tests))
+    return Findings(found, window=window, tested=len(tests), tallies=tallies)
 
 
 def _timedelta(recent: Any) -> pd.Timedelta:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..analysis import TrafficDataset, read_traffic, traffic_findings, traffic_health
+from ..analysis import TrafficDataset, traffic_findings, traffic_health
 from ..analysis.findings import ALPHA, MIN_GAP, MIN_MESSAGES, RECENT
 from ..errors import InvalidInputError
 from ..frames import load_pool_members, load_senders
@@ -15,7 +15,7 @@ from ..models import SenderPool
 from ..rules import ID_PREFIXES, pool_id_of
 from ..testsend import TestSend
 from .diagnosis import Diagnosis
-from .evidence import flagged_senders, send_findings, traffic_doctor_findings
+from .evidence import flagged_senders, send_findings, traffic_doctor_findings, window_messages
 from .findings import KINDS, SEVERITIES, DoctorFinding, ProposedChange
 from .inventory import inventory_findings
 from .replacements import Replacements, pool_tags, profile_text, sender_tags
@@ -51,7 +51,8 @@ def diagnose(
       messaging channel the account uses that the pool lacks, senders shared with other
       pools, other pools of the same name;
     - a traffic frame (``load_traffic``; ``compare=True`` gives drift a longer baseline)
-      or an exported dataset (``open_traffic``, read into a frame): besides the inventory,
+      or an exported dataset (``open_traffic``, counted in DuckDB over its files): besides
+      the inventory,
       ``analysis.traffic_findings`` over the whole traffic (so its multiple-testing
       correction counts every comparison it makes), kept where they concern the pool —
       senders below the rest of the pool, senders whose delivery fell (drift), DEACTIVATED
@@ -96,9 +97,8 @@ def diagnose(
     delivery: pd.DataFrame | None = None
     summary: dict[str, Any] = {"kind": kind}
     if kind == "traffic":
-        traffic = read_traffic(evidence) if isinstance(evidence, TrafficDataset) else evidence
         judged = traffic_findings(
-            traffic,
+            evidence,
             members=all_members,
             recent=recent,
             alpha=alpha,
@@ -106,24 +106,19 @@ def diagnose(
             min_messages=min_messages,
         )
         start, end = judged.window
-        window = traffic[(traffic["created_at"] >= start) & (traffic["created_at"] < end)]
-        through = window[window["pool_id"] == chosen.id]
         from_traffic = traffic_doctor_findings(
-            judged,
-            traffic,
-            chosen.id,
-            members,
-            alpha=alpha,
-            min_gap=min_gap,
-            min_messages=min_messages,
+            judged, chosen.id, members, alpha=alpha, min_gap=min_gap, min_messages=min_messages
         )
         found = _merge_deactivated(found, from_traffic)
         flagged = flagged_senders(judged)
-        delivery = traffic_health(traffic, by="sender")
+        # A dataset is counted where it lies (DuckDB), over the findings' window.
+        window = {"start": start, "end": end} if isinstance(evidence, TrafficDataset) else {}
+        delivery = traffic_health(evidence, by="sender", **window)
+        messages, through = window_messages(judged, chosen.id)
         summary.update(
             window=(start, end),
-            messages=len(window),
-            pool_messages=len(through),
+            messages=messages,
+            pool_messages=through,
             comparisons=judged.tested,
         )
     elif kind == "test send":

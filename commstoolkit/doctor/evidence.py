@@ -8,13 +8,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import metrics
 from ..analysis import Finding, Findings
+from ..analysis.tallies import Tallies
 from .findings import DoctorFinding, ProposedChange, rate_evidence, sender_label
 
-__all__ = ["FLAGGING", "flagged_senders", "send_findings", "traffic_doctor_findings"]
+__all__ = [
+    "FLAGGING",
+    "flagged_senders",
+    "send_findings",
+    "traffic_doctor_findings",
+    "window_messages",
+]
 
 # The kinds of traffic findings that mark a sender as one not to add anywhere.
 FLAGGING = ("drift", "below_pool", "deactivated_with_traffic")
@@ -40,7 +48,6 @@ def flagged_senders(findings: Iterable[Finding]) -> set[str]:
 
 def traffic_doctor_findings(
     findings: Findings,
-    traffic: pd.DataFrame,
     pool_id: str,
     members: pd.DataFrame,
     *,
@@ -58,11 +65,12 @@ def traffic_doctor_findings(
     the sender's comparison is made again without the clusters' messages, with the same
     Benjamini-Hochberg factor as its own; when it is then no longer significant and large
     enough (and both sides still hold ``min_messages``), the cluster explains it and no
-    removal is proposed (the finding says so, with both comparisons)."""
-    start, end = findings.window
-    window = traffic[(traffic["created_at"] >= start) & (traffic["created_at"] < end)]
-    countries = set(window.loc[window["pool_id"] == pool_id, "to_country"].dropna().astype(str))
-    outside = _Outside(traffic, findings, alpha=alpha, min_gap=min_gap, least=min_messages)
+    removal is proposed (the finding says so, with both comparisons). Both are sums over the
+    findings' tallies (``Findings.tallies``), so a dataset is never loaded for them."""
+    tallies = _tallies(findings)
+    current = tallies.current
+    countries = set(current.loc[_is(current["pool_id"], pool_id), "to_country"].astype(str))
+    outside = _Outside(tallies, findings, alpha=alpha, min_gap=min_gap, least=min_messages)
     by_id = members.drop_duplicates("sender_id").set_index("sender_id")
     found = []
     for finding in findings:
@@ -91,28 +99,43 @@ def traffic_doctor_findings(
     return found
 
 
+def window_messages(findings: Findings, pool_id: str) -> tuple[int, int]:
+    """(messages in the findings' window, of them through the pool)."""
+    current = _tallies(findings).current
+    through = current.loc[_is(current["pool_id"], pool_id), "messages"]
+    return int(current["messages"].sum()), int(through.sum())
+
+
+def _tallies(findings: Findings) -> Tallies:
+    if findings.tallies is None:
+        raise ValueError("the findings carry no tallies: make them with traffic_findings")
+    return findings.tallies
+
+
+def _is(column: pd.Series, value: Any) -> np.ndarray:
+    """Where a (nullable) column equals ``value``; a missing value is not equal."""
+    return np.asarray(column.eq(value).fillna(False), dtype=bool)
+
+
 class _Outside:
-    """A drift or below-pool comparison made again without the failure clusters' messages."""
+    """A drift or below-pool comparison made again without the failure clusters' messages:
+    sums over the findings' tallies (rated, delivered per sender, pool, country, UTC hour,
+    in the window or before it, in the recent days or not)."""
 
     def __init__(
-        self, traffic: pd.DataFrame, findings: Findings, *, alpha: float, min_gap: float, least: int
+        self, tallies: Tallies, findings: Findings, *, alpha: float, min_gap: float, least: int
     ) -> None:
         self.alpha, self.min_gap, self.least = alpha, min_gap, least
         clusters = [dict(f.subject) for f in findings if f.kind == "failure_cluster"]
         hours = {c["to_country"] for c in clusters if "hour" in c}
         # A country's bad hour explains the country's own shortfall: keep the narrower one.
         self.clusters = [c for c in clusters if "hour" in c or c["to_country"] not in hours]
-        self.start, self.end = findings.window
-        rated = traffic[traffic["status"].isin(metrics.RATED_STATUSES)]
-        rated = rated[rated["sender_id"].notna() & (rated["created_at"] < self.end)]
-        country = rated["to_country"].astype("string").fillna("")
-        hour = rated["created_at"].dt.hour
-        inside = pd.Series(False, index=rated.index)
+        rows = tallies.frame.dropna(subset=["sender_id"])
+        inside = np.zeros(len(rows), dtype=bool)
         for c in self.clusters:
-            here = country == c["to_country"]
-            inside |= (here & (hour == c["hour"])) if "hour" in c else here
-        self.rated = rated[~inside.to_numpy(bool)]
-        self.good = self.rated["status"].isin(metrics.DELIVERED_STATUSES)
+            here = _is(rows["to_country"], c["to_country"])
+            inside |= (here & (rows["hour"] == c["hour"]).to_numpy(bool)) if "hour" in c else here
+        self.rows = rows[~inside]
 
     def judged(self, finding: Finding, member: pd.Series, reason: str) -> DoctorFinding:
         found = _removal(finding, member, reason, self.min_gap)
@@ -152,19 +175,17 @@ class _Outside:
         return DoctorFinding(found.kind, "low", found.subject, text, evidence)
 
     def _pairs(self, finding: Finding) -> tuple[tuple[int, int], tuple[int, int]] | None:
-        sender = finding.subject["sender_id"]
+        rows = self.rows
+        sender = _is(rows["sender_id"], finding.subject["sender_id"])
         if finding.kind == "below_pool":
-            pool = self.rated["pool_id"] == finding.subject["pool_id"]
-            now = pool & (self.rated["created_at"] >= self.start)
-            mine = now & (self.rated["sender_id"] == sender)
-            rest = now & (self.rated["sender_id"] != sender)
+            now = _is(rows["pool_id"], finding.subject["pool_id"]) & rows["in_window"].to_numpy()
+            mine, rest = now & sender, now & ~sender
         else:  # drift: the sender's recent traffic against its own before it
-            ours = self.rated["sender_id"] == sender
-            recent = self.rated["created_at"] >= finding.evidence["since"]
-            mine, rest = ours & recent, ours & ~recent
+            recent = rows["recent"].to_numpy(bool)
+            mine, rest = sender & recent, sender & ~recent
         return (
-            (int(self.good[mine].sum()), int(mine.sum())),
-            (int(self.good[rest].sum()), int(rest.sum())),
+            (int(rows["delivered"][mine].sum()), int(rows["rated"][mine].sum())),
+            (int(rows["delivered"][rest].sum()), int(rows["rated"][rest].sum())),
         )
 
 

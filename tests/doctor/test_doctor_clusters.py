@@ -58,7 +58,7 @@ def test_a_shortfall_the_bad_hour_explains_is_told_and_a_bad_sender_removed():
     below = {f.subject["sender_id"] for f in found.of("below_pool")}
     assert {UNLUCKY, BAD} <= below, found.markdown()
     doctor = traffic_doctor_findings(
-        found, frame, "pool_a", members, alpha=0.05, min_gap=0.10, min_messages=30
+        found, "pool_a", members, alpha=0.05, min_gap=0.10, min_messages=30
     )
     by_sender = {f.subject["sender_id"]: f for f in doctor if f.kind == "below_pool"}
     unlucky, bad = by_sender[UNLUCKY], by_sender[BAD]
