@@ -333,6 +333,7 @@ def test_pool_health_finds_the_faults_planted_in_the_sandbox_history(tmp_path):
     assert re.search(r"^[\d,]+ messages from .* \([\d,]+ in the window before\)", load, re.M)
     duckdb = "".join(outputs(executed, "duckdb", "stream"))
     assert "DuckDB counts what pandas counts: True" in duckdb
+    assert "The files give the same findings: True" in duckdb
     assert count_figures(executed) == 5
     # The doctor diagnoses the worst pool and shows its plan, each change with its reason;
     # nothing is applied by default.
