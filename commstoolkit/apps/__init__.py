@@ -4,7 +4,7 @@ execution. Each imports the ones after it, never one before::
     cli               the ``commstoolkit`` command line: one module per command group
                       (demo, report, senders, pools, sandbox), the parser's shared parts,
                       and errors as one line with an exit status
-    demo              ``commstoolkit demo``: the three notebooks on a fresh sandbox
+    demo              ``commstoolkit demo``: the four notebooks on a fresh sandbox
     reports           standalone offline HTML reports of executed notebooks
     notebook_runner   run a notebook with parameters (papermill), secrets redacted, a
                       failing cell as one line

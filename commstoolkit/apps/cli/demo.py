@@ -1,4 +1,4 @@
-"""``commstoolkit demo``: the three notebooks on a fresh sandbox, as executed notebooks and
+"""``commstoolkit demo``: the four notebooks on a fresh sandbox, as executed notebooks and
 reports (the work is ``commstoolkit.apps.demo``'s)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def add_parser(commands: Any) -> None:
         commands,
         "demo",
         demo,
-        help="run the three notebooks on a fresh sandbox; write executed notebooks and reports",
+        help="run the four notebooks on a fresh sandbox; write executed notebooks and reports",
         description="Seed a fresh sandbox account in the output folder, run the notebooks "
         "01_sender_inventory, 02_build_a_pool and 03_test_send on it headless, write each "
         "executed notebook and its standalone HTML report, and print the inventory. The "
