@@ -13,21 +13,7 @@ import pytest
 import commstoolkit as ct
 from commstoolkit.sandbox import Sandbox
 from commstoolkit.sandbox.server import run_server
-
-
-class CountingTransport(httpx.BaseTransport):
-    """Wraps a transport and records ``(method, path)`` of every request sent."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.sent: list[tuple[str, str]] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.sent.append((request.method, request.url.path))
-        return self.inner.handle_request(request)
-
-    def count(self, method: str, path_end: str) -> int:
-        return sum(1 for m, p in self.sent if m == method and p.endswith(path_end))
+from tests.transports import CountingTransport
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
 import commstoolkit as ct
 from commstoolkit.sandbox import Sandbox
+from tests.transports import CountingTransport
 
 BAD = Path(__file__).parent / "data" / "pool_files" / "bad"
 BAD_FILES = sorted(BAD.glob("*.yaml"))
@@ -24,21 +24,6 @@ def expected_fragment(path: Path) -> str:
     first = path.read_text(encoding="utf-8").splitlines()[0]
     assert first.startswith("# expect: "), path
     return first.removeprefix("# expect: ")
-
-
-class CountingTransport(httpx.BaseTransport):
-    """The sandbox's transport, recording ``(method, path)`` of every request."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.sent: list[tuple[str, str]] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.sent.append((request.method, request.url.path))
-        return self.inner.handle_request(request)
-
-    def writes(self) -> list[tuple[str, str]]:
-        return [(m, p) for m, p in self.sent if m != "GET"]
 
 
 @pytest.fixture

@@ -10,33 +10,18 @@ from __future__ import annotations
 
 from collections import Counter
 
-import httpx
 import pandas as pd
 import pytest
 
 import commstoolkit as ct
 from commstoolkit.frames import load_messages
 from commstoolkit.sandbox import Sandbox
+from tests.transports import CountingTransport
 
 INVALID, UNADDRESSABLE, FAILS, UNDELIVERED, NEVER_RCS, ALWAYS_RCS, RCS_OFF = (
     f"+1500555000{n}" for n in range(1, 8)
 )
 ORDINARY = [f"+1914318{n:04d}" for n in range(8000, 8040)]
-
-
-class CountingTransport(httpx.BaseTransport):
-    """Wraps a transport and records ``(method, path)`` of every request sent."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.sent: list[tuple[str, str]] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.sent.append((request.method, request.url.path))
-        return self.inner.handle_request(request)
-
-    def count(self, method: str, path: str) -> int:
-        return sum(1 for m, p in self.sent if m == method and p.removeprefix("/v1") == path)
 
 
 @pytest.fixture(scope="module")
