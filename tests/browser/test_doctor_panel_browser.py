@@ -178,6 +178,7 @@ def test_doctor_panel_plans_and_applies_the_ticked_findings(voila, page, tmp_pat
     expect(apply).to_be_disabled()
     plan.click()
     expect(apply).to_be_enabled(timeout=30_000)
+    expect(reasons).to_have_count(len(why))
     assert sorted(reasons.all_inner_texts()) == why
     assert page.get_by_text("Error displaying widget").count() == 0
 
@@ -195,6 +196,12 @@ def test_doctor_panel_plans_and_applies_the_ticked_findings(voila, page, tmp_pat
     page.set_viewport_size({"width": 1280, "height": height + 400})
     panel.scroll_into_view_if_needed()
     panel.screenshot(path=str(artifacts / "doctorpanel.png"))
+
+    # Planning again after Apply finds the pool already as planned: nothing to apply twice.
+    plan.click()
+    expect(message).to_contain_text("The plan changes nothing: the pool already matches it.")
+    expect(apply).to_be_disabled()
+    assert problems == []
 
     with ct.connect(sandbox=True, db=db, quiet=True) as client:
         after = set(ct.load_pool_members(client, pool_id)["sender_id"])
