@@ -55,16 +55,25 @@ class DoctorPanel(widgets.VBox):
         self.checkboxes: dict[int, widgets.Checkbox] = {}
         rows: list[widgets.Widget] = []
         told: list[str] = []
+        labels = {f.index: f"[{f.index}] {f.severity} · {f.kind}" for f in diagnosis.findings}
+        # Each box's label shows whole (a fixed 240px cut "[7] medium · deactivated_mem…"
+        # with an ellipsis in the browser): as wide as the panel's longest label, so the
+        # findings' texts line up, and wider when its font needs it, never shrunk.
+        longest = max((len(labels[f.index]) for f in diagnosis.findings if f.changes), default=0)
         for finding in diagnosis.findings:
+            label = labels[finding.index]
             if not finding.changes:
-                label = f"[{finding.index}] {finding.severity} · {finding.kind}"
                 told.append(f"<li><b>{html.escape(label)}</b> {_finding_html(finding)}</li>")
                 continue
             box = widgets.Checkbox(
                 value=True,
-                description=f"[{finding.index}] {finding.severity} · {finding.kind}",
+                description=label,
                 indent=False,
-                layout={"width": "240px"},
+                layout={
+                    "width": "max-content",
+                    "min_width": f"{longest + 4}ch",
+                    "flex": "0 0 auto",
+                },
             )
             box.add_class("ct-doctor-finding")
             self.checkboxes[finding.index] = box

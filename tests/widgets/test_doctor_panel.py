@@ -123,3 +123,18 @@ def test_the_findings_are_escaped(instant_client):
     )
     assert "&lt;img src=x" in html and "&lt;script&gt;" in html and "&lt;a&gt;" in html
     assert "<img" not in html and "<script" not in html and "<a>" not in html
+
+
+def test_each_box_label_shows_whole_and_the_texts_line_up(instant_client):
+    # A fixed 240px box cut "[7] medium · deactivated_member" to "deactivated_mem…" in the
+    # browser (tests/browser/test_doctor_panel_browser.py measures it): each box is as wide
+    # as its label needs, at least as wide as the longest label's characters, never shrunk.
+    diagnosis = ct.diagnose(instant_client, "Customer Support - NAMER")
+    panel = DoctorPanel(diagnosis)
+    longest = max(len(box.description) for box in panel.checkboxes.values())
+    assert any("medium · deactivated_member" in b.description for b in panel.checkboxes.values())
+    for index, box in panel.checkboxes.items():
+        finding = diagnosis.findings[index]
+        assert box.description == f"[{index}] {finding.severity} · {finding.kind}"
+        assert box.layout.width == "max-content" and box.layout.flex == "0 0 auto"
+        assert box.layout.min_width == f"{longest + 4}ch"
