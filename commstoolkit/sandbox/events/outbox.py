@@ -1,0 +1,197 @@
+"""What the sandbox emits to each sink, and what became of it (``event_outbox``).
+
+``publish`` moves the events cursor (sandbox time, meta ``events_cursor``) up to the clock's
+now: every event of ``timeline.between(cursor, now)`` goes to each sink whose subscription
+names its type and was made before it, once per sink (its id is the key). A webhook sink's
+events wait ``pending`` until delivered (``delivered``); other sink types cannot be reached
+from here and keep them (``kept``), readable like the rest. ``due`` hands out the next batch
+of each webhook sink whose retry time has come, in order; ``record`` notes the outcome: a
+failure retries the same events after the next delay of ``RetryPolicy``, and once every delay
+is spent the sink is ``failed`` and its waiting events too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..simulation.clock import Clock
+from ..state.store import Store
+from . import timeline
+
+CURSOR = "events_cursor"
+BATCH = 100
+STATES = ("pending", "delivered", "failed", "kept")
+
+
+@dataclass
+class RetryPolicy:
+    """How a sink is retried: ``timeout`` seconds to answer (Twilio waits 5 s), then the
+    ``delays`` (real seconds) before each retry; after the last, the sink is failed."""
+
+    timeout: float = 5.0
+    delays: tuple[float, ...] = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A sink's next delivery: its destination and the events (outbox ``seq`` and body)."""
+
+    sink_sid: str
+    destination: str
+    seqs: tuple[int, ...]
+    body: bytes
+
+
+def start_cursor(store: Store, seconds: float) -> None:
+    """Nothing before ``seconds`` will be emitted (inside the caller's write transaction)."""
+    store.set(CURSOR, repr(seconds))
+
+
+def publish(store: Store, clock: Clock, account_sid: str) -> int:
+    """Emit the events up to the clock's now into the outbox; how many outbox rows were made."""
+    with store.write() as conn:
+        now = clock.seconds()
+        text = store.get(CURSOR)
+        cursor = float(text) if text else now
+        if now <= cursor:
+            if not text:
+                start_cursor(store, now)
+            return 0
+        subscribed = conn.execute(
+            "SELECT s.sink_sid, s.since, t.type, k.sink_type FROM event_subscriptions s "
+            "JOIN event_subscribed_types t ON t.subscription_sid = s.sid "
+            "JOIN event_sinks k ON k.sid = s.sink_sid WHERE k.status = 'active'"
+        ).fetchall()
+        made = 0
+        if subscribed:
+            routes: dict[str, list[tuple[str, float, str]]] = {}
+            for row in subscribed:
+                state = "pending" if row["sink_type"] == "webhook" else "kept"
+                routes.setdefault(row["type"], []).append((row["sink_sid"], row["since"], state))
+            for event in timeline.between(conn, cursor, now, account_sid):
+                body = json.dumps(event.body, separators=(",", ":"))
+                for sink_sid, since, state in routes.get(event.type, ()):
+                    if event.time < since:
+                        continue
+                    made += conn.execute(
+                        "INSERT OR IGNORE INTO event_outbox (sink_sid, event_id, type, time, "
+                        "subject, body, state, tries) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                        (sink_sid, event.id, event.type, event.time, event.subject, body, state),
+                    ).rowcount
+        start_cursor(store, now)
+    return made
+
+
+def due(store: Store, now: float | None = None, size: int = BATCH) -> list[Batch]:
+    """The next batch (oldest first, at most ``size``) of each webhook sink due for a try."""
+    now = time.time() if now is None else now
+    batches = []
+    with store.read() as conn:
+        sinks = conn.execute(
+            "SELECT k.sid, k.configuration FROM event_sinks k WHERE k.sink_type = 'webhook' "
+            "AND k.next_try <= ? AND EXISTS (SELECT 1 FROM event_outbox o "
+            "WHERE o.sink_sid = k.sid AND o.state = 'pending') ORDER BY k.seq",
+            (now,),
+        ).fetchall()
+        for sink in sinks:
+            rows = conn.execute(
+                "SELECT seq, body FROM event_outbox WHERE sink_sid = ? AND state = 'pending' "
+                "ORDER BY time, seq LIMIT ?",
+                (sink["sid"], size),
+            ).fetchall()
+            body = ("[" + ",".join(r["body"] for r in rows) + "]").encode()
+            destination = json.loads(sink["configuration"])["destination"]
+            batches.append(Batch(sink["sid"], destination, tuple(r["seq"] for r in rows), body))
+    return batches
+
+
+def record(
+    store: Store,
+    batch: Batch,
+    error: str | None,
+    policy: RetryPolicy,
+    now: float | None = None,
+) -> None:
+    """Note a delivery's outcome (``error`` None: the sink answered 2xx in time)."""
+    now = time.time() if now is None else now
+    marks = ",".join("?" * len(batch.seqs))
+    with store.write() as conn:
+        conn.execute(
+            f"UPDATE event_outbox SET tries = tries + 1 WHERE seq IN ({marks})", batch.seqs
+        )
+        if error is None:
+            conn.execute(
+                f"UPDATE event_outbox SET state = 'delivered', delivered_at = ? "
+                f"WHERE seq IN ({marks}) AND state = 'pending'",
+                (now, *batch.seqs),
+            )
+            conn.execute(
+                "UPDATE event_sinks SET tries = 0, next_try = 0, last_error = NULL WHERE sid = ?",
+                (batch.sink_sid,),
+            )
+            return
+        row = conn.execute(
+            "SELECT tries FROM event_sinks WHERE sid = ?", (batch.sink_sid,)
+        ).fetchone()
+        if row is None:  # deleted meanwhile
+            return
+        tries = row["tries"] + 1
+        if tries > len(policy.delays):
+            conn.execute(
+                "UPDATE event_sinks SET status = 'failed', tries = 0, next_try = 0, "
+                "last_error = ? WHERE sid = ?",
+                (error, batch.sink_sid),
+            )
+            conn.execute(
+                "UPDATE event_outbox SET state = 'failed' WHERE sink_sid = ? AND state = 'pending'",
+                (batch.sink_sid,),
+            )
+            return
+        conn.execute(
+            "UPDATE event_sinks SET tries = ?, next_try = ?, last_error = ? WHERE sid = ?",
+            (tries, now + policy.delays[tries - 1], error, batch.sink_sid),
+        )
+
+
+def emitted(
+    store: Store, *, sink_sid: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    """Every event emitted (to ``sink_sid``; in ``state``), in order: ``{sink_sid, state,
+    tries, event}``."""
+    where, params = ["1"], []
+    if sink_sid is not None:
+        where.append("sink_sid = ?")
+        params.append(sink_sid)
+    if state is not None:
+        where.append("state = ?")
+        params.append(state)
+    with store.read() as conn:
+        rows = conn.execute(
+            f"SELECT * FROM event_outbox WHERE {' AND '.join(where)} ORDER BY time, seq", params
+        ).fetchall()
+    return [
+        {"sink_sid": r["sink_sid"], "state": r["state"], "tries": r["tries"],
+         "event": json.loads(r["body"])}
+        for r in rows
+    ]  # fmt: skip
+
+
+def idle(store: Store) -> bool:
+    """Whether no webhook event is waiting for delivery."""
+    with store.read() as conn:
+        return conn.execute(
+            "SELECT 1 FROM event_outbox WHERE state = 'pending' LIMIT 1"
+        ).fetchone() is None
+
+
+def sink_states(store: Store) -> Sequence[dict[str, Any]]:
+    """Each sink's delivery state (for the control endpoint): sid, status, tries, last error."""
+    with store.read() as conn:
+        rows = conn.execute(
+            "SELECT sid, status, tries, next_try, last_error FROM event_sinks ORDER BY seq"
+        ).fetchall()
+    return [dict(r) for r in rows]
