@@ -217,8 +217,9 @@ class EventStreams:
                 raise refused(f"Sink {sink_sid} not found", "SinkSid")
             if sink["status"] != "active":
                 raise refused(
-                    f"Sink {sink_sid} is {sink['status']}, not active: send it a test event "
-                    "(POST /Sinks/{Sid}/Test) and validate it with the TestId it received",
+                    f"Sink {sink_sid} is {sink['status']}, not active: POST /Sinks/{sink_sid}/Test "
+                    f"sends it a test event, then POST /Sinks/{sink_sid}/Validate with the "
+                    "TestId it received",
                     "SinkSid",
                 )
             sid = self._sid(SUBSCRIPTION_PREFIX)
