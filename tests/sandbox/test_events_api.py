@@ -93,7 +93,7 @@ def test_a_sink_lifecycle_answers_as_the_extract_says(
 
     assert events.delete(f"/Sinks/{sid}").status_code == 204
     assert error(events.get(f"/Sinks/{sid}"))[:2] == (404, 20404)
-    assert events_contract.checked >= 9  # every success above matched its schema
+    assert events_contract.checked >= 7  # every success above matched its schema
 
 
 def test_the_password_of_a_destination_never_shows(events: httpx.Client):
