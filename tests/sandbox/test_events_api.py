@@ -68,10 +68,13 @@ def test_a_sink_lifecycle_answers_as_the_extract_says(
     for keys in events_contract.example_keys("POST", "/Sinks", 201).values():
         assert set(sink) == keys | {"description"}
     assert (sink["status"], sink["sink_type"], sink["description"]) == (
-        "initialized", "webhook", "receiver"
+        "initialized",
+        "webhook",
+        "receiver",
     )
     assert sink["sink_configuration"] == {
-        "destination": "https://hooks.example.com/twilio?team=a", "method": "POST"
+        "destination": "https://hooks.example.com/twilio?team=a",
+        "method": "POST",
     }
     assert sink["url"] == f"{served.events_url}/Sinks/{sid}"
     assert sink["links"]["sink_validate"] == f"{served.events_url}/Sinks/{sid}/Validate"
@@ -125,7 +128,9 @@ REFUSED_SINKS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("case", "form", "named"), REFUSED_SINKS, ids=[c[0] for c in REFUSED_SINKS])
+@pytest.mark.parametrize(
+    ("case", "form", "named"), REFUSED_SINKS, ids=[c[0] for c in REFUSED_SINKS]
+)
 def test_a_bad_sink_is_a_400_naming_what_is_wrong_and_nothing_is_made(
     events: httpx.Client, case: str, form: dict[str, str], named: str
 ):
@@ -201,12 +206,15 @@ def test_a_subscription_and_its_types(events: httpx.Client, sandbox: Sandbox, se
     sid = sub["sid"]
     listed = events.get(f"/Subscriptions/{sid}/SubscribedEvents").json()
     assert [(t["type"], t["schema_version"]) for t in listed["types"]] == [
-        (COMMS + "message.delivered", 4), (COMMS + "message.failed", 4)
+        (COMMS + "message.delivered", 4),
+        (COMMS + "message.failed", 4),
     ]
     added = events.post(f"/Subscriptions/{sid}/SubscribedEvents",
                         data={"Type": COMMS + "message.read", "SchemaVersion": 3})  # fmt: skip
     assert (added.status_code, added.json()["schema_version"]) == (201, 3)
-    again = events.post(f"/Subscriptions/{sid}/SubscribedEvents", data={"Type": COMMS + "message.read"})
+    again = events.post(
+        f"/Subscriptions/{sid}/SubscribedEvents", data={"Type": COMMS + "message.read"}
+    )
     assert (again.status_code, again.json()["schema_version"]) == (200, 4)
     path = f"/Subscriptions/{sid}/SubscribedEvents/{COMMS}message.read"
     assert events.post(path, data={"SchemaVersion": 2}).json()["schema_version"] == 2

@@ -108,7 +108,7 @@ class Deliverer:
                 signed,
                 content=batch.body,
                 headers=headers,
-                auth=httpx.BasicAuth(*auth_pair) if auth_pair else None,
+                auth=auth_pair if auth_pair else httpx.USE_CLIENT_DEFAULT,
                 timeout=self.events.retry.timeout,
             )
         except httpx.TimeoutException:
@@ -118,4 +118,3 @@ class Deliverer:
         if 200 <= answer.status_code < 300:
             return None
         return f"HTTP {answer.status_code}"
-

@@ -2,7 +2,8 @@
 
 ``publish`` moves the events cursor (sandbox time, meta ``events_cursor``) up to the clock's
 now: every event of ``timeline.between(cursor, now)`` goes to each sink whose subscription
-names its type and was made before it, once per sink (its id is the key). A webhook sink's
+names its type and was made before it, once per sink (the outbox's key is the sink and the
+event's id, so the moment both windows share is never emitted twice). A webhook sink's
 events wait ``pending`` until delivered (``delivered``); other sink types cannot be reached
 from here and keep them (``kept``), readable like the rest. ``due`` hands out the next batch
 of each webhook sink whose retry time has come, in order; ``record`` notes the outcome: a
@@ -57,9 +58,8 @@ def publish(store: Store, clock: Clock, account_sid: str) -> int:
         now = clock.seconds()
         text = store.get(CURSOR)
         cursor = float(text) if text else now
-        if now <= cursor:
-            if not text:
-                start_cursor(store, now)
+        if now < cursor or not text:
+            start_cursor(store, max(now, cursor))
             return 0
         subscribed = conn.execute(
             "SELECT s.sink_sid, s.since, t.type, k.sink_type FROM event_subscriptions s "
@@ -183,9 +183,10 @@ def emitted(
 def idle(store: Store) -> bool:
     """Whether no webhook event is waiting for delivery."""
     with store.read() as conn:
-        return conn.execute(
-            "SELECT 1 FROM event_outbox WHERE state = 'pending' LIMIT 1"
-        ).fetchone() is None
+        return (
+            conn.execute("SELECT 1 FROM event_outbox WHERE state = 'pending' LIMIT 1").fetchone()
+            is None
+        )
 
 
 def sink_states(store: Store) -> Sequence[dict[str, Any]]:

@@ -41,7 +41,9 @@ class Events(EventStreams):
         """Emit the events the sandbox clock has reached; how many outbox rows were made."""
         return outbox.publish(self.store, self.clock, self.account_sid)
 
-    def emitted(self, *, sink_sid: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
+    def emitted(
+        self, *, sink_sid: str | None = None, state: str | None = None
+    ) -> list[dict[str, Any]]:
         """Every event emitted (to ``sink_sid``; in ``state``: pending, delivered, failed or
         kept), in order, as ``{sink_sid, state, tries, event}``."""
         self.publish()

@@ -3,8 +3,9 @@
 Methods take validated Python values and return the API's JSON (snake_case, RFC 3339 times),
 or raise ``ApiError`` (404 for an unknown sid, 400 for what the account's state refuses).
 Listings give every item in the order things were made, each with its ``seq`` (the key the
-front pages on: an account holds a handful of sinks and subscriptions). ``base`` is the Event Streams base URL the answer's ``url``
-fields start with (``https://events.twilio.com/v1`` live).
+front pages on: an account holds a handful of sinks and subscriptions). ``base`` is the Event
+Streams base URL the answers' ``url`` fields start with (``https://events.twilio.com/v1``
+live).
 
 Sink lifecycle (events-contract README): created ``initialized``; ``test`` sends it a test event
 carrying a ``test_id`` and makes it ``validating``; ``validate`` with that id makes it
@@ -125,8 +126,7 @@ class EventStreams:
             ).fetchone()
             if used is not None:
                 raise refused(
-                    f"Sink {sid} is used by subscription {used[0]}; delete the subscription "
-                    "first",
+                    f"Sink {sid} is used by subscription {used[0]}; delete the subscription first",
                     "Sid",
                 )
             conn.execute("DELETE FROM event_sinks WHERE sid = ?", (sid,))
@@ -167,8 +167,7 @@ class EventStreams:
                 raise refused(f"Sink {sid} has not been sent a test event: POST .../Test first")
             if test_id != sink["test_id"]:
                 raise refused(
-                    f"TestId {test_id!r} is not the id of the test event last sent to sink "
-                    f"{sid}",
+                    f"TestId {test_id!r} is not the id of the test event last sent to sink {sid}",
                     "TestId",
                 )
             conn.execute(

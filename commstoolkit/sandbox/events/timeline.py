@@ -2,9 +2,10 @@
 
 A send's whole future is stored when it is accepted (``simulation.messages``), so its events
 are a function of the tables and of a time window: ``between(conn, start, end)`` gives every
-event whose time falls in ``(start, end]``, in order. Per operation: ``scheduled`` when a
-scheduled send is accepted, ``processing`` when it starts, ``completed`` when its last message
-is final. Per attempt of a message (``data.attempt`` counts from 1): ``queued`` when it starts,
+event whose time falls in ``[start, end]``, in order (both ends: a write made at the very
+moment of the last look has events at that moment; the outbox keeps each event once). Per
+operation: ``scheduled`` when a scheduled send is accepted, ``processing`` when it starts,
+``completed`` when its last message is final. Per attempt of a message (``data.attempt`` counts from 1): ``queued`` when it starts,
 ``sent`` (an attempt that FAILED inside Twilio never is), then ``delivered``, ``undelivered``
 or ``failed`` (with ``data.error_code``), and ``read`` for some delivered RCS / WhatsApp ones.
 So the last event of each attempt is that attempt's status in ``GET /Messages/{id}``, and the
@@ -49,7 +50,7 @@ class Event:
 
 def cloud_time(seconds: float) -> str:
     """Epoch seconds -> ``2025-06-02T09:00:01.234Z`` (UTC, milliseconds: exact timings)."""
-    ms = int(round(seconds * 1000))
+    ms = round(seconds * 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
 
 
@@ -86,10 +87,15 @@ def _operation_event(suffix: str, op: sqlite3.Row, seconds: float, group: int) -
 
 
 def _message_event(
-    status: str, row: sqlite3.Row, seconds: float, account_sid: str, tags: dict[str, str]
+    status: str,
+    row: sqlite3.Row,
+    seconds: float,
+    account_sid: str,
+    tags: dict[str, str],
+    attempt: int,
 ) -> Event:
+    """A message event of ``row`` (an attempt, or for ``attempt`` 0 an unreached message)."""
     type_ = MESSAGE_TYPE[status]
-    attempt = row["n"] if "n" in row.keys() else 0
     sender = (
         {"id": row["sender_id"], "address": row["sender_address"], "channel": row["sender_channel"]}
         if attempt
@@ -129,15 +135,13 @@ def _attempt_moments(row: sqlite3.Row) -> list[tuple[str, float]]:
     return moments
 
 
-def between(
-    conn: sqlite3.Connection, start: float, end: float, account_sid: str
-) -> list[Event]:
-    """Every event with ``start < time <= end``, in order (see the module's docstring)."""
+def between(conn: sqlite3.Connection, start: float, end: float, account_sid: str) -> list[Event]:
+    """Every event with ``start <= time <= end``, in order (see the module's docstring)."""
     events: list[Event] = []
-    inside = lambda t: start < t <= end  # noqa: E731
+    inside = lambda t: start <= t <= end  # noqa: E731
     ops = conn.execute(
         "SELECT id, created_at, start_at, final_at, scheduled_for, tags FROM message_operations "
-        "WHERE last_change_at > ?",
+        "WHERE last_change_at >= ?",
         (start,),
     ).fetchall()
     for op in ops:
@@ -165,8 +169,8 @@ def _message_events(
     account_sid: str,
     tags: dict[str, str],
 ) -> list[Event]:
-    """The message events of one operation in ``(start, end]``."""
-    window = " OR ".join(f"({t} > :start AND {t} <= :end)" for t in (
+    """The message events of one operation in ``[start, end]``."""
+    window = " OR ".join(f"({t} >= :start AND {t} <= :end)" for t in (
         "a.attempted_at", "a.sent_at", "a.final_at", "a.read_at"
     ))  # fmt: skip
     rows = conn.execute(
@@ -177,16 +181,16 @@ def _message_events(
         {"op": operation_id, "start": start, "end": end},
     ).fetchall()
     found = [
-        _message_event(status, row, seconds, account_sid, tags)
+        _message_event(status, row, seconds, account_sid, tags, row["n"])
         for row in rows
         for status, seconds in _attempt_moments(row)
-        if start < seconds <= end
+        if start <= seconds <= end
     ]
     unreached = conn.execute(
         "SELECT id AS message_id, operation_id, to_address, to_channel, profile, start_at "
-        "FROM messages WHERE operation_id = ? AND n_attempts = 0 AND start_at > ? "
+        "FROM messages WHERE operation_id = ? AND n_attempts = 0 AND start_at >= ? "
         "AND start_at <= ?",
         (operation_id, start, end),
     ).fetchall()
-    found += [_message_event("FAILED", r, r["start_at"], account_sid, tags) for r in unreached]
+    found += [_message_event("FAILED", r, r["start_at"], account_sid, tags, 0) for r in unreached]
     return found

@@ -31,9 +31,7 @@ TOKEN = re.compile(r"PA(\d{1,18})\Z")
 @functools.cache
 def _operation(method: str, template: str) -> dict[str, Any]:
     """The contract's operation object of ``METHOD /v1/Template``."""
-    operation: dict[str, Any] = contract.events_openapi()["paths"]["/v1" + template][
-        method.lower()
-    ]
+    operation: dict[str, Any] = contract.events_openapi()["paths"]["/v1" + template][method.lower()]
     return operation
 
 
@@ -101,12 +99,12 @@ def _checked(
         if key in declared:
             given.setdefault(key, []).append(value)
     found: dict[str, object] = {}
-    for name, values in given.items():
-        value = _read(values, declared[name], name)
-        problem = next(iter(_validator(method, template, where, name).iter_errors(value)), None)
+    for name, texts in given.items():
+        typed = _read(texts, declared[name], name)
+        problem = next(iter(_validator(method, template, where, name).iter_errors(typed)), None)
         if problem is not None:
             raise refused(f"Invalid {name}: {problem.message}", name)
-        found[name] = value
+        found[name] = typed
     return found
 
 
@@ -151,7 +149,9 @@ def paging(found: dict[str, object]) -> tuple[int, int, int | None]:
     if token is not None:
         match = TOKEN.match(str(token))
         if match is None:
-            raise refused(f"Invalid PageToken {token!r}: use the next_page_url of a listing", "PageToken")
+            raise refused(
+                f"Invalid PageToken {token!r}: use the next_page_url of a listing", "PageToken"
+            )
         after = int(match.group(1))
     assert isinstance(size, int) and isinstance(page, int)
     return size, page, after
