@@ -3,15 +3,17 @@
 A send's whole future is stored when it is accepted (``simulation.messages``), so its events
 are a function of the tables and of a time window: ``between(conn, start, end)`` gives every
 event whose time falls in ``[start, end]``, in order (both ends: a write made at the very
-moment of the last look has events at that moment; the outbox keeps each event once). Per
-operation: ``scheduled`` when a scheduled send is accepted, ``processing`` when it starts,
-``completed`` when its last message is final. Per attempt of a message (``data.attempt`` counts from 1): ``queued`` when it starts,
-``sent`` (an attempt that FAILED inside Twilio never is), then ``delivered``, ``undelivered``
-or ``failed`` (with ``data.error_code``), and ``read`` for some delivered RCS / WhatsApp ones.
-So the last event of each attempt is that attempt's status in ``GET /Messages/{id}``, and the
-last event of a message is the message's status. A message no sender could reach (no
-attempts) has one ``failed`` event, ``attempt`` 0. Event ids are stable (a hash of what the
-event is about), so a re-delivery repeats the same id.
+moment of the last look has events at that moment; the outbox keeps each event once).
+
+Per operation: ``scheduled`` when a scheduled send is accepted, ``processing`` when it
+starts, ``completed`` when its last message is final. Per attempt of a message
+(``data.attempt`` counts from 1): ``queued`` when it starts, ``sent`` (an attempt that FAILED
+inside Twilio never is), then ``delivered``, ``undelivered`` or ``failed`` (with
+``data.error_code``), and ``read`` for some delivered RCS / WhatsApp ones. So the last event
+of each attempt is that attempt's status in ``GET /Messages/{id}``, and the last event of a
+message is the message's status. A message no sender could reach (no attempts) has one
+``failed`` event, ``attempt`` 0. Event ids are stable (a hash of what the event is about), so
+a re-delivery repeats the same id.
 """
 
 from __future__ import annotations
