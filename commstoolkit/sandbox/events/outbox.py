@@ -23,7 +23,6 @@ from ..simulation.clock import Clock
 from ..state.store import Store
 from . import timeline
 
-CURSOR = "events_cursor"
 BATCH = 100
 STATES = ("pending", "delivered", "failed", "kept")
 
@@ -47,25 +46,26 @@ class Batch:
     body: bytes
 
 
-def start_cursor(store: Store, seconds: float) -> None:
-    """Nothing before ``seconds`` will be emitted (inside the caller's write transaction)."""
-    store.set(CURSOR, repr(seconds))
-
-
 def publish(store: Store, clock: Clock, account_sid: str) -> int:
-    """Emit the events up to the clock's now into the outbox; how many outbox rows were made."""
+    """Emit the events up to the clock's now into the outbox; how many outbox rows were made.
+    Without an active subscription nothing is read or written (the cursor waits: a new
+    subscription moves it to its own start)."""
+    query = (
+        "SELECT s.sink_sid, s.since, t.type, k.sink_type FROM event_subscriptions s "
+        "JOIN event_subscribed_types t ON t.subscription_sid = s.sid "
+        "JOIN event_sinks k ON k.sid = s.sink_sid WHERE k.status = 'active'"
+    )
+    with store.read() as conn:
+        if not conn.execute(query + " LIMIT 1").fetchone():
+            return 0
     with store.write() as conn:
         now = clock.seconds()
-        text = store.get(CURSOR)
+        text = store.get(timeline.CURSOR)
         cursor = float(text) if text else now
         if now < cursor or not text:
-            start_cursor(store, max(now, cursor))
+            timeline.start_cursor(store, max(now, cursor))
             return 0
-        subscribed = conn.execute(
-            "SELECT s.sink_sid, s.since, t.type, k.sink_type FROM event_subscriptions s "
-            "JOIN event_subscribed_types t ON t.subscription_sid = s.sid "
-            "JOIN event_sinks k ON k.sid = s.sink_sid WHERE k.status = 'active'"
-        ).fetchall()
+        subscribed = conn.execute(query).fetchall()
         made = 0
         if subscribed:
             routes: dict[str, list[tuple[str, float, str]]] = {}
@@ -82,7 +82,7 @@ def publish(store: Store, clock: Clock, account_sid: str) -> int:
                         "subject, body, state, tries) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
                         (sink_sid, event.id, event.type, event.time, event.subject, body, state),
                     ).rowcount
-        start_cursor(store, now)
+        timeline.start_cursor(store, now)
     return made
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..simulation.clock import Clock
 from ..state.store import Store
-from . import outbox
+from . import outbox, timeline
 from .delivery import INTERVAL, Deliverer
 from .streams import EventStreams
 
@@ -56,7 +56,7 @@ class Events(EventStreams):
 
     def start_at(self, seconds: float) -> None:
         """Nothing before ``seconds`` (sandbox time) will be emitted (a (re)seed calls it)."""
-        outbox.start_cursor(self.store, seconds)
+        timeline.start_cursor(self.store, seconds)
 
     def deliverer(self, *, interval: float = INTERVAL) -> Deliverer:
         """A ``Deliverer`` for this account (not started)."""

@@ -223,6 +223,12 @@ class EventStreams:
                 )
             sid = self._sid(SUBSCRIPTION_PREFIX)
             now = self.clock.seconds()
+            if not conn.execute(
+                "SELECT 1 FROM event_subscriptions s JOIN event_sinks k ON k.sid = s.sink_sid "
+                "WHERE k.status = 'active' LIMIT 1"
+            ).fetchone():
+                # Nothing was being emitted: emission starts with this subscription.
+                timeline.cursor_behind(self.store, now)
             conn.execute(
                 "INSERT INTO event_subscriptions (sid, description, sink_sid, created_at, "
                 "updated_at, since) VALUES (?, ?, ?, ?, ?, ?)",

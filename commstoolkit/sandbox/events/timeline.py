@@ -26,12 +26,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..state import ids
+from ..state.store import Store
 from .catalogue import BY_TYPE, MESSAGE_TYPE, PREFIX
 
 # Events at the same instant: an operation starts, then its messages move (attempt by
 # attempt, stage by stage), then it completes.
 OPERATION_START, MESSAGE, OPERATION_END = 0, 1, 2
+CURSOR = "events_cursor"  # meta: the sandbox time up to which events were emitted
 STAGES = {"QUEUED": 0, "SENT": 1, "DELIVERED": 2, "UNDELIVERED": 2, "FAILED": 2, "READ": 3}
+
+
+def start_cursor(store: Store, seconds: float) -> None:
+    """Nothing before ``seconds`` will be emitted (inside the caller's write transaction)."""
+    store.set(CURSOR, repr(seconds))
+
+
+def cursor_behind(store: Store, seconds: float) -> None:
+    """Move the cursor up to ``seconds`` when it is behind (or unset): events from then on
+    (inside the caller's write transaction; a first subscription calls it)."""
+    text = store.get(CURSOR)
+    if not text or float(text) < seconds:
+        start_cursor(store, seconds)
 
 
 @dataclass(frozen=True)
