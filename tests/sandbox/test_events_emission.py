@@ -76,7 +76,7 @@ def test_a_reset_starts_event_streams_over(clients, sandbox):
 
 
 def test_in_process_the_deliverer_posts_to_a_receiver(clients, sandbox):
-    api, events = clients
+    _, events = clients
     with receiver() as hook, sandbox.events.delivering():
         sid = events.post("/Sinks", data={
             "Description": "d", "SinkType": "webhook",
