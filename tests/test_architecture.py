@@ -36,6 +36,7 @@ SCHEMA = "charts import only the schema of frames"
 ANALYSIS = "Inside analysis: health | findings > sql | counts"
 SANDBOX_LAYERS = "Sandbox: server > core > front > events > simulation > state"
 SANDBOX_EVENTS = "Inside the sandbox's events: service > delivery"
+EVENTS = "Inside events: receiver > records"
 
 # (id, file under commstoolkit/, code appended to it, the contracts it breaks); a file that
 # does not exist yet is a new module.
@@ -168,6 +169,16 @@ PLANTS = [
     ("charts->frames/build", "charts/_base.py", "from ..frames.build import typed_frame", {SCHEMA}),
     ("frames/schema->build", "frames/schema.py", "from . import build", {FRAMES}),
     ("frames/build->load", "frames/build.py", "from .load import DETAILS_LIMIT", {FRAMES}),
+    # The toolkit's events: a sibling of the frames and metrics, no HTTP client, the records
+    # below the receiver.
+    ("metrics->events", "metrics.py", "from .events import load_events", {LAYERS}),
+    ("events->httpx", "events/receiver.py", "import httpx", {HTTPX}),
+    (
+        "events/records->receiver",
+        "events/records.py",
+        "def _planted():\n    from .receiver import EventReceiver",
+        {EVENTS},
+    ),
 ]
 
 
@@ -202,7 +213,7 @@ def _copy(tmp_path: Path) -> Path:
 def _broken(verdicts: dict[str, str]) -> set[str]:
     named = {
         *(LAYERS, APPS, RULES, SANDBOX_ALONE, SANDBOX_IMPORTERS, PANDAS, HTTPX, VIEWS, CONNECT),
-        *(POOLS, TESTSEND, FRAMES, SCHEMA, SANDBOX_LAYERS, SANDBOX_EVENTS, ANALYSIS),
+        *(POOLS, TESTSEND, FRAMES, SCHEMA, SANDBOX_LAYERS, SANDBOX_EVENTS, EVENTS, ANALYSIS),
     }
     return {
         prefix
