@@ -14,6 +14,7 @@ is spent the sink is ``failed`` and its waiting events too.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,16 @@ from ..state.store import Store
 from . import timeline
 
 BATCH = 100
+CHUNK = 2000
+ROUTES = (
+    "SELECT s.sink_sid, s.since, t.type, k.sink_type FROM event_subscriptions s "
+    "JOIN event_subscribed_types t ON t.subscription_sid = s.sid "
+    "JOIN event_sinks k ON k.sid = s.sink_sid WHERE k.status = 'active'"
+)
+INSERT = (
+    "INSERT OR IGNORE INTO event_outbox (sink_sid, event_id, type, time, subject, body, state, "
+    "tries) VALUES (?, ?, ?, ?, ?, ?, ?, 0)"
+)
 STATES = ("pending", "delivered", "failed", "kept")
 
 
@@ -46,43 +57,56 @@ class Batch:
     body: bytes
 
 
+def _routes(conn: sqlite3.Connection) -> dict[str, list[tuple[str, float, str]]]:
+    """type -> (sink sid, subscribed since, outbox state) of every active subscription."""
+    routes: dict[str, list[tuple[str, float, str]]] = {}
+    for row in conn.execute(ROUTES):
+        state = "pending" if row["sink_type"] == "webhook" else "kept"
+        routes.setdefault(row["type"], []).append((row["sink_sid"], row["since"], state))
+    return routes
+
+
 def publish(store: Store, clock: Clock, account_sid: str) -> int:
     """Emit the events up to the clock's now into the outbox; how many outbox rows were made.
+
     Without an active subscription nothing is read or written (the cursor waits: a new
-    subscription moves it to its own start)."""
-    query = (
-        "SELECT s.sink_sid, s.since, t.type, k.sink_type FROM event_subscriptions s "
-        "JOIN event_subscribed_types t ON t.subscription_sid = s.sid "
-        "JOIN event_sinks k ON k.sid = s.sink_sid WHERE k.status = 'active'"
-    )
+    subscription moves it to its own start). The store's lock is held only to read the
+    window's rows and to write a chunk of ``CHUNK`` events at a time, so a big send's events
+    never hold up the API's answers for long; a window published twice (the deliverer and a
+    reader at once) makes nothing twice.
+    """
     with store.read() as conn:
-        if not conn.execute(query + " LIMIT 1").fetchone():
+        if not conn.execute(ROUTES + " LIMIT 1").fetchone():
             return 0
-    with store.write() as conn:
         now = clock.seconds()
         text = store.get(timeline.CURSOR)
         cursor = float(text) if text else now
-        if now < cursor or not text:
-            timeline.start_cursor(store, max(now, cursor))
-            return 0
-        subscribed = conn.execute(query).fetchall()
-        made = 0
-        if subscribed:
-            routes: dict[str, list[tuple[str, float, str]]] = {}
-            for row in subscribed:
-                state = "pending" if row["sink_type"] == "webhook" else "kept"
-                routes.setdefault(row["type"], []).append((row["sink_sid"], row["since"], state))
-            for event in timeline.between(conn, cursor, now, account_sid):
-                body = json.dumps(event.body, separators=(",", ":"))
-                for sink_sid, since, state in routes.get(event.type, ()):
-                    if event.time < since:
-                        continue
-                    made += conn.execute(
-                        "INSERT OR IGNORE INTO event_outbox (sink_sid, event_id, type, time, "
-                        "subject, body, state, tries) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                        (sink_sid, event.id, event.type, event.time, event.subject, body, state),
-                    ).rowcount
-        timeline.start_cursor(store, now)
+        fetched = timeline.fetch(conn, cursor, now) if text and now >= cursor else None
+    if fetched is None:
+        with store.write():
+            timeline.cursor_behind(store, now)
+        return 0
+    events = timeline.build(fetched, account_sid)
+    bodies = [json.dumps(e.body, separators=(",", ":")) for e in events]
+    made = 0
+    for first in range(0, len(events), CHUNK):
+        chunk = range(first, min(first + CHUNK, len(events)))
+        with store.write() as conn:
+            routes = _routes(conn)  # read again: a subscription made meanwhile gets its events
+            rows = [
+                (sink, events[n].id, events[n].type, events[n].time, events[n].subject,
+                 bodies[n], state)
+                for n in chunk
+                for sink, since, state in routes.get(events[n].type, ())
+                if events[n].time >= since
+            ]  # fmt: skip
+            before = conn.total_changes
+            conn.executemany(INSERT, rows)
+            made += conn.total_changes - before
+            # Up to this chunk's last moment (kept inclusive: the next window re-reads it).
+            timeline.cursor_behind(store, events[chunk[-1]].time)
+    with store.write():
+        timeline.cursor_behind(store, now)
     return made
 
 

@@ -152,16 +152,53 @@ def _attempt_moments(row: sqlite3.Row) -> list[tuple[str, float]]:
     return moments
 
 
-def between(conn: sqlite3.Connection, start: float, end: float, account_sid: str) -> list[Event]:
-    """Every event with ``start <= time <= end``, in order (see the module's docstring)."""
-    events: list[Event] = []
-    inside = lambda t: start <= t <= end  # noqa: E731
+@dataclass(frozen=True)
+class Fetched:
+    """The rows a window's events are made from (read under the store's lock, built after)."""
+
+    start: float
+    end: float
+    operations: list[sqlite3.Row]
+    attempts: dict[str, list[sqlite3.Row]]
+    unreached: dict[str, list[sqlite3.Row]]
+
+
+def fetch(conn: sqlite3.Connection, start: float, end: float) -> Fetched:
+    """The rows of every event with ``start <= time <= end`` (SQL only: cheap to hold a lock)."""
     ops = conn.execute(
         "SELECT id, created_at, start_at, final_at, scheduled_for, tags FROM message_operations "
         "WHERE last_change_at >= ?",
         (start,),
     ).fetchall()
+    window = " OR ".join(f"({t} >= :start AND {t} <= :end)" for t in (
+        "a.attempted_at", "a.sent_at", "a.final_at", "a.read_at"
+    ))  # fmt: skip
+    attempts, unreached = {}, {}
     for op in ops:
+        if op["start_at"] > end:
+            continue
+        attempts[op["id"]] = conn.execute(
+            "SELECT a.*, m.profile AS profile, s.address AS sender_address, "
+            "s.channel AS sender_channel FROM attempts a "
+            "JOIN messages m ON m.id = a.message_id JOIN senders s ON s.id = a.sender_id "
+            f"WHERE a.operation_id = :op AND ({window})",
+            {"op": op["id"], "start": start, "end": end},
+        ).fetchall()
+        unreached[op["id"]] = conn.execute(
+            "SELECT id AS message_id, operation_id, to_address, to_channel, profile, start_at "
+            "FROM messages WHERE operation_id = ? AND n_attempts = 0 AND start_at >= ? "
+            "AND start_at <= ?",
+            (op["id"], start, end),
+        ).fetchall()
+    return Fetched(start, end, ops, attempts, unreached)
+
+
+def build(fetched: Fetched, account_sid: str) -> list[Event]:
+    """The events of a fetched window, in order (pure Python: no lock needed)."""
+    start, end = fetched.start, fetched.end
+    events: list[Event] = []
+    inside = lambda t: start <= t <= end  # noqa: E731
+    for op in fetched.operations:
         if op["scheduled_for"] is not None:
             created = ids.ms_of(op["id"], ids.OPERATION) / 1000
             if inside(created):
@@ -170,44 +207,21 @@ def between(conn: sqlite3.Connection, start: float, end: float, account_sid: str
             events.append(_operation_event("processing", op, op["start_at"], OPERATION_START))
         if inside(op["final_at"]):
             events.append(_operation_event("completed", op, op["final_at"], OPERATION_END))
-        if op["start_at"] > end:
-            continue
         tags: dict[str, str] = json.loads(op["tags"]) if op["tags"] else {}
-        events.extend(_message_events(conn, op["id"], start, end, account_sid, tags))
+        events += [
+            _message_event(status, row, seconds, account_sid, tags, row["n"])
+            for row in fetched.attempts.get(op["id"], ())
+            for status, seconds in _attempt_moments(row)
+            if inside(seconds)
+        ]
+        events += [
+            _message_event("FAILED", row, row["start_at"], account_sid, tags, 0)
+            for row in fetched.unreached.get(op["id"], ())
+        ]
     events.sort(key=lambda e: (e.time, e.order))
     return events
 
 
-def _message_events(
-    conn: sqlite3.Connection,
-    operation_id: str,
-    start: float,
-    end: float,
-    account_sid: str,
-    tags: dict[str, str],
-) -> list[Event]:
-    """The message events of one operation in ``[start, end]``."""
-    window = " OR ".join(f"({t} >= :start AND {t} <= :end)" for t in (
-        "a.attempted_at", "a.sent_at", "a.final_at", "a.read_at"
-    ))  # fmt: skip
-    rows = conn.execute(
-        "SELECT a.*, a.message_id AS message_id, m.profile AS profile, "
-        "s.address AS sender_address, s.channel AS sender_channel FROM attempts a "
-        "JOIN messages m ON m.id = a.message_id JOIN senders s ON s.id = a.sender_id "
-        f"WHERE a.operation_id = :op AND ({window})",
-        {"op": operation_id, "start": start, "end": end},
-    ).fetchall()
-    found = [
-        _message_event(status, row, seconds, account_sid, tags, row["n"])
-        for row in rows
-        for status, seconds in _attempt_moments(row)
-        if start <= seconds <= end
-    ]
-    unreached = conn.execute(
-        "SELECT id AS message_id, operation_id, to_address, to_channel, profile, start_at "
-        "FROM messages WHERE operation_id = ? AND n_attempts = 0 AND start_at >= ? "
-        "AND start_at <= ?",
-        (operation_id, start, end),
-    ).fetchall()
-    found += [_message_event("FAILED", r, r["start_at"], account_sid, tags, 0) for r in unreached]
-    return found
+def between(conn: sqlite3.Connection, start: float, end: float, account_sid: str) -> list[Event]:
+    """Every event with ``start <= time <= end``, in order (see the module's docstring)."""
+    return build(fetch(conn, start, end), account_sid)
