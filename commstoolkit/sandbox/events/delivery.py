@@ -95,7 +95,12 @@ class Deliverer:
 
     def post(self, batch: outbox.Batch) -> str | None:
         """POST one batch; None when the sink answered 2xx in time, else what went wrong."""
-        client = self._client or httpx.Client(trust_env=False)
+        if self._client is not None:
+            return self._post(self._client, batch)
+        with httpx.Client(follow_redirects=False, trust_env=False) as client:
+            return self._post(client, batch)
+
+    def _post(self, client: httpx.Client, batch: outbox.Batch) -> str | None:
         url, auth_pair = signature.without_user_info(batch.destination)
         signed, signed_by = signature.sign(self.events.auth_token, url, batch.body)
         headers = {
