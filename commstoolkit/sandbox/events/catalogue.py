@@ -9,6 +9,9 @@ third-party client (comms-api.md §7 marks them UNCONFIRMED); the operation ones
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from ..simulation.clock import EPOCH, rfc3339
 
 PREFIX = "com.twilio.comms-api."
 SCHEMA_URL = "https://events-schemas.twilio.com/{schema_id}/{version}"
@@ -53,3 +56,19 @@ MESSAGE_TYPE = {
     status: PREFIX + "message." + status.lower()
     for status in ("QUEUED", "SENT", "DELIVERED", "UNDELIVERED", "FAILED", "READ")
 }
+
+
+def type_to_wire(type_: str, base: str) -> dict[str, Any]:
+    """The EventType JSON of a known type (``base``: the Event Streams base URL)."""
+    known = BY_TYPE[type_]
+    published = rfc3339(EPOCH.timestamp())
+    return {
+        "date_created": published,
+        "date_updated": published,
+        "type": type_,
+        "schema_id": known.schema_id,
+        "status": "available",
+        "documentation_url": DOCS_URL,
+        "url": f"{base}/Types/{type_}",
+        "links": {"schema": f"{base}/Schemas/{known.schema_id}/Versions"},
+    }

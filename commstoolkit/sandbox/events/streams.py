@@ -26,10 +26,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..exceptions import ApiError, ErrorItem, not_found
-from ..simulation.clock import EPOCH, Clock, rfc3339
+from ..simulation.clock import Clock, rfc3339
 from ..state.store import Store
 from . import timeline
-from .catalogue import BY_TYPE, DOCS_URL, TEST_TYPE, TYPES
+from .catalogue import BY_TYPE, TEST_TYPE, TYPES, type_to_wire
 
 SINK_PREFIX, SUBSCRIPTION_PREFIX = "DG", "DF"
 INVALID_PARAMETER = 20001
@@ -400,7 +400,7 @@ class EventStreams:
     def list_types(self, *, schema_id: str | None, base: str) -> list[tuple[int, dict[str, Any]]]:
         """The catalogue's types (of ``schema_id``), each with its place in it (from 1)."""
         return [
-            (n, _type_to_wire(t.type, base))
+            (n, type_to_wire(t.type, base))
             for n, t in enumerate(TYPES, 1)
             if schema_id in (None, t.schema_id)
         ]
@@ -408,19 +408,4 @@ class EventStreams:
     def get_type(self, type_: str, base: str) -> dict[str, Any]:
         if type_ not in BY_TYPE:
             raise not_found(f"The requested resource /Types/{type_} was not found")
-        return _type_to_wire(type_, base)
-
-
-def _type_to_wire(type_: str, base: str) -> dict[str, Any]:
-    known = BY_TYPE[type_]
-    published = rfc3339(EPOCH.timestamp())
-    return {
-        "date_created": published,
-        "date_updated": published,
-        "type": type_,
-        "schema_id": known.schema_id,
-        "status": "available",
-        "documentation_url": DOCS_URL,
-        "url": f"{base}/Types/{type_}",
-        "links": {"schema": f"{base}/Schemas/{known.schema_id}/Versions"},
-    }
+        return type_to_wire(type_, base)
