@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
+import pandas as pd
 import pytest
 
 import commstoolkit as ct
@@ -73,3 +75,42 @@ def test_a_missing_path_is_named(tmp_path: Path):
     with pytest.raises(ct.InvalidInputError) as caught:
         ct.load_events(tmp_path / "nowhere")
     assert caught.value.field == "path_or_paths" and "nowhere" in str(caught.value)
+
+
+def test_the_sandbox_history_written_as_a_stream_reads_back_as_the_api_reports(tmp_path: Path):
+    """The seeded traffic history's events, written as a Kinesis stream delivered to storage
+    would leave them (a JSON-lines file per day), load as one frame that agrees with the API
+    message by message; every history message is in it, each event once."""
+    with ct.Sandbox(":memory:", speed=0, traffic_days=2, daily_messages=150) as sandbox:
+        files = sandbox.events.write_history(tmp_path / "stream")
+        assert [f.name for f in files] == [
+            "events-2025-05-31.jsonl", "events-2025-06-01.jsonl", "events-2025-06-02.jsonl"
+        ]  # fmt: skip
+        frame = ct.load_events(tmp_path / "stream")
+        assert frame["id"].is_unique
+        messages = frame.dropna(subset=["message_id"])
+        assert messages["message_id"].nunique() == sandbox.state()["messages"]
+        with httpx.Client(transport=sandbox.transport(), base_url=sandbox.base_url,
+                          auth=sandbox.credentials()) as api:  # fmt: skip
+            listed = api.get("/Messages", params={
+                "startDate": "2025-05-31T00:00:00Z", "endDate": "2025-06-02T09:00:00Z",
+                "pageSize": 60,
+            }).json()["messages"]  # fmt: skip
+            assert len(listed) == 60
+            for item in listed:
+                detail = api.get(f"/Messages/{item['id']}").json()
+                mine = messages[messages["message_id"] == item["id"]]
+                assert mine["status"].iloc[-1] == detail["status"]
+                assert mine["attempt"].max() == len(detail["attempts"])
+                for n, attempt in enumerate(detail["attempts"], 1):
+                    steps = mine[mine["attempt"] == n]
+                    assert steps["status"].iloc[-1] == attempt["status"]
+                    started = steps["time"].iloc[0].strftime("%Y-%m-%dT%H:%M:%SZ")
+                    assert started == attempt["attemptedAt"]  # the API's time, to the second
+                    code = attempt["error"]["code"] if attempt["error"] else None
+                    ended = steps[steps["status"].isin(["DELIVERED", "UNDELIVERED", "FAILED"])]
+                    assert (
+                        (ended["error_code"].iloc[0] is pd.NA)
+                        if code is None
+                        else (ended["error_code"].iloc[0] == code)
+                    )

@@ -66,9 +66,12 @@ class Event:
 
 
 def cloud_time(seconds: float) -> str:
-    """Epoch seconds -> ``2025-06-02T09:00:01.234Z`` (UTC, milliseconds: exact timings)."""
-    ms = round(seconds * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
+    """Epoch seconds -> ``2025-06-02T09:00:01.234Z`` (UTC, milliseconds: exact timings). The
+    milliseconds are cut, not rounded, so the second is always the one the API's own
+    whole-second times show for the same moment."""
+    whole = int(seconds // 1)
+    ms = min(int((seconds - whole) * 1000), 999)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{ms:03d}Z"
 
 
 def event_id(*parts: object) -> str:
