@@ -220,3 +220,37 @@ def test_loopback_by_default_no_secret_in_its_repr_and_a_clear_timeout(sandbox):
         assert r.destination(USER, PASSWORD).startswith("http://hook:s3cret%3Apw@127.0.0.1:")
         with pytest.raises(TimeoutError, match="1 more event"):
             r.wait_for(count=1, timeout=0.2)
+
+
+def test_a_notebooks_embedded_sandbox_delivers_while_asked(tmp_path: Path):
+    """The README's in-process way: ``ct.connect()``'s sandbox delivers to a receiver inside
+    ``with client.sandbox.events.delivering():``."""
+    client = ct.connect(sandbox=True, db=tmp_path / "sandbox.sqlite3")
+    sandbox = client.sandbox
+    sandbox.clock.instant = True
+    auth = sandbox.credentials()
+    with (
+        ct.EventReceiver(auth_token=sandbox.auth_token) as receiver,
+        httpx.Client(
+            transport=sandbox.transport(), base_url="https://sandbox.invalid/events/v1", auth=auth
+        ) as events,
+        httpx.Client(transport=sandbox.transport(), base_url=sandbox.base_url, auth=auth) as api,
+        sandbox.events.delivering(),
+    ):
+        sid = events.post("/Sinks", data={
+            "Description": "notebook", "SinkType": "webhook",
+            "SinkConfiguration": json.dumps({"destination": receiver.destination()}),
+        }).json()["sid"]  # fmt: skip
+        events.post(f"/Sinks/{sid}/Test")
+        (test,) = receiver.wait_for(count=1, timeout=10)
+        events.post(f"/Sinks/{sid}/Validate", data={"TestId": test["data"]["test_id"]})
+        events.post("/Subscriptions", data={"Description": "d", "SinkSid": sid, "Types": TYPES})
+        to = [{"address": "+15005550006", "channel": "PHONE"}]
+        operation_id = api.post("/Messages", json={"to": to, "content": {"text": "hi"}}).json()[
+            "operationId"
+        ]
+        (message,) = api.get("/Messages", params={"operationId": operation_id}).json()["messages"]
+        receiver.wait_for(final=[message["id"]], timeout=10)
+    mine = receiver.frame().query("message_id == @message['id']")
+    assert mine["status"].tolist() == ["QUEUED", "SENT", "DELIVERED", "READ"]
+    client.close()
