@@ -35,8 +35,9 @@ It speaks the wire format itself and imports neither the client nor the models. 
 each importing only those below it: ``server`` (serve an account over HTTP) > ``core`` (the
 ``Sandbox``) > ``front`` (HTTP and in-process: dispatch, routes, request checks, faults) >
 ``events`` (Event Streams under ``/events/v1``: sinks, subscriptions, the sends' CloudEvents
-and their delivery to webhooks) > ``simulation`` (pools, operations, messages, delivery, the clock) > ``state`` (SQLite, seed,
-ids) > ``exceptions`` (the API's error envelope) | ``contract`` (the official schemas).
+and their delivery to webhooks) > ``simulation`` (pools, operations, messages, delivery, the
+clock) > ``state`` (SQLite, seed, ids) > ``exceptions`` (the API's error envelope) |
+``contract`` (the official schemas).
 """
 
 from __future__ import annotations
