@@ -12,6 +12,6 @@ setup(
         "commstoolkit": ["py.typed"],
         "commstoolkit.notebooks": ["*.ipynb"],
         # the official schemas the sandbox validates against, with their NOTICE
-        "commstoolkit.sandbox.contract": ["schemas.json", "NOTICE"],
+        "commstoolkit.sandbox.contract": ["schemas.json", "events_openapi.json", "NOTICE"],
     },
 )

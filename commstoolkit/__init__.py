@@ -63,7 +63,7 @@ from .models import SenderPool as SenderPool
 # Lazy subpackages: every name of their ``__all__`` is public here, loaded on first use.
 # pools and testsend (phonenumbers) are lazy too: together they were a third of what
 # ``import commstoolkit`` adds to ``import pandas, httpx``; widgets load ipywidgets.
-_LAZY_PACKAGES = ("analysis", "pools", "testsend", "widgets", "doctor")
+_LAZY_PACKAGES = ("analysis", "doctor", "events", "pools", "testsend", "widgets")
 # Lazy subpackages reachable as modules; charts and analysis are public as such
 # (``ct.charts.inventory``, ``ct.analysis.BY``).
 _LAZY_MODULES = ("analysis", "charts", "pools", "testsend")
@@ -92,6 +92,8 @@ if TYPE_CHECKING:
     from .doctor import DoctorFinding as DoctorFinding
     from .doctor import ProposedChange as ProposedChange
     from .doctor import diagnose as diagnose
+    from .events import EventReceiver as EventReceiver
+    from .events import load_events as load_events
     from .pools import MAX_SENDERS_PER_REQUEST as MAX_SENDERS_PER_REQUEST
     from .pools import PoolApplyError as PoolApplyError
     from .pools import PoolDeletedError as PoolDeletedError

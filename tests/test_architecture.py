@@ -35,7 +35,9 @@ FRAMES = "Inside frames: load > build"
 SCHEMA = "charts import only the schema of frames"
 ANALYSIS = "Inside analysis: health | findings > tallies > sql | counts"
 DOCTOR = "Inside doctor: api > diagnosis"
-SANDBOX_LAYERS = "Sandbox: server > core > front > simulation > state"
+SANDBOX_LAYERS = "Sandbox: server > core > front > events > simulation > state"
+SANDBOX_EVENTS = "Inside the sandbox's events: service > delivery"
+EVENTS = "Inside events: receiver > records"
 
 # (id, file under commstoolkit/, code appended to it, the contracts it breaks); a file that
 # does not exist yet is a new module.
@@ -63,8 +65,9 @@ PLANTS = [
         "from commstoolkit import cli",
         # connect and apps.notebook_runner import the sandbox, so they now reach the CLI above
         # them (the old path commstoolkit.cli re-exports it); and the CLI imports the
-        # sandbox's server, so the state now reaches the parts above it.
-        {SANDBOX_ALONE, LAYERS, APPS, SANDBOX_LAYERS},
+        # sandbox's server, so the state now reaches the parts above it (the events' lower
+        # modules, which use the state, reach their service too).
+        {SANDBOX_ALONE, LAYERS, APPS, SANDBOX_LAYERS, SANDBOX_EVENTS},
     ),
     ("pools/plan->testsend", "pools/plan.py", "from ..testsend import recipients", {LAYERS}),
     ("testsend->pools", "testsend/api.py", "from commstoolkit.pools import plan_pool", {LAYERS}),
@@ -111,7 +114,7 @@ PLANTS = [
         "sandbox/store->apps.demo",
         "sandbox/state/store.py",
         "from commstoolkit.apps import demo",
-        {SANDBOX_ALONE, LAYERS, APPS, SANDBOX_LAYERS},
+        {SANDBOX_ALONE, LAYERS, APPS, SANDBOX_LAYERS, SANDBOX_EVENTS},
     ),
     (
         "widgets->sandbox",
@@ -134,6 +137,20 @@ PLANTS = [
         {SANDBOX_LAYERS},
     ),
     ("a new sandbox module in no part", "sandbox/helpers.py", "import math", {SANDBOX_LAYERS}),
+    # Event Streams sit between the front and the simulation: the messages never reach for
+    # them, and inside them the resources never reach for the delivery above.
+    (
+        "sandbox/simulation->events",
+        "sandbox/simulation/messages.py",
+        "from ..events import outbox",
+        {SANDBOX_LAYERS},
+    ),
+    (
+        "sandbox/events/streams->delivery",
+        "sandbox/events/streams.py",
+        "def _planted():\n    from .delivery import Deliverer",
+        {SANDBOX_EVENTS},
+    ),
     ("client->pandas", "client/pagination.py", "import pandas", {PANDAS}),
     ("charts->httpx", "charts/_base.py", "import httpx", {HTTPX}),
     # The exception tree stays free of httpx, even for type checkers (errors -> httpx).
@@ -167,6 +184,16 @@ PLANTS = [
     ("charts->frames/build", "charts/_base.py", "from ..frames.build import typed_frame", {SCHEMA}),
     ("frames/schema->build", "frames/schema.py", "from . import build", {FRAMES}),
     ("frames/build->load", "frames/build.py", "from .load import DETAILS_LIMIT", {FRAMES}),
+    # The toolkit's events: a sibling of the frames and metrics, no HTTP client, the records
+    # below the receiver.
+    ("metrics->events", "metrics.py", "from .events import load_events", {LAYERS}),
+    ("events->httpx", "events/receiver.py", "import httpx", {HTTPX}),
+    (
+        "events/records->receiver",
+        "events/records.py",
+        "def _planted():\n    from .receiver import EventReceiver",
+        {EVENTS},
+    ),
 ]
 
 
@@ -201,7 +228,8 @@ def _copy(tmp_path: Path) -> Path:
 def _broken(verdicts: dict[str, str]) -> set[str]:
     named = {
         *(LAYERS, APPS, RULES, SANDBOX_ALONE, SANDBOX_IMPORTERS, PANDAS, HTTPX, VIEWS, CONNECT),
-        *(POOLS, TESTSEND, FRAMES, SCHEMA, SANDBOX_LAYERS, ANALYSIS, DOCTOR),
+        *(POOLS, TESTSEND, FRAMES, SCHEMA, SANDBOX_LAYERS, SANDBOX_EVENTS, EVENTS),
+        *(ANALYSIS, DOCTOR),
     }
     return {
         prefix

@@ -37,7 +37,10 @@ def test_the_contract_copy_is_complete_and_says_where_it_comes_from():
     assert (comms / "validate.py").is_file()
     events = json.loads((REPO / "contract/events/openapi.json").read_text(encoding="utf-8"))
     assert "/v1/Sinks" in events["paths"]
+    events_readme = (REPO / "contract" / "events" / "README.md").read_text(encoding="utf-8")
+    assert "d50069b44ea8cd23141385bdb6db48f16ff75bb5" in events_readme
     notice = (REPO / "contract" / "NOTICE").read_text(encoding="utf-8")
     assert "Apache License, Version 2.0" in notice
     assert "0ef6e72430da569ec5d9be5c75a45c3cd586caa7" in notice
+    assert "d50069b44ea8cd23141385bdb6db48f16ff75bb5" in notice
     assert "0ef6e72430da569ec5d9be5c75a45c3cd586caa7" in (comms / "README.md").read_text()

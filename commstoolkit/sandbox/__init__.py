@@ -34,8 +34,10 @@ turns these into the toolkit's ``SandboxStateError`` / ``ConfigurationError``.)
 It speaks the wire format itself and imports neither the client nor the models. Its parts,
 each importing only those below it: ``server`` (serve an account over HTTP) > ``core`` (the
 ``Sandbox``) > ``front`` (HTTP and in-process: dispatch, routes, request checks, faults) >
-``simulation`` (pools, operations, messages, delivery, the clock) > ``state`` (SQLite, seed,
-ids) > ``exceptions`` (the API's error envelope) | ``contract`` (the official schemas).
+``events`` (Event Streams under ``/events/v1``: sinks, subscriptions, the sends' CloudEvents
+and their delivery to webhooks) > ``simulation`` (pools, operations, messages, delivery, the
+clock) > ``state`` (SQLite, seed, ids) > ``exceptions`` (the API's error envelope) |
+``contract`` (the official schemas).
 """
 
 from __future__ import annotations

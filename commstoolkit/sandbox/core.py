@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .events.service import Events
 from .front.dispatch import API_ROUTES, DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from .front.faults import Faults
 from .front.transport import SandboxTransport
@@ -51,6 +52,11 @@ class Sandbox:
     ``DEFAULT_ACCOUNT_SID`` / ``DEFAULT_AUTH_TOKEN``). ``speed`` sets the clock speed (0
     freezes sandbox time; tests then move it with ``clock.advance``).
 
+    ``events``: its Twilio Event Streams (``commstoolkit.sandbox.events``; over HTTP under
+    ``/events/v1``): sinks, subscriptions, and the send's CloudEvents delivered to webhooks
+    while a ``Deliverer`` runs (a server runs one; in process ``with
+    sandbox.events.delivering(): ...``); ``events.emitted()`` reads what was emitted.
+
     Plug it into httpx with ``httpx.Client(transport=sandbox.transport(), base_url=
     sandbox.base_url, auth=...)``, or serve it over HTTP with ``commstoolkit.sandbox.server``.
     """
@@ -86,6 +92,7 @@ class Sandbox:
         try:
             self.clock = Clock(self.store)
             self.backend = Backend(self.store, self.clock)
+            self.events = Events(self.store, self.clock, self.credentials)
             self.faults = Faults(self.store, [route.name for route in API_ROUTES])
             if self.store.get("changes_to_recover") == "1":
                 with self.store.write():
@@ -271,6 +278,7 @@ class Sandbox:
         for key in ("id_counter", "id_last_ms", "id_last_random"):
             self.store.set(key, 0)
         self.clock.start()
+        self.events.start_at(self.clock.seconds())
         seeding.seed_account(self.store.conn, seed, senders, self.clock.seconds())
         bad = pick_bad_senders(self.store.conn, seed)
         self.store.set("bad_senders", bad)

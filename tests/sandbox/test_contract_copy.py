@@ -29,12 +29,25 @@ EXAMPLES = sorted((ROOT / "contract" / "comms" / "examples").glob("*__request__*
 
 @pytest.mark.parametrize(
     ("shipped", "source"),
-    [("schemas.json", "contract/comms/schemas.json"), ("NOTICE", "contract/NOTICE")],
+    [
+        ("schemas.json", "contract/comms/schemas.json"),
+        ("events_openapi.json", "contract/events/openapi.json"),
+        ("NOTICE", "contract/NOTICE"),
+    ],
 )
 def test_the_package_copy_is_the_repos_contract_byte_for_byte(shipped: str, source: str):
+    kind = source.split("/")[1] if source.count("/") > 1 else "comms"
     assert (PACKAGE_COPY / shipped).read_bytes() == (ROOT / source).read_bytes(), (
-        f"run scripts/refresh-contract comms (or copy {source} to {PACKAGE_COPY / shipped})"
+        f"run scripts/refresh-contract {kind} (or copy {source} to {PACKAGE_COPY / shipped})"
     )
+
+
+def test_the_events_contract_loads_as_package_data_and_names_its_source():
+    document = contract.events_openapi()
+    assert document["info"]["x-source"]["commit"] == "d50069b44ea8cd23141385bdb6db48f16ff75bb5"
+    assert {"/v1/Sinks", "/v1/Subscriptions", "/v1/Types"} <= set(document["paths"])
+    notice = (PACKAGE_COPY / "NOTICE").read_text(encoding="utf-8")
+    assert "contract/events/" in notice and "d50069b44ea8cd23141385bdb6db48f16ff75bb5" in notice
 
 
 def test_the_schemas_load_as_package_data():

@@ -4,6 +4,9 @@
   changes it threw away (``{pools, sends, messages}``); an explicit reset, so always allowed
 - ``GET /_sandbox/state`` -> 200 state
 - ``GET /_sandbox/clock``; ``POST /_sandbox/clock`` ``{advance?, speed?, instant?}`` -> 200 clock
+- ``GET /_sandbox/events`` ``?sinkSid=&state=`` -> ``{events: [{sink_sid, state, tries, event}],
+  sinks: [{sid, status, tries, next_try, last_error}]}``: what Event Streams emitted to each
+  sink (``state`` pending, delivered, failed or kept) and each sink's delivery state
 - ``GET /_sandbox/faults`` -> ``{faults: [...]}``; ``POST`` a rule ``{route, status?, retryAfter?,
   probability?, times?, latency?, drop?, malformed?}`` -> 201 rule; ``DELETE`` -> all removed;
   ``DELETE /_sandbox/faults/{faultId}`` -> one removed
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..events.outbox import STATES, sink_states
 from ..exceptions import invalid, not_found
 from ..state.seed import check_size
 from . import validation as check
@@ -78,6 +82,14 @@ def set_clock(call: Call) -> Response:
     return json_response(200, clock.to_wire())
 
 
+def list_events(call: Call) -> Response:
+    state = call.query("state")
+    if state is not None and state not in STATES:
+        raise invalid(f"state must be one of {', '.join(STATES)}, got {state!r}", "state")
+    events = call.sandbox.events.emitted(sink_sid=call.query("sinkSid"), state=state)
+    return json_response(200, {"events": events, "sinks": sink_states(call.sandbox.store)})
+
+
 def list_faults(call: Call) -> Response:
     return json_response(200, {"faults": [r.to_wire() for r in call.sandbox.faults.list()]})
 
@@ -115,6 +127,7 @@ CONTROL_ROUTES = [
     Route("GET", "/_sandbox/state", state),
     Route("GET", "/_sandbox/clock", get_clock),
     Route("POST", "/_sandbox/clock", set_clock),
+    Route("GET", "/_sandbox/events", list_events),
     Route("GET", "/_sandbox/faults", list_faults),
     Route("POST", "/_sandbox/faults", add_fault),
     Route("DELETE", "/_sandbox/faults", clear_faults),

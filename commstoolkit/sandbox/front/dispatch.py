@@ -1,6 +1,7 @@
 """One request in, one response out: size cap, auth, routing, settling, faults, errors.
 
-Shared by the in-process transport and the ASGI server, so both behave identically. Never
+Shared by the in-process transport and the ASGI server, so both behave identically. Paths
+under ``/events/v1`` are Event Streams (``event_routes``: classic errors, no fault rules). Never
 raises, and answers 5xx only when a fault rule says so or on a bug (logged; the client gets a
 bare 500 ``errors[]`` body, never a stack trace).
 """
@@ -16,6 +17,7 @@ import math
 import re
 
 from ..exceptions import ApiError, error, unauthorized
+from . import event_routes
 from .control import CONTROL_ROUTES
 from .faults import FaultRule
 from .message_routes import MESSAGE_ROUTES
@@ -43,7 +45,8 @@ def handle(sandbox: Account, request: Request) -> Response:
     try:
         response = _handle(sandbox, request)
     except ApiError as err:
-        response = error_response(err)
+        events = _events_path(request.path) is not None
+        response = event_routes.classic(err) if events else error_response(err)
     except Exception:
         logger.exception("sandbox: unexpected error on %s %s", request.method, request.path)
         response = error_response(error(500))
@@ -80,6 +83,9 @@ def _handle(sandbox: Account, request: Request) -> Response:
     if not authorized(sandbox, request.headers.get("authorization")):
         raise unauthorized()
     path = request.path.rstrip("/") or "/"
+    events = _events_path(path)
+    if events is not None:
+        return event_routes.answer(sandbox, request, events)
     versioned = VERSION.match(path)
     version, rest = versioned.groups() if versioned else (None, path)
     if rest == "/_sandbox" or rest.startswith("/_sandbox/"):
@@ -100,6 +106,14 @@ def _handle(sandbox: Account, request: Request) -> Response:
         except ApiError as err:
             response = error_response(err)
     return _spoil(rule, response) if rule else response
+
+
+def _events_path(path: str) -> str | None:
+    """The path after ``/events/v1`` (Event Streams), or None for any other path."""
+    prefix = event_routes.PREFIX
+    if path == prefix or path.startswith(prefix + "/"):
+        return path[len(prefix) :] or "/"
+    return None
 
 
 def _route(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]]:

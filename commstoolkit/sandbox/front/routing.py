@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ..events.service import Events
 from ..exceptions import invalid
 from ..simulation.backend import Backend
 from ..simulation.clock import Clock
@@ -28,6 +29,7 @@ class Account(Protocol):
     clock: Clock
     backend: Backend
     faults: Faults
+    events: Events
 
     def credentials(self) -> tuple[str, str]: ...
 

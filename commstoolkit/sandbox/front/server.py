@@ -138,6 +138,11 @@ class RunningServer:
     def base_url(self) -> str:
         return f"{self.url}/v1"
 
+    @property
+    def events_url(self) -> str:
+        """The Event Streams base URL (live: ``https://events.twilio.com/v1``)."""
+        return f"{self.url}/events/v1"
+
 
 def _listen(host: str, port: int) -> socket.socket:
     """A listening TCP socket (port 0: any free port); connections queue until served.
@@ -163,6 +168,8 @@ def run_server(sandbox: Account, host: str = "127.0.0.1", port: int = 0) -> Iter
     server = uvicorn.Server(_config(make_asgi_app(sandbox), log_config=None, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
+    # Event Streams: this server's delivery to webhook sinks, stopped with it.
+    deliverer = sandbox.events.deliverer().start()
     try:
         for _ in range(1000):
             if server.started or not thread.is_alive():
@@ -173,6 +180,7 @@ def run_server(sandbox: Account, host: str = "127.0.0.1", port: int = 0) -> Iter
         yield RunningServer(host, sock.getsockname()[1])
     finally:
         server.should_exit = True
+        deliverer.stop()
         thread.join(10)
         sock.close()
 
@@ -192,8 +200,11 @@ def serve(sandbox: Account, host: str = "127.0.0.1", port: int = 8787) -> None:
     print(f"  database     {sandbox.db_path}")
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"  warning: listening on {host}; anyone who can reach it can use the sandbox")
+    print(f"  events       {url}/events/v1 (Event Streams: sinks, subscriptions, types)")
     print(f"  try: curl -u {sid}:{shown} {url}/v1/Senders", flush=True)
+    deliverer = sandbox.events.deliverer().start()
     try:
         uvicorn.Server(_config(make_asgi_app(sandbox), log_level="info")).run(sockets=[sock])
     finally:
+        deliverer.stop()
         sock.close()

@@ -61,3 +61,12 @@ def hashed_random(seed: int, counter: int) -> int:
 def is_valid(identifier: object, prefix: str) -> bool:
     """True when ``identifier`` is a string matching the spec pattern of ``prefix`` entirely."""
     return isinstance(identifier, str) and PATTERNS[prefix].match(identifier) is not None
+
+
+_TO_INT_DIGITS = str.maketrans(ALPHABET, "0123456789abcdefghijklmnopqrstuv")
+
+
+def ms_of(identifier: str, prefix: str) -> int:
+    """The creation time (epoch milliseconds) an id made by ``make_id`` carries."""
+    digits = identifier[len(prefix) : len(prefix) + TIME_CHARS].translate(_TO_INT_DIGITS)
+    return int(digits, 32)

@@ -5,7 +5,9 @@ WAL journaling, a busy timeout, and ``BEGIN IMMEDIATE`` for every write. Times a
 epoch seconds (created/updated, whole seconds as the API shows them) or float seconds (due
 times); tags and operation payloads as JSON text. Messages keep their whole timeline (when they
 are sent, final, read), fixed when the send is accepted, so their status is computed from the
-clock on every read.
+clock on every read. Event Streams (``commstoolkit.sandbox.events``) keep their sinks,
+subscriptions and every event emitted to a sink (``event_outbox``: pending, delivered, failed or
+kept).
 """
 
 from __future__ import annotations
@@ -78,6 +80,28 @@ CREATE TABLE IF NOT EXISTS faults (
 CREATE TABLE IF NOT EXISTS changes (
     kind TEXT NOT NULL, target TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, target)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS event_sinks (
+    seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
+    sink_type TEXT NOT NULL, configuration TEXT NOT NULL, status TEXT NOT NULL, test_id TEXT,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, tries INTEGER NOT NULL,
+    next_try REAL NOT NULL, last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS event_subscriptions (
+    seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
+    sink_sid TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    since REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_subscribed_types (
+    seq INTEGER PRIMARY KEY, subscription_sid TEXT NOT NULL, type TEXT NOT NULL,
+    schema_version INTEGER NOT NULL, UNIQUE (subscription_sid, type)
+);
+CREATE TABLE IF NOT EXISTS event_outbox (
+    seq INTEGER PRIMARY KEY, sink_sid TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL,
+    time REAL NOT NULL, subject TEXT, body TEXT NOT NULL, state TEXT NOT NULL,
+    tries INTEGER NOT NULL, delivered_at REAL
+);
+CREATE INDEX IF NOT EXISTS event_outbox_sink ON event_outbox (sink_sid, state, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS event_outbox_event ON event_outbox (sink_sid, event_id);
 """
 
 DATA_TABLES = (
@@ -90,6 +114,10 @@ DATA_TABLES = (
     "attempts",
     "faults",
     "changes",
+    "event_sinks",
+    "event_subscriptions",
+    "event_subscribed_types",
+    "event_outbox",
 )
 # Kinds of the user's own changes: a pool (made, edited, deleted, members added or removed;
 # ``n`` counts the writes) and a send (``n``: its messages).
