@@ -79,7 +79,11 @@ class Messaging:
             if not conn.execute("SELECT 1 FROM pools WHERE id = ?", (pool_id,)).fetchone():
                 context = f"{where}.senderPoolId" if where == "$.from" else "$.senderPoolId"
                 raise missing(f"Sender pool {pool_id} not found", context)
-            source = "memberships m JOIN senders s ON s.id = m.sender_id"
+            # CROSS JOIN keeps SQLite's join order: the pool's members first (its primary
+            # key), then each one's row. A plain JOIN let the planner walk every ACTIVATED
+            # sender of the channels instead: 14 ms a Resolve on 20,000 senders, now 0.5 ms.
+            # (Router sorts the senders by id, so the rows' order does not matter.)
+            source = "memberships m CROSS JOIN senders s ON s.id = m.sender_id"
             query.add("m.pool_id = ?", pool_id)
         if choice.kind == "sender":
             row = conn.execute(
