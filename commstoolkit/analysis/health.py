@@ -22,6 +22,7 @@ import pandas as pd
 from ..errors import InvalidInputError
 from .counts import frame_counts, split_window
 from .dataset import TrafficDataset
+from .event_counts import check_events, event_columns, join_health
 from .sql import dataset_health
 from .table import ALPHA, BY, assemble, check_by
 
@@ -36,6 +37,7 @@ def traffic_health(
     start: Any = None,
     end: Any = None,
     alpha: float = ALPHA,
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per group of the window's traffic, ``by`` one of ``sender``, ``pool``,
     ``channel``, ``country``, ``day``, ``hour`` (UTC), most messages first.
@@ -61,10 +63,32 @@ def traffic_health(
     DuckDB over its files, over ``[start, end)`` (default: all it holds) and the window of
     the same length before it.
 
-    ``attrs``: ``window`` (start, end), ``previous`` (its start, end) and ``by``.
+    ``events`` (the events frame of the window: ``ct.load_events``,
+    ``EventReceiver.frame()``) adds what only events give, at full volume
+    (``HEALTH_EVENT_COLUMNS``, each number ``metrics``'): ``ev_messages`` (the group's
+    messages with events); ``ev_ttd_n`` / ``ev_ttd_p50_s`` / ``ev_ttd_p90_s``, the exact time
+    to delivered (READ messages kept by their DELIVERED event) and ``ev_ttr_*`` the time to
+    read; ``ev_attempts`` and ``ev_failed_attempts`` (UNDELIVERED or FAILED), and the most
+    frequent error code of the failed attempts, ``ev_top_error_code``, its
+    ``ev_top_error_count`` and ``ev_top_error_share`` of ``ev_failed_attempts`` with its 95%
+    interval (``ev_top_error_low`` / ``ev_top_error_high``); ``ct.analysis.error_codes``
+    gives every code. An attempt counts where it was made (by sender, the attempt's sender,
+    so a sender whose attempts all fell back shows too; by channel, its channel).
+
+    ``attrs``: ``window`` (start, end), ``previous`` (its start, end) and ``by``; with
+    events, ``unattributed_attempts`` (attempts whose sender neither the traffic nor the
+    members know).
     """
     check_by(by)
+    if events is not None:
+        check_events(events)
     if isinstance(traffic, TrafficDataset):
+        if events is not None:
+            raise InvalidInputError(
+                "events= is taken with a traffic frame (load_traffic / read_traffic), not "
+                "with an exported dataset",
+                field="events",
+            )
         return dataset_health(traffic, by, members, start=start, end=end, alpha=alpha)
     if start is not None or end is not None:
         raise InvalidInputError(
@@ -76,4 +100,10 @@ def traffic_health(
     key, labels = BY[by]
     now = frame_counts(current, key, labels)
     before = frame_counts(previous, key, ())
-    return assemble(now, before, by, window, members=members, alpha=alpha)
+    health = assemble(now, before, by, window, members=members, alpha=alpha)
+    if events is None:
+        return health
+    table, placed = event_columns(current, events, by, members, lookup_from=traffic)
+    joined = join_health(health, table, by)
+    joined.attrs.update(placed)
+    return joined
