@@ -441,10 +441,11 @@ def _event_durations(messages: pd.DataFrame, events: pd.DataFrame, *, read: bool
         moment = times["read_at"]
         eligible = {"not_read": (~wanted).sum()}
     else:
-        status = messages["status"].astype("string").to_numpy(object)
+        status = messages["status"].astype("string").to_numpy()
         is_read = _status(messages, ("READ",)).to_numpy(bool)
         wanted = _status(messages, (*DELIVERY_MOMENT_STATUSES, "READ")) & ~_no_sender(messages)
-        same = (times["outcome"].to_numpy(object) == status) & ~is_read
+        # The outcome event must be the status the frame shows (NA: no outcome event came).
+        same = times["outcome"].eq(status).fillna(False).to_numpy(bool) & ~is_read
         outcome_at = times["outcome_at"].where(same)
         moment = outcome_at.where(~is_read, times["delivered_at"])
         eligible = {
