@@ -34,6 +34,7 @@ __all__ = [
     "event_columns",
     "join_health",
     "sender_lookup",
+    "typed_events",
 ]
 
 _FLOAT = [c for c in HEALTH_EVENT_COLUMNS if c.endswith("_s") or "_share" in c]
@@ -164,14 +165,14 @@ def event_columns(
         ),
         how="outer",
     )
-    table = _typed(table.reindex(columns=list(HEALTH_EVENT_COLUMNS)))
+    table = typed_events(table.reindex(columns=list(HEALTH_EVENT_COLUMNS)))
     table.index.name = key
     if labels:
         table = _with_labels(table, keyed, made, labels)
     return table, {"unattributed_attempts": unattributed}
 
 
-def _typed(table: pd.DataFrame) -> pd.DataFrame:
+def typed_events(table: pd.DataFrame) -> pd.DataFrame:
     for column in HEALTH_EVENT_COLUMNS:
         if column in _FLOAT:
             table[column] = table[column].astype(float)
@@ -228,7 +229,7 @@ def join_health(health: pd.DataFrame, table: pd.DataFrame, by: str) -> pd.DataFr
         dtypes = indexed.dtypes.to_dict()
         indexed = pd.concat([indexed, rows[indexed.columns]]).astype(dtypes)
     joined = indexed.join(table[list(HEALTH_EVENT_COLUMNS)], how="left")
-    joined = _typed(joined)
+    joined = typed_events(joined)
     joined = joined.sort_values(["messages", key], ascending=[False, True], kind="stable")
     out = joined.reset_index()
     out.attrs = dict(health.attrs)

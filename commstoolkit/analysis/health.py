@@ -20,9 +20,11 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InvalidInputError
+from ..events import load_events
 from .counts import frame_counts, split_window
 from .dataset import TrafficDataset
 from .event_counts import check_events, event_columns, join_health
+from .event_sql import EventSource, dataset_event_columns, event_files
 from .sql import dataset_health
 from .table import ALPHA, BY, assemble, check_by
 
@@ -37,7 +39,7 @@ def traffic_health(
     start: Any = None,
     end: Any = None,
     alpha: float = ALPHA,
-    events: pd.DataFrame | None = None,
+    events: EventSource | None = None,
 ) -> pd.DataFrame:
     """One row per group of the window's traffic, ``by`` one of ``sender``, ``pool``,
     ``channel``, ``country``, ``day``, ``hour`` (UTC), most messages first.
@@ -63,8 +65,9 @@ def traffic_health(
     DuckDB over its files, over ``[start, end)`` (default: all it holds) and the window of
     the same length before it.
 
-    ``events`` (the events frame of the window: ``ct.load_events``,
-    ``EventReceiver.frame()``) adds what only events give, at full volume
+    ``events`` (the window's events: the events frame of ``ct.load_events`` /
+    ``EventReceiver.frame()``, or the files and folders a sink's data ends in, JSON lines or
+    arrays of CloudEvents) adds what only events give, at full volume
     (``HEALTH_EVENT_COLUMNS``, each number ``metrics``'): ``ev_messages`` (the group's
     messages with events); ``ev_ttd_n`` / ``ev_ttd_p50_s`` / ``ev_ttd_p90_s``, the exact time
     to delivered (READ messages kept by their DELIVERED event) and ``ev_ttr_*`` the time to
@@ -73,23 +76,27 @@ def traffic_health(
     ``ev_top_error_count`` and ``ev_top_error_share`` of ``ev_failed_attempts`` with its 95%
     interval (``ev_top_error_low`` / ``ev_top_error_high``); ``ct.analysis.error_codes``
     gives every code. An attempt counts where it was made (by sender, the attempt's sender,
-    so a sender whose attempts all fell back shows too; by channel, its channel).
+    so a sender whose attempts all fell back shows too; by channel, its channel). With an
+    exported dataset the events are counted in DuckDB beside the Parquet files (``read_json``
+    over the event files: neither messages nor events are loaded in pandas).
 
     ``attrs``: ``window`` (start, end), ``previous`` (its start, end) and ``by``; with
     events, ``unattributed_attempts`` (attempts whose sender neither the traffic nor the
     members know).
     """
     check_by(by)
+    if isinstance(traffic, TrafficDataset):
+        health = dataset_health(traffic, by, members, start=start, end=end, alpha=alpha)
+        if events is None:
+            return health
+        table, placed = dataset_event_columns(traffic, events, by, health.attrs["window"], members)
+        joined = join_health(health, table, by)
+        joined.attrs.update(placed)
+        return joined
+    if events is not None and not isinstance(events, pd.DataFrame):
+        events = load_events(event_files(events))
     if events is not None:
         check_events(events)
-    if isinstance(traffic, TrafficDataset):
-        if events is not None:
-            raise InvalidInputError(
-                "events= is taken with a traffic frame (load_traffic / read_traffic), not "
-                "with an exported dataset",
-                field="events",
-            )
-        return dataset_health(traffic, by, members, start=start, end=end, alpha=alpha)
     if start is not None or end is not None:
         raise InvalidInputError(
             "start / end choose a window of an exported dataset; a frame's window is its own "

@@ -37,7 +37,8 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
     """(traffic, members, the events frame, the raw events, the RCS sender whose every
-    attempt fell back): two days of seeded history plus a send whose RCS attempts all fail."""
+    attempt fell back, the event files' folder, the window exported as a Parquet dataset):
+    two days of seeded history plus a send whose RCS attempts all fail."""
     box = Sandbox(":memory:", seed=3, speed=0, traffic_days=2, daily_messages=150)
     box.clock.instant = True
     client = instant_client(box)
@@ -58,7 +59,9 @@ def history(tmp_path_factory):
            for line in path.read_text().splitlines()]  # fmt: skip
     traffic = ct.load_traffic(client, "2025-05-31", progress=False)
     members = ct.load_pool_members(client)
-    yield traffic, members, ct.load_events(folder), raw, rcs
+    exported = tmp_path_factory.mktemp("dataset") / "traffic"
+    ct.export_traffic(client, *traffic.attrs["window"], exported, progress=False)
+    yield traffic, members, ct.load_events(folder), raw, rcs, folder, ct.open_traffic(exported)
     box.close()
 
 
@@ -120,7 +123,7 @@ def _close(a: float, b: float) -> bool:
 
 @pytest.mark.parametrize("by", ["sender", "channel", "pool", "day"])
 def test_every_event_number_is_the_raw_events(history, by):
-    traffic, members, events, raw, _ = history
+    traffic, members, events, raw, _, *_ = history
     health = traffic_health(traffic, by=by, events=events, members=members)
     assert list(health.columns[-len(HEALTH_EVENT_COLUMNS) :]) == list(HEALTH_EVENT_COLUMNS)
     expected = _expected(traffic, raw, by)
@@ -153,14 +156,14 @@ def test_every_event_number_is_the_raw_events(history, by):
 
 
 def test_the_health_columns_are_unchanged_by_events(history):
-    traffic, _, events, _, _ = history
+    traffic, _, events, _, _, *_ = history
     plain = traffic_health(traffic, by="pool")
     with_events = traffic_health(traffic, by="pool", events=events)
     pd.testing.assert_frame_equal(with_events[list(plain.columns)], plain)
 
 
 def test_events_time_the_read_messages_polling_cannot(history):
-    traffic, _, events, _, _ = history
+    traffic, _, events, _, _, *_ = history
     health = traffic_health(traffic, by="channel", events=events)
     rcs = health.set_index("channel").loc["RCS"]
     read = int(((traffic["status"] == "READ") & (traffic["channel"] == "RCS")).sum())
@@ -169,7 +172,7 @@ def test_events_time_the_read_messages_polling_cannot(history):
 
 
 def test_a_sender_whose_every_attempt_fell_back_shows_with_its_error_code(history):
-    traffic, members, events, raw, rcs = history
+    traffic, members, events, raw, rcs, *_ = history
     carried = set(traffic["sender_id"].dropna())
     assert rcs not in carried  # it carried no message to the end
     health = traffic_health(traffic, by="sender", events=events, members=members)
@@ -193,7 +196,7 @@ def test_a_sender_whose_every_attempt_fell_back_shows_with_its_error_code(histor
 
 
 def test_error_codes_per_channel_are_the_raw_failed_attempts(history):
-    traffic, _, events, raw, _ = history
+    traffic, _, events, raw, _, *_ = history
     table = error_codes(events, traffic, by="channel")
     in_window = set(traffic["message_id"])
     counted = Counter()
@@ -215,7 +218,7 @@ def test_error_codes_per_channel_are_the_raw_failed_attempts(history):
 
 
 def test_bad_event_input_is_named(history, tmp_path: Path):
-    traffic, _, events, _, _ = history
+    traffic, _, events, _, _, *_ = history
     with pytest.raises(ct.InvalidInputError, match="events") as caught:
         traffic_health(traffic, by="pool", events=traffic)
     assert caught.value.field == "events"
@@ -225,3 +228,19 @@ def test_bad_event_input_is_named(history, tmp_path: Path):
     with pytest.raises(ct.InvalidInputError, match="by='nope'"):
         error_codes(events, traffic, by="nope")
     assert set(HEALTH_COLUMNS).isdisjoint(HEALTH_EVENT_COLUMNS)
+
+
+@pytest.mark.parametrize("by", ["sender", "channel", "pool", "day", "hour"])
+def test_duckdb_counts_the_event_files_as_pandas_counts_the_events(history, by):
+    """A dataset's event columns, counted in DuckDB over the JSON-lines files (or over the
+    events frame), are the frame's, counted in pandas; the frame also takes the folder."""
+    traffic, members, events, _, _, stream, dataset = history
+    in_pandas = traffic_health(traffic, by=by, events=events, members=members)
+    start, end = traffic.attrs["window"]
+    for source in (stream, events):
+        in_duckdb = traffic_health(dataset, by=by, start=start, end=end, events=source,
+                                   members=members)  # fmt: skip
+        pd.testing.assert_frame_equal(in_duckdb, in_pandas, check_exact=False, rtol=1e-9)
+        assert in_duckdb.attrs == in_pandas.attrs
+    from_files = traffic_health(traffic, by=by, events=stream, members=members)
+    pd.testing.assert_frame_equal(from_files, in_pandas)
