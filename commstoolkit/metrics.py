@@ -453,7 +453,7 @@ def _event_durations(messages: pd.DataFrame, events: pd.DataFrame, *, read: bool
             "canceled": (_status(messages, ("CANCELED",)) & ~_no_sender(messages)).sum(),
             "in_flight": (~_status(messages, FINAL_STATUSES)).sum(),
         }
-    moment = pd.Series(moment.to_numpy(), index=messages.index)
+    moment = moment.astype(pd.DatetimeTZDtype("ns", "UTC")).set_axis(messages.index)
     timed = wanted & moment.notna().to_numpy(bool)
     seconds = (moment[timed] - created[timed]).dt.total_seconds().astype(float)
     name = "time to read (s)" if read else "time to delivered (s)"

@@ -180,3 +180,14 @@ def test_what_is_not_an_events_frame_is_named(sent):
     with pytest.raises(ct.InvalidInputError, match="by='pool'") as caught:
         metrics.error_codes(run.attempts, by="pool")
     assert caught.value.field == "by"
+
+
+def test_a_frame_loaded_before_the_reads_has_no_time_to_read_yet(sent):
+    """The frame says which messages are READ (``run.refresh()`` reloads it): loaded before the
+    reads, none is timed, however many read events came."""
+    run, events, _, _ = sent
+    frame = run.messages
+    unread = frame[frame["status"] != "READ"]
+    durations = metrics.time_to_read(unread, events=events)
+    assert durations.n == 0 and durations.excluded == {"not_read": len(unread)}
+    assert (events["status"] == "READ").any()

@@ -228,6 +228,11 @@ def test_bad_event_input_is_named(history, tmp_path: Path):
     with pytest.raises(ct.InvalidInputError, match="by='nope'"):
         error_codes(events, traffic, by="nope")
     assert set(HEALTH_COLUMNS).isdisjoint(HEALTH_EVENT_COLUMNS)
+    dataset = history[-1]
+    for where, said in ((tmp_path / "nowhere", "does not exist"), (tmp_path, "no event files")):
+        with pytest.raises(ct.InvalidInputError, match=said) as caught:
+            traffic_health(dataset, by="pool", events=where)
+        assert caught.value.field == "events" and str(where) in str(caught.value)
 
 
 @pytest.mark.parametrize("by", ["sender", "channel", "pool", "day", "hour"])
