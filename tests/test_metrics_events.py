@@ -17,20 +17,13 @@ import commstoolkit as ct
 from commstoolkit import metrics
 from commstoolkit.sandbox import Sandbox
 from tests.instant import instant_client
+from tests.test_metrics_item4 import _wilson  # checked there against published values
 
 UNADDRESSABLE, FAILS, UNDELIVERED, NEVER_RCS, ALWAYS_RCS, RCS_OFF = (
     f"+1500555000{n}" for n in range(2, 8)
 )
 ORDINARY = [f"+1914318{n:04d}" for n in range(8000, 8030)]
 RECIPIENTS = [UNADDRESSABLE, FAILS, UNDELIVERED, NEVER_RCS, ALWAYS_RCS, RCS_OFF, *ORDINARY]
-Z = 1.959963984540054
-
-
-def _wilson(k: int, n: int) -> tuple[float, float]:
-    p = k / n
-    centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
-    half = Z / (1 + Z * Z / n) * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @pytest.fixture(scope="module")

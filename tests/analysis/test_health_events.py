@@ -20,18 +20,11 @@ import commstoolkit as ct
 from commstoolkit.analysis import HEALTH_COLUMNS, HEALTH_EVENT_COLUMNS, error_codes, traffic_health
 from commstoolkit.sandbox import Sandbox
 from tests.instant import instant_client
+from tests.test_metrics_item4 import _wilson  # checked there against published values
 
-Z = 1.959963984540054
 RCS_OFF = "+15005550007"  # the RCS attempt fails (61337), SMS delivers
 FILL = {"sender_id": "no sender", "channel": "no sender", "pool_id": "no pool"}
 KEYS = {"sender": "sender_id", "channel": "channel", "pool": "pool_id", "day": "day"}
-
-
-def _wilson(k: int, n: int) -> tuple[float, float]:
-    p = k / n
-    centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
-    half = Z / (1 + Z * Z / n) * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @pytest.fixture(scope="module")
