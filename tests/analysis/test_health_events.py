@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import commstoolkit as ct
+from commstoolkit import charts
 from commstoolkit.analysis import HEALTH_COLUMNS, HEALTH_EVENT_COLUMNS, error_codes, traffic_health
 from commstoolkit.sandbox import Sandbox
 from tests.instant import instant_client
@@ -242,3 +243,36 @@ def test_duckdb_counts_the_event_files_as_pandas_counts_the_events(history, by):
         assert in_duckdb.attrs == in_pandas.attrs
     from_files = traffic_health(traffic, by=by, events=stream, members=members)
     pd.testing.assert_frame_equal(from_files, in_pandas)
+
+
+def test_the_error_code_chart_draws_each_channels_shares_with_their_intervals(history):
+    traffic, _, events, raw, *_ = history
+    in_window = set(traffic["message_id"])
+    counted: dict[str, Counter] = defaultdict(Counter)
+    for event in raw:
+        data = event["data"]
+        failed = event["type"].endswith((".undelivered", ".failed"))
+        if failed and data.get("attempt", 0) >= 1 and data["message_id"] in in_window:
+            counted[data["from"]["channel"]][str(data["error_code"])] += 1
+    fig = charts.error_codes(error_codes(events, traffic, by="channel"))
+    assert {trace.name for trace in fig.data} == set(counted)
+    for trace in fig.data:
+        codes, total = counted[trace.name], sum(counted[trace.name].values())
+        assert dict(zip(trace.y, trace.x, strict=True)) == pytest.approx(
+            {code: n / total for code, n in codes.items()}
+        )
+        lows = [codes[c] / total - _wilson(codes[c], total)[0] for c in trace.y]
+        assert list(trace.error_x.arrayminus) == pytest.approx(lows)
+        assert trace.marker.color == charts.CHANNEL_COLORS[trace.name]
+    every = sum(sum(c.values()) for c in counted.values())
+    assert f"share of {every:,} failed attempts" in fig.layout.title.subtitle.text
+    overall = charts.error_codes(error_codes(events, traffic), top=2)
+    assert len(overall.data) == 1 and len(overall.data[0].y) == 2
+    assert overall.data[0].y[0] == str(max(
+        (code for c in counted.values() for code in c),
+        key=lambda code: sum(c[code] for c in counted.values()),
+    ))  # fmt: skip
+    empty = charts.error_codes(error_codes(events.iloc[:0]))
+    assert empty.data == () and empty.layout.title.text.endswith("no data (no failed attempt)")
+    with pytest.raises(ct.InvalidInputError, match="no columns 'count', 'share'.*an error-code table"):
+        charts.error_codes(traffic)
