@@ -6,6 +6,7 @@ delivered time, and the error code of every failed attempt agrees with the API's
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 
@@ -26,10 +27,34 @@ ORDINARY = [f"+1914318{n:04d}" for n in range(8000, 8030)]
 RECIPIENTS = [UNADDRESSABLE, FAILS, UNDELIVERED, NEVER_RCS, ALWAYS_RCS, RCS_OFF, *ORDINARY]
 
 
+TYPES = [
+    json.dumps({"type": f"com.twilio.comms-api.message.{name}"})
+    for name in ("queued", "sent", "delivered", "undelivered", "failed", "read")
+]
+
+
+def _subscribe(box: Sandbox, receiver: ct.EventReceiver) -> None:
+    """A webhook sink to ``receiver`` (Test, Validate) subscribed to every message event."""
+    with httpx.Client(transport=box.transport(), base_url="https://sandbox.invalid/events/v1",
+                      auth=box.credentials()) as events:  # fmt: skip
+        sid = events.post("/Sinks", data={
+            "Description": "metrics", "SinkType": "webhook",
+            "SinkConfiguration": json.dumps({"destination": receiver.destination()}),
+        }).json()["sid"]  # fmt: skip
+        events.post(f"/Sinks/{sid}/Test")
+        (test,) = receiver.wait_for(count=1, timeout=10)
+        events.post(f"/Sinks/{sid}/Validate", data={"TestId": test["data"]["test_id"]})
+        answer = events.post("/Subscriptions", data={
+            "Description": "all", "SinkSid": sid, "Types": TYPES
+        })  # fmt: skip
+        assert answer.status_code == 201, answer.text
+
+
 @pytest.fixture(scope="module")
 def sent(tmp_path_factory):
-    """(the test send, its events as a sink's files hold them, the store's rows of its
-    messages by id, the API's messages as raw JSON by id)."""
+    """(the test send, its events as a receiver subscribed during the send got them, the
+    store's rows of its messages by id, the API's messages as raw JSON by id, the same
+    events as a sink's files hold them)."""
     box = Sandbox(":memory:", seed=7, senders=200)
     box.clock.instant = True
     client = instant_client(box)
@@ -40,9 +65,16 @@ def sent(tmp_path_factory):
         for sender_id in senders.loc[senders["channel"] == channel, "sender_id"].head(n)
     ]
     pool = ct.create_pool(client, "events pool", ids)
-    run = ct.test_send(client, pool, RECIPIENTS, "Events check", allow_unroutable=True)
-    files = box.events.write_history(tmp_path_factory.mktemp("stream"))
-    events = ct.load_events(files)
+    with ct.EventReceiver(auth_token=box.auth_token) as receiver, box.events.delivering():
+        _subscribe(box, receiver)
+        run = ct.test_send(client, pool, RECIPIENTS, "Events check", allow_unroutable=True)
+        files = box.events.write_history(tmp_path_factory.mktemp("stream"))
+        stored = ct.load_events(files)
+        of_run = stored["operation_id"].isin([op.id for op in run.operations])
+        mine = stored[of_run & stored["message_id"].notna()]  # subscribed: message events
+        every = set(mine["id"])
+        receiver.wait_for(until=lambda got: every <= {e["id"] for e in got}, timeout=30)
+        received = receiver.frame()
     operations = [op.id for op in run.operations]
     with box.store.read() as conn:
         rows = conn.execute(
@@ -54,7 +86,7 @@ def sent(tmp_path_factory):
     with httpx.Client(transport=box.transport(), base_url=box.base_url,
                       auth=box.credentials()) as api:  # fmt: skip
         detail = {m: api.get(f"/Messages/{m}").json() for m in store}
-    yield run, events, store, detail
+    yield run, received, store, detail, stored
     box.close()
 
 
@@ -64,7 +96,7 @@ def _by_message(durations: metrics.Durations, frame: pd.DataFrame) -> dict[str, 
 
 
 def test_exact_time_to_delivered_is_the_sandbox_timeline_read_messages_included(sent):
-    run, events, store, _ = sent
+    run, events, store, _, _ = sent
     frame = run.messages
     exact = _by_message(metrics.time_to_delivered(frame, events=events), frame)
     # The store's own timeline: a message's final_at is the moment of its outcome
@@ -82,7 +114,7 @@ def test_exact_time_to_delivered_is_the_sandbox_timeline_read_messages_included(
 
 
 def test_polling_knows_the_same_times_to_the_second_but_not_the_read_messages(sent):
-    run, events, store, _ = sent
+    run, events, store, _, _ = sent
     frame = run.messages
     polled = _by_message(metrics.time_to_delivered(frame), frame)
     exact = _by_message(metrics.time_to_delivered(frame, events=events), frame)
@@ -93,7 +125,7 @@ def test_polling_knows_the_same_times_to_the_second_but_not_the_read_messages(se
 
 
 def test_exact_time_to_read_is_the_sandbox_timeline(sent):
-    run, events, store, _ = sent
+    run, events, store, _, _ = sent
     frame = run.messages
     exact = _by_message(metrics.time_to_read(frame, events=events), frame)
     expected = {m: r["read_at"] - r["created_at"] for m, r in store.items() if r["read_at"]}
@@ -107,7 +139,7 @@ def test_exact_time_to_read_is_the_sandbox_timeline(sent):
 
 
 def test_event_times_tell_each_message_as_the_api_and_the_store_do(sent):
-    _, events, store, detail = sent
+    _, events, store, detail, _ = sent
     times = metrics.event_times(events)
     assert set(times.index) == set(store)
     for message_id, row in store.items():
@@ -124,7 +156,7 @@ def test_event_times_tell_each_message_as_the_api_and_the_store_do(sent):
 
 
 def test_error_codes_of_every_failed_attempt_are_the_apis_attempts(sent):
-    run, events, _, detail = sent
+    run, events, _, detail, _ = sent
     failed = Counter(
         attempt["error"]["code"]
         for message in detail.values()
@@ -145,7 +177,7 @@ def test_error_codes_of_every_failed_attempt_are_the_apis_attempts(sent):
 
 
 def test_an_event_delivered_twice_counts_once(sent):
-    run, events, _, _ = sent
+    run, events, _, _, _ = sent
     twice = pd.concat([events, events.iloc[::-1]], ignore_index=True)
     frame = run.messages
     once = metrics.time_to_delivered(frame, events=events)
@@ -156,17 +188,17 @@ def test_an_event_delivered_twice_counts_once(sent):
 
 
 def test_a_message_whose_events_did_not_come_is_left_out_and_counted(sent):
-    run, events, store, _ = sent
+    run, events, store, _, _ = sent
     frame = run.messages
     read = next(m for m, row in store.items() if row["read_at"] is not None)
     delivered = (events["message_id"] == read) & (events["status"] == "DELIVERED")
-    durations = metrics.time_to_delivered(frame, events=events[~delivered.to_numpy(bool)])
+    durations = metrics.time_to_delivered(frame, events=events[~delivered.fillna(False)])
     assert read not in set(frame.loc[durations.seconds.index, "message_id"])
     assert durations.excluded == {"unaddressable": 1, "no_event": 1}
 
 
 def test_what_is_not_an_events_frame_is_named(sent):
-    run, _, _, _ = sent
+    run, _, _, _, _ = sent
     with pytest.raises(ct.InvalidInputError, match="events lacks the column") as caught:
         metrics.time_to_delivered(run.messages, events=run.attempts)
     assert caught.value.field == "events"
@@ -178,9 +210,43 @@ def test_what_is_not_an_events_frame_is_named(sent):
 def test_a_frame_loaded_before_the_reads_has_no_time_to_read_yet(sent):
     """The frame says which messages are READ (``run.refresh()`` reloads it): loaded before the
     reads, none is timed, however many read events came."""
-    run, events, _, _ = sent
+    run, events, _, _, _ = sent
     frame = run.messages
     unread = frame[frame["status"] != "READ"]
     durations = metrics.time_to_read(unread, events=events)
     assert durations.n == 0 and durations.excluded == {"not_read": len(unread)}
     assert (events["status"] == "READ").any()
+
+
+def test_a_receivers_events_and_a_sinks_files_give_the_same_numbers(sent):
+    run, received, _, _, stored = sent
+    frame = run.messages
+    for measure in (metrics.time_to_delivered, metrics.time_to_read):
+        assert measure(frame, events=received).seconds.equals(measure(frame, events=stored).seconds)
+    mine = stored[stored["message_id"].isin(frame["message_id"])]
+    assert metrics.error_codes(received).equals(metrics.error_codes(mine))
+
+
+def test_the_history_windows_exact_times_are_the_sandbox_timeline(tmp_path):
+    """The seeded traffic history too: every message of a loaded window, timed from the
+    events a Kinesis stream would have stored, agrees with the store, READ ones included."""
+    with Sandbox(":memory:", seed=11, speed=0, traffic_days=1, daily_messages=200) as box:
+        client = instant_client(box)
+        traffic = ct.load_traffic(client, "2025-06-01", progress=False)
+        events = ct.load_events(box.events.write_history(tmp_path / "stream"))
+        with box.store.read() as conn:
+            rows = conn.execute(
+                "SELECT id, created_at, final_at, read_at FROM messages WHERE sender_id IS NOT NULL"
+            ).fetchall()
+    delivered = _by_message(metrics.time_to_delivered(traffic, events=events), traffic)
+    read = _by_message(metrics.time_to_read(traffic, events=events), traffic)
+    store = {r["id"]: r for r in rows}
+    assert len(delivered) == len(traffic) > 150 and delivered.keys() <= store.keys()
+    for message_id, seconds in delivered.items():
+        row = store[message_id]
+        assert 0 <= row["final_at"] - row["created_at"] - seconds < 0.001
+    with_reads = {m for m in delivered if store[m]["read_at"] is not None}
+    assert read.keys() == with_reads and with_reads  # READ messages keep their delivered time
+    for message_id, seconds in read.items():
+        row = store[message_id]
+        assert 0 <= row["read_at"] - row["created_at"] - seconds < 0.001

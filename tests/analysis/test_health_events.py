@@ -274,5 +274,6 @@ def test_the_error_code_chart_draws_each_channels_shares_with_their_intervals(hi
     ))  # fmt: skip
     empty = charts.error_codes(error_codes(events.iloc[:0]))
     assert empty.data == () and empty.layout.title.text.endswith("no data (no failed attempt)")
-    with pytest.raises(ct.InvalidInputError, match="no columns 'count', 'share'.*an error-code table"):
+    refused = r"no columns 'count', 'share'.*an error-code table"
+    with pytest.raises(ct.InvalidInputError, match=refused):
         charts.error_codes(traffic)
