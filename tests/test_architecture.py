@@ -76,6 +76,13 @@ PLANTS = [
     ("analysis/dataset->sql", "analysis/dataset.py", "from . import sql", {ANALYSIS}),
     # ... nor the SQL counting the tallies that use it.
     ("analysis/sql->tallies", "analysis/sql.py", "from . import tallies", {ANALYSIS}),
+    # The events' counting in pandas stays below their counting in DuckDB, which uses it.
+    (
+        "analysis/event_counts->event_sql",
+        "analysis/event_counts.py",
+        "from . import event_sql",
+        {ANALYSIS},
+    ),
     # frames' lower modules and the charts import the models: through them they now reach
     # the loaders.
     ("models->frames", "models.py", "from .frames import load_senders", {LAYERS, FRAMES, SCHEMA}),
