@@ -137,8 +137,8 @@ def event_columns(
     lookup = sender_lookup(current if lookup_from is None else lookup_from, members)
     groups = keyed[KEY]
     seen = current["message_id"].isin(events["message_id"].dropna().unique()).to_numpy(bool)
-    table = pd.DataFrame({"ev_messages": pd.Series(seen.astype("int64")).groupby(
-        groups.to_numpy()).sum()})  # fmt: skip
+    with_events = pd.Series(seen.astype("int64")).groupby(groups.to_numpy()).sum()
+    table = pd.DataFrame({"ev_messages": with_events})
     frame = current[["message_id", "status", "sender_id", "created_at"]]
     for durations, prefix in (
         (metrics.time_to_delivered(frame, events=events), "ev_ttd"),
@@ -151,7 +151,8 @@ def event_columns(
     unattributed = int(made[KEY].isna().sum())
     table = table.join(made.groupby(KEY)["message_id"].size().rename("ev_attempts"), how="outer")
     codes = metrics.error_codes(rows.loc[rows[KEY].notna().to_numpy(bool)], by=KEY)
-    top = codes.groupby(KEY, sort=False).first()
+    # Each group's first row: its most frequent code (groupby's first() would skip an NA code).
+    top = codes.drop_duplicates(KEY).set_index(KEY)
     table = table.join(
         top.rename(
             columns={

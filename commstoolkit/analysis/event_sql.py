@@ -198,7 +198,7 @@ def _assembled(
         ["group_key", "n", "error_code"], ascending=[True, False, True], na_position="last"
     )
     failed = codes.groupby("group_key")["n"].sum()
-    top = codes.groupby("group_key").first()
+    top = codes.drop_duplicates("group_key").set_index("group_key")  # the most frequent
     table = times[[c for c in HEALTH_EVENT_COLUMNS if c in times.columns]].join(
         attempts["n"].rename("ev_attempts"), how="outer"
     )

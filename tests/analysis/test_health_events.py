@@ -277,3 +277,28 @@ def test_the_error_code_chart_draws_each_channels_shares_with_their_intervals(hi
     refused = r"no columns 'count', 'share'.*an error-code table"
     with pytest.raises(ct.InvalidInputError, match=refused):
         charts.error_codes(traffic)
+
+
+def test_attempts_that_failed_without_a_code_count_under_no_code(history):
+    """Codes dropped from every failed attempt but the 30008s: "no code" is the most
+    frequent code wherever it outnumbers them, and is shown as such (NA), not skipped."""
+    traffic, _, events, *_, dataset = history
+    failed = events["status"].isin(["UNDELIVERED", "FAILED"]).to_numpy(bool)
+    made = (events["attempt"].fillna(0) > 0).to_numpy(bool)
+    kept = (events["error_code"] == 30008).fillna(False).to_numpy(bool)
+    uncoded = events.copy()
+    uncoded.loc[failed & ~kept, "error_code"] = pd.NA
+    attempts = uncoded.loc[failed & made & uncoded["message_id"].isin(traffic["message_id"])]
+    per_channel = Counter(
+        zip(attempts["sender_channel"], attempts["error_code"].isna(), strict=True)
+    )
+    assert any(per_channel[(c, False)] for c in ("RCS", "SMS"))  # some 30008s stay
+    health = traffic_health(traffic, by="channel", events=uncoded)
+    for row in health.itertuples():
+        no_code, coded = per_channel[(row.channel, True)], per_channel[(row.channel, False)]
+        assert row.ev_failed_attempts == no_code + coded
+        if no_code > coded:
+            assert pd.isna(row.ev_top_error_code) and row.ev_top_error_count == no_code
+    start, end = traffic.attrs["window"]
+    in_duckdb = traffic_health(dataset, by="channel", start=start, end=end, events=uncoded)
+    pd.testing.assert_frame_equal(in_duckdb, health, check_exact=False, rtol=1e-9)
