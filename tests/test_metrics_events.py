@@ -6,7 +6,6 @@ delivered time, and the error code of every failed attempt agrees with the API's
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 
@@ -17,6 +16,8 @@ import pytest
 import commstoolkit as ct
 from commstoolkit import metrics
 from commstoolkit.sandbox import Sandbox
+from commstoolkit.sandbox.server import run_server
+from tests.events.test_receiver import PASSWORD, USER, subscribe
 from tests.instant import instant_client
 from tests.test_metrics_item4 import _wilson  # checked there against published values
 
@@ -25,29 +26,6 @@ UNADDRESSABLE, FAILS, UNDELIVERED, NEVER_RCS, ALWAYS_RCS, RCS_OFF = (
 )
 ORDINARY = [f"+1914318{n:04d}" for n in range(8000, 8030)]
 RECIPIENTS = [UNADDRESSABLE, FAILS, UNDELIVERED, NEVER_RCS, ALWAYS_RCS, RCS_OFF, *ORDINARY]
-
-
-TYPES = [
-    json.dumps({"type": f"com.twilio.comms-api.message.{name}"})
-    for name in ("queued", "sent", "delivered", "undelivered", "failed", "read")
-]
-
-
-def _subscribe(box: Sandbox, receiver: ct.EventReceiver) -> None:
-    """A webhook sink to ``receiver`` (Test, Validate) subscribed to every message event."""
-    with httpx.Client(transport=box.transport(), base_url="https://sandbox.invalid/events/v1",
-                      auth=box.credentials()) as events:  # fmt: skip
-        sid = events.post("/Sinks", data={
-            "Description": "metrics", "SinkType": "webhook",
-            "SinkConfiguration": json.dumps({"destination": receiver.destination()}),
-        }).json()["sid"]  # fmt: skip
-        events.post(f"/Sinks/{sid}/Test")
-        (test,) = receiver.wait_for(count=1, timeout=10)
-        events.post(f"/Sinks/{sid}/Validate", data={"TestId": test["data"]["test_id"]})
-        answer = events.post("/Subscriptions", data={
-            "Description": "all", "SinkSid": sid, "Types": TYPES
-        })  # fmt: skip
-        assert answer.status_code == 201, answer.text
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +43,11 @@ def sent(tmp_path_factory):
         for sender_id in senders.loc[senders["channel"] == channel, "sender_id"].head(n)
     ]
     pool = ct.create_pool(client, "events pool", ids)
-    with ct.EventReceiver(auth_token=box.auth_token) as receiver, box.events.delivering():
-        _subscribe(box, receiver)
+    with (
+        ct.EventReceiver(username=USER, password=PASSWORD, auth_token=box.auth_token) as receiver,
+        run_server(box) as served,  # it delivers to webhook sinks while it runs
+    ):
+        subscribe(served, box, receiver)
         run = ct.test_send(client, pool, RECIPIENTS, "Events check", allow_unroutable=True)
         files = box.events.write_history(tmp_path_factory.mktemp("stream"))
         stored = ct.load_events(files)
