@@ -373,12 +373,16 @@ EVENT_TIMES = (
 )  # fmt: skip
 
 
-def _needs(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
+EVENTS_FRAME = "the events frame (ct.load_events, EventReceiver.frame())"
+
+
+def _needs(
+    frame: pd.DataFrame, name: str, columns: Sequence[str], expected: str = EVENTS_FRAME
+) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InvalidInputError(
-            f"{name} lacks the column(s) {', '.join(missing)}: expected the events frame "
-            "(ct.load_events, EventReceiver.frame())",
+            f"{name} lacks the column(s) {', '.join(missing)}: expected {expected}",
             field=name,
         )
 
@@ -466,7 +470,12 @@ def _failed_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``frame`` (events or attempts) that are failed attempts, each once."""
     if "attempted_at" in frame.columns:  # the attempts frame
         return frame.loc[_status(frame, ERROR_STATUSES).to_numpy(bool)]
-    _needs(frame, "attempts_or_events", (*EVENT_NEEDS, "error_code"))
+    _needs(
+        frame,
+        "attempts_or_events",
+        (*EVENT_NEEDS, "error_code"),
+        f"{EVENTS_FRAME}, or an attempts frame (TestSend.attempts, frames.attempts_frame)",
+    )
     mine = _message_events(frame)
     made = (mine["attempt"].astype("Int64").fillna(0) > 0).to_numpy(bool)
     failed = mine.loc[made & mine["status"].isin(ERROR_STATUSES).to_numpy(bool)]

@@ -183,6 +183,9 @@ def test_what_is_not_an_events_frame_is_named(sent):
     with pytest.raises(ct.InvalidInputError, match="events lacks the column") as caught:
         metrics.time_to_delivered(run.messages, events=run.attempts)
     assert caught.value.field == "events"
+    with pytest.raises(ct.InvalidInputError, match="or an attempts frame") as caught:
+        metrics.error_codes(run.messages)  # a message keeps its last attempt's code only
+    assert caught.value.field == "attempts_or_events"
     with pytest.raises(ct.InvalidInputError, match="by='pool'") as caught:
         metrics.error_codes(run.attempts, by="pool")
     assert caught.value.field == "by"
