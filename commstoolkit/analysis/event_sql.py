@@ -34,7 +34,18 @@ _STAGES = sql_list(metrics.EVENT_STAGES)
 def event_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[str]:
     """The event files of files and folders (searched recursively, as ``load_events`` does);
     a path that does not exist is named."""
-    given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if isinstance(paths, (str, os.PathLike)):
+        given: list[Any] = [paths]
+    elif isinstance(paths, Iterable):
+        given = list(paths)
+    else:
+        raise InvalidInputError(
+            "events: expected the events frame (ct.load_events, EventReceiver.frame()) or the "
+            f"event files / folders a sink's data ends in; got {type(paths).__name__}",
+            field="events",
+        )
+    if not all(isinstance(p, (str, os.PathLike)) for p in given):
+        raise InvalidInputError("events: expected paths of event files or folders", field="events")
     found: list[str] = []
     for path in map(Path, given):
         if path.is_dir():

@@ -85,6 +85,11 @@ def traffic_health(
     members know).
     """
     check_by(by)
+    # Named before any counting: an events frame, or files that exist.
+    if isinstance(events, pd.DataFrame):
+        check_events(events)
+    elif events is not None:
+        events = event_files(events)
     if isinstance(traffic, TrafficDataset):
         health = dataset_health(traffic, by, members, start=start, end=end, alpha=alpha)
         if events is None:
@@ -94,9 +99,7 @@ def traffic_health(
         joined.attrs.update(placed)
         return joined
     if events is not None and not isinstance(events, pd.DataFrame):
-        events = load_events(event_files(events))
-    if events is not None:
-        check_events(events)
+        events = load_events(events)
     if start is not None or end is not None:
         raise InvalidInputError(
             "start / end choose a window of an exported dataset; a frame's window is its own "

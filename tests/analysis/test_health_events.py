@@ -223,6 +223,11 @@ def test_bad_event_input_is_named(history, tmp_path: Path):
         error_codes(events, traffic, by="nope")
     assert set(HEALTH_COLUMNS).isdisjoint(HEALTH_EVENT_COLUMNS)
     dataset = history[-1]
+    for wrong in (42, [42]):
+        for traffic_or_dataset in (traffic, dataset):
+            with pytest.raises(ct.InvalidInputError, match="events: expected") as caught:
+                traffic_health(traffic_or_dataset, by="pool", events=wrong)
+            assert caught.value.field == "events"
     for where, said in ((tmp_path / "nowhere", "does not exist"), (tmp_path, "no event files")):
         with pytest.raises(ct.InvalidInputError, match=said) as caught:
             traffic_health(dataset, by="pool", events=where)
