@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from .analysis import Finding as Finding
     from .analysis import Findings as Findings
     from .analysis import TrafficDataset as TrafficDataset
+    from .analysis import error_codes as error_codes
     from .analysis import export_traffic as export_traffic
     from .analysis import findings_sql as findings_sql
     from .analysis import health_sql as health_sql

@@ -23,6 +23,14 @@ left out. The README's "Metrics" glossary says the same in a table.
   left out here (and measured by *time to read*) unless a load saw it DELIVERED while
   ``TestSend`` tracked it (``seen_delivered_s``);
 - *time to read*: seconds from creation to READ;
+- with the API's events (``events=``, the frame of ``ct.load_events`` / ``EventReceiver``)
+  the same two times are exact: the moment of the status comes from its event (to the
+  millisecond), and a READ message keeps its DELIVERED moment (its ``message.delivered``
+  event), so it counts in *time to delivered* too; creation stays the message's
+  ``created_at``. ``event_times`` gives each message's moments;
+- *error codes*: per error code, the failed attempts (UNDELIVERED or FAILED) that carried it
+  over every failed attempt (``error_codes``: from events, every attempt of a window; from
+  an attempts frame, the attempts loaded);
 - *read rate* (engagement) = READ / delivered, over the messages delivered on a channel that
   reports reads (RCS, WhatsApp; SMS has no read receipts).
 
@@ -38,6 +46,7 @@ from typing import Any
 
 import pandas as pd
 
+from .errors import InvalidInputError
 from .models import FINAL_MESSAGE_STATUSES
 from .uncertainty import benjamini_hochberg as benjamini_hochberg
 from .uncertainty import fisher_lower_p as fisher_lower_p
@@ -55,7 +64,10 @@ __all__ = [
     "benjamini_hochberg",
     "delivered",
     "delivery_rate",
+    "error_codes",
     "error_rate",
+    "event_times",
+    "failed_attempts",
     "fallback_rate",
     "fallbacks",
     "final",
@@ -289,7 +301,7 @@ def _seconds(messages: pd.DataFrame, mask: pd.Series) -> pd.Series:
     return seconds.rename("seconds")
 
 
-def time_to_delivered(messages: pd.DataFrame) -> Durations:
+def time_to_delivered(messages: pd.DataFrame, events: pd.DataFrame | None = None) -> Durations:
     """Seconds from creation to the DELIVERED, UNDELIVERED or FAILED status, for the
     messages at that status with a sender (``updated_at`` is then that status's moment,
     to the API's whole seconds), and for the READ messages whose DELIVERED moment a load
@@ -299,7 +311,15 @@ def time_to_delivered(messages: pd.DataFrame) -> Durations:
     Excludes the other READ messages ("READ": their delivery moment is not in the data,
     only when they were read — see ``time_to_read``), unaddressable ones ("unaddressable":
     never sent, no time), CANCELED ones ("canceled") and messages not final yet ("in
-    flight")."""
+    flight").
+
+    ``events`` (the events frame: ``ct.load_events``, ``EventReceiver.frame()``): the same
+    definition with the moment of the status read from its event, to the millisecond
+    (``event_times``: the outcome event of the message's last attempt), and every READ
+    message timed by its DELIVERED event. A message whose events hold no such moment (none
+    received, or not the status the frame shows) is left out ("no event")."""
+    if events is not None:
+        return _event_durations(messages, events, read=False)
     known = _status(messages, DELIVERY_MOMENT_STATUSES) & ~_no_sender(messages)
     timed = known & messages["latency_s"].notna().to_numpy(bool)
     read = _status(messages, ("READ",))
@@ -324,10 +344,14 @@ def time_to_delivered(messages: pd.DataFrame) -> Durations:
     )
 
 
-def time_to_read(messages: pd.DataFrame) -> Durations:
+def time_to_read(messages: pd.DataFrame, events: pd.DataFrame | None = None) -> Durations:
     """Seconds from creation to READ, for READ messages.
 
-    Excludes every other message ("not read": not read, or not yet)."""
+    Excludes every other message ("not read": not read, or not yet). ``events``: the READ
+    moment from the message's ``message.read`` event, to the millisecond; a READ message
+    without one is left out ("no event")."""
+    if events is not None:
+        return _event_durations(messages, events, read=True)
     read = _status(messages, ("READ",))
     timed = read & messages["latency_s"].notna().to_numpy(bool)
     return Durations(
@@ -335,3 +359,197 @@ def time_to_read(messages: pd.DataFrame) -> Durations:
         _seconds(messages, timed),
         _excluded(not_read=(~read).sum(), no_time=(read & ~timed).sum()),
     )
+
+
+# -- events ---------------------------------------------------------------------------------
+
+# The columns of the events frame (``events.records.COLUMNS``) the metrics read; metrics sit
+# beside the events package (design.md §3) and take its frame as data.
+EVENT_NEEDS = ("status", "time", "message_id", "attempt")
+# Each status of a message event in the order an attempt goes through them.
+EVENT_STAGES = {"QUEUED": 0, "SENT": 1, "DELIVERED": 2, "UNDELIVERED": 2, "FAILED": 2, "READ": 3}
+EVENT_TIMES = (
+    "n_attempts", "status", "queued_at", "outcome", "outcome_at", "delivered_at", "read_at",
+)  # fmt: skip
+
+
+EVENTS_FRAME = "the events frame (ct.load_events, EventReceiver.frame())"
+
+
+def _needs(
+    frame: pd.DataFrame, name: str, columns: Sequence[str], expected: str = EVENTS_FRAME
+) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InvalidInputError(
+            f"{name} lacks the column(s) {', '.join(missing)}: expected {expected}",
+            field=name,
+        )
+
+
+def _message_events(events: pd.DataFrame) -> pd.DataFrame:
+    """The message events, each (message, attempt, status) once (its first time), in time
+    order: a sink may deliver an event twice, and frames may be concatenated."""
+    _needs(events, "events", EVENT_NEEDS)
+    status = events["status"].astype("string")
+    mine = events.loc[status.isin(list(EVENT_STAGES)).to_numpy(bool) & events["message_id"].notna()]
+    mine = mine.assign(status=mine["status"].astype("string"))
+    mine = mine.sort_values("time", kind="stable")
+    return mine.drop_duplicates(["message_id", "attempt", "status"])
+
+
+def event_times(events: pd.DataFrame) -> pd.DataFrame:
+    """Each message's moments as its events tell them, one row per message (index
+    ``message_id``): ``n_attempts`` (its highest attempt; 0 for a message no sender could
+    reach), ``status`` (the last status of that attempt: the message's status),
+    ``queued_at`` (its first attempt queued), ``outcome`` / ``outcome_at`` (DELIVERED,
+    UNDELIVERED or FAILED of the last attempt, and when), ``delivered_at`` (its DELIVERED
+    event, kept once it is READ) and ``read_at``; NaT / NA where no such event came. Times
+    are the events' (UTC, to the millisecond); each event counts once."""
+    mine = _message_events(events)
+    ids = pd.Index(mine["message_id"].unique(), name="message_id", dtype="string")
+    attempt = mine["attempt"].astype("Int64").fillna(0)
+    last = attempt.groupby(mine["message_id"]).transform("max")
+    on_last = mine.loc[(attempt == last).to_numpy(bool)]
+    # The message's status: the furthest stage its last attempt reached.
+    latest = on_last.assign(_stage=on_last["status"].map(EVENT_STAGES))
+    latest = latest.sort_values(["_stage", "time"], kind="stable")
+    outcomes = on_last.loc[on_last["status"].isin(DELIVERY_MOMENT_STATUSES).to_numpy(bool)]
+    outcome = outcomes.groupby("message_id")[["status", "time"]].first().reindex(ids)
+    first = mine.groupby(["message_id", "status"])["time"].min().unstack("status")
+    times = pd.DataFrame(
+        {
+            "n_attempts": attempt.groupby(mine["message_id"]).max().reindex(ids),
+            "status": latest.groupby("message_id")["status"].last().reindex(ids),
+            "queued_at": first.get("QUEUED"),
+            "outcome": outcome["status"],
+            "outcome_at": outcome["time"],
+            "delivered_at": first.get("DELIVERED"),
+            "read_at": first.get("READ"),
+        },
+        index=ids,
+    )
+    utc = pd.DatetimeTZDtype("ns", "UTC")
+    return times.astype({
+        "n_attempts": "Int64", "status": "string", "outcome": "string", "queued_at": utc,
+        "outcome_at": utc, "delivered_at": utc, "read_at": utc,
+    })  # fmt: skip
+
+
+def _event_durations(messages: pd.DataFrame, events: pd.DataFrame, *, read: bool) -> Durations:
+    """Time to delivered (``read`` False) or to read, the moments from ``event_times``."""
+    times = event_times(events).reindex(messages["message_id"].astype("string"))
+    created = messages["created_at"]
+    if read:
+        wanted = _status(messages, ("READ",))
+        moment = times["read_at"]
+        eligible = {"not_read": (~wanted).sum()}
+    else:
+        status = messages["status"].astype("string").to_numpy()
+        is_read = _status(messages, ("READ",)).to_numpy(bool)
+        wanted = _status(messages, (*DELIVERY_MOMENT_STATUSES, "READ")) & ~_no_sender(messages)
+        # The outcome event must be the status the frame shows (NA: no outcome event came).
+        same = times["outcome"].eq(status).fillna(False).to_numpy(bool) & ~is_read
+        outcome_at = times["outcome_at"].where(same)
+        moment = outcome_at.where(~is_read, times["delivered_at"])
+        eligible = {
+            "unaddressable": _unaddressable_mask(messages).sum(),
+            "canceled": (_status(messages, ("CANCELED",)) & ~_no_sender(messages)).sum(),
+            "in_flight": (~_status(messages, FINAL_STATUSES)).sum(),
+        }
+    moment = moment.astype(pd.DatetimeTZDtype("ns", "UTC")).set_axis(messages.index)
+    timed = wanted & moment.notna().to_numpy(bool)
+    seconds = (moment[timed] - created[timed]).dt.total_seconds().astype(float)
+    name = "time to read (s)" if read else "time to delivered (s)"
+    return Durations(
+        name, seconds.rename("seconds"), _excluded(**eligible, no_event=(wanted & ~timed).sum())
+    )
+
+
+def _failed_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` (events or attempts) that are failed attempts, each once."""
+    if "attempted_at" in frame.columns:  # the attempts frame
+        return frame.loc[_status(frame, ERROR_STATUSES).to_numpy(bool)]
+    _needs(
+        frame,
+        "attempts_or_events",
+        (*EVENT_NEEDS, "error_code"),
+        f"{EVENTS_FRAME}, or an attempts frame (TestSend.attempts, frames.attempts_frame)",
+    )
+    mine = _message_events(frame)
+    made = (mine["attempt"].astype("Int64").fillna(0) > 0).to_numpy(bool)
+    failed = mine.loc[made & mine["status"].isin(ERROR_STATUSES).to_numpy(bool)]
+    return failed.drop_duplicates(["message_id", "attempt"])
+
+
+def failed_attempts(attempts_or_events: pd.DataFrame) -> pd.DataFrame:
+    """Every failed attempt (it ended UNDELIVERED or FAILED) once: from an events frame (its
+    ``message.undelivered`` / ``message.failed`` events of an attempt, each attempt once: a
+    message no sender could reach made no attempt) or from an attempts frame
+    (``frames.ATTEMPT_COLUMNS``: only the attempts loaded, a sample for traffic).
+
+    Columns: ``message_id``, ``attempt``, ``status``, ``error_code`` (Int64, NA when none was
+    given), ``sender`` (the sender's address) and ``channel`` (the attempt's); the index is
+    the rows' in ``attempts_or_events``."""
+    failed = _failed_rows(attempts_or_events)
+    events = "attempted_at" not in failed.columns
+    sender, channel = ("sender", "sender_channel") if events else ("sender_address", "channel")
+    missing = pd.Series(pd.NA, index=failed.index, dtype="string")
+    return pd.DataFrame(
+        {
+            "message_id": failed["message_id"].astype("string"),
+            "attempt": failed["attempt"].astype("Int64"),
+            "status": failed["status"].astype("string"),
+            "error_code": failed["error_code"].astype("Int64"),
+            "sender": failed.get(sender, missing).astype("string"),
+            "channel": failed.get(channel, missing).astype("string"),
+        },
+        index=failed.index,
+    )
+
+
+ERROR_CODE_COLUMNS = ("error_code", "count", "failed_attempts", "share", "share_low", "share_high")
+
+
+def error_codes(attempts_or_events: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """The error codes of every failed attempt (``failed_attempts``): per code (and per value
+    of the frame's column ``by``, when given), ``count`` (its failed attempts),
+    ``failed_attempts`` (the denominator: every failed attempt of the group), ``share`` =
+    count / failed_attempts and its 95% Wilson interval (``share_low`` / ``share_high``).
+    An attempt that failed without a code counts under the code NA. Per group, the most
+    frequent code first; an empty frame of these columns when nothing failed.
+
+    ``attempts_or_events``: an events frame (every attempt of the window: full volume) or an
+    attempts frame (``frames.ATTEMPT_COLUMNS``: the attempts loaded)."""
+    frame = attempts_or_events
+    if by is not None and by not in frame.columns:
+        raise InvalidInputError(
+            f"by={by!r}: not a column of the frame ({', '.join(map(str, frame.columns))})",
+            field="by",
+            allowed=tuple(frame.columns),
+        )
+    keys = [] if by is None else [by]
+    failed = failed_attempts(frame)
+    if by is not None:
+        failed[by] = frame.loc[failed.index, by]
+    counts = failed.groupby([*keys, "error_code"], dropna=False).size().rename("count")
+    table = counts.reset_index().astype({"count": "int64", "error_code": "Int64"})
+    if keys:
+        table["failed_attempts"] = table.groupby(keys, dropna=False)["count"].transform("sum")
+    else:
+        table["failed_attempts"] = table["count"].sum()
+    table["failed_attempts"] = table["failed_attempts"].astype("int64")
+    table["share"] = (table["count"] / table["failed_attempts"]).astype(float)
+    bounds = [
+        wilson_interval(int(k), int(n))
+        for k, n in zip(table["count"], table["failed_attempts"], strict=True)
+    ]
+    table["share_low"] = pd.Series([low for low, _ in bounds], index=table.index, dtype=float)
+    table["share_high"] = pd.Series([high for _, high in bounds], index=table.index, dtype=float)
+    table = table.sort_values(
+        [*keys, "count", "error_code"],
+        ascending=[*[True] * len(keys), False, True],
+        kind="stable",
+        na_position="last",
+    )
+    return table.reset_index(drop=True)[[*keys, *ERROR_CODE_COLUMNS]]

@@ -33,7 +33,7 @@ POOLS = "Inside pools: plan > apply"
 TESTSEND = "Inside testsend: api > result"
 FRAMES = "Inside frames: load > build"
 SCHEMA = "charts import only the schema of frames"
-ANALYSIS = "Inside analysis: health | findings > tallies > sql | counts"
+ANALYSIS = "Inside analysis: health | findings > tallies | event_sql > event_counts > sql"
 DOCTOR = "Inside doctor: api > diagnosis"
 SANDBOX_LAYERS = "Sandbox: server > core > front > events > simulation > state"
 SANDBOX_EVENTS = "Inside the sandbox's events: service > delivery"
@@ -76,6 +76,13 @@ PLANTS = [
     ("analysis/dataset->sql", "analysis/dataset.py", "from . import sql", {ANALYSIS}),
     # ... nor the SQL counting the tallies that use it.
     ("analysis/sql->tallies", "analysis/sql.py", "from . import tallies", {ANALYSIS}),
+    # The events' counting in pandas stays below their counting in DuckDB, which uses it.
+    (
+        "analysis/event_counts->event_sql",
+        "analysis/event_counts.py",
+        "from . import event_sql",
+        {ANALYSIS},
+    ),
     # frames' lower modules and the charts import the models: through them they now reach
     # the loaders.
     ("models->frames", "models.py", "from .frames import load_senders", {LAYERS, FRAMES, SCHEMA}),

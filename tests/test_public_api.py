@@ -81,6 +81,7 @@ PUBLIC = [
     "default_journal_dir",
     "delete_pool",
     "diagnose",
+    "error_codes",
     "export_pool_file",
     "export_traffic",
     "findings_sql",

@@ -1,17 +1,20 @@
 """Analysis of an account's real traffic: load it (``load_traffic``), export it to Parquet
 at any volume (``export_traffic`` / ``read_traffic`` / ``open_traffic``), judge it per
 sender, pool, channel, country, day and hour (``traffic_health``) and say what stands out
-(``traffic_findings``)."""
+(``traffic_findings``); with the API's events, the error code of every failed attempt
+(``error_codes``) and exact times in the health table (``traffic_health(..., events=)``)."""
 
 from ..frames.schema import TRAFFIC_COLUMNS as TRAFFIC_COLUMNS
 from ..frames.schema import TRAFFIC_DTYPES as TRAFFIC_DTYPES
 from .dataset import TrafficDataset, open_traffic, read_traffic
+from .event_counts import error_codes
 from .export import ExportResult, export_traffic
 from .findings import Finding, Findings, traffic_findings
 from .health import traffic_health
 from .sql import health_sql
 from .table import BY as BY
 from .table import HEALTH_COLUMNS as HEALTH_COLUMNS
+from .table import HEALTH_EVENT_COLUMNS as HEALTH_EVENT_COLUMNS
 from .table import NO_COUNTRY as NO_COUNTRY
 from .table import NO_POOL as NO_POOL
 from .tallies import findings_sql
@@ -23,6 +26,7 @@ __all__ = [
     "Finding",
     "Findings",
     "TrafficDataset",
+    "error_codes",
     "export_traffic",
     "findings_sql",
     "health_sql",

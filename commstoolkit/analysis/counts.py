@@ -15,7 +15,7 @@ from ..errors import InvalidInputError
 from ..frames import NO_SENDER
 from .table import NO_COUNTRY, NO_POOL, Window
 
-__all__ = ["frame_counts", "split_window", "traffic_window"]
+__all__ = ["KEY", "frame_counts", "split_window", "traffic_window", "with_keys"]
 
 KEY = "__group__"  # the column the filled group key is kept in while grouping
 
@@ -48,7 +48,7 @@ def split_window(traffic: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, Win
 
 def frame_counts(traffic: pd.DataFrame, key: str, labels: Sequence[str]) -> pd.DataFrame:
     """Per value of ``key``: the labels and ``table.COUNTS`` of ``traffic``'s messages."""
-    return _counts(_with_keys(traffic, key, labels), key, labels)
+    return _counts(with_keys(traffic, key, labels), key, labels)
 
 
 def _utc(value: Any) -> pd.Timestamp:
@@ -56,7 +56,7 @@ def _utc(value: Any) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def _with_keys(traffic: pd.DataFrame, key: str, labels: Sequence[str]) -> pd.DataFrame:
+def with_keys(traffic: pd.DataFrame, key: str, labels: Sequence[str]) -> pd.DataFrame:
     """The columns the grouping and the metrics need, with the group key in ``KEY`` (filled:
     labels for no sender / pool / country, the UTC day or hour of creation); the metrics'
     own columns are left as they are (a missing sender means no sender to them)."""

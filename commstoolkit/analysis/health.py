@@ -20,8 +20,11 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InvalidInputError
+from ..events import load_events
 from .counts import frame_counts, split_window
 from .dataset import TrafficDataset
+from .event_counts import check_events, event_columns, join_health
+from .event_sql import EventSource, dataset_event_columns, event_files
 from .sql import dataset_health
 from .table import ALPHA, BY, assemble, check_by
 
@@ -36,6 +39,7 @@ def traffic_health(
     start: Any = None,
     end: Any = None,
     alpha: float = ALPHA,
+    events: EventSource | None = None,
 ) -> pd.DataFrame:
     """One row per group of the window's traffic, ``by`` one of ``sender``, ``pool``,
     ``channel``, ``country``, ``day``, ``hour`` (UTC), most messages first.
@@ -61,11 +65,41 @@ def traffic_health(
     DuckDB over its files, over ``[start, end)`` (default: all it holds) and the window of
     the same length before it.
 
-    ``attrs``: ``window`` (start, end), ``previous`` (its start, end) and ``by``.
+    ``events`` (the window's events: the events frame of ``ct.load_events`` /
+    ``EventReceiver.frame()``, or the files and folders a sink's data ends in, JSON lines or
+    arrays of CloudEvents) adds what only events give, at full volume
+    (``HEALTH_EVENT_COLUMNS``, each number ``metrics``'): ``ev_messages`` (the group's
+    messages with events); ``ev_ttd_n`` / ``ev_ttd_p50_s`` / ``ev_ttd_p90_s``, the exact time
+    to delivered (READ messages kept by their DELIVERED event) and ``ev_ttr_*`` the time to
+    read; ``ev_attempts`` and ``ev_failed_attempts`` (UNDELIVERED or FAILED), and the most
+    frequent error code of the failed attempts, ``ev_top_error_code``, its
+    ``ev_top_error_count`` and ``ev_top_error_share`` of ``ev_failed_attempts`` with its 95%
+    interval (``ev_top_error_low`` / ``ev_top_error_high``); ``ct.analysis.error_codes``
+    gives every code. An attempt counts where it was made (by sender, the attempt's sender,
+    so a sender whose attempts all fell back shows too; by channel, its channel). With an
+    exported dataset the events are counted in DuckDB beside the Parquet files (``read_json``
+    over the event files: neither messages nor events are loaded in pandas).
+
+    ``attrs``: ``window`` (start, end), ``previous`` (its start, end) and ``by``; with
+    events, ``unattributed_attempts`` (attempts whose sender neither the traffic nor the
+    members know).
     """
     check_by(by)
+    # Named before any counting: an events frame, or files that exist.
+    if isinstance(events, pd.DataFrame):
+        check_events(events)
+    elif events is not None:
+        events = event_files(events)
     if isinstance(traffic, TrafficDataset):
-        return dataset_health(traffic, by, members, start=start, end=end, alpha=alpha)
+        health = dataset_health(traffic, by, members, start=start, end=end, alpha=alpha)
+        if events is None:
+            return health
+        table, placed = dataset_event_columns(traffic, events, by, health.attrs["window"], members)
+        joined = join_health(health, table, by)
+        joined.attrs.update(placed)
+        return joined
+    if events is not None and not isinstance(events, pd.DataFrame):
+        events = load_events(events)
     if start is not None or end is not None:
         raise InvalidInputError(
             "start / end choose a window of an exported dataset; a frame's window is its own "
@@ -76,4 +110,10 @@ def traffic_health(
     key, labels = BY[by]
     now = frame_counts(current, key, labels)
     before = frame_counts(previous, key, ())
-    return assemble(now, before, by, window, members=members, alpha=alpha)
+    health = assemble(now, before, by, window, members=members, alpha=alpha)
+    if events is None:
+        return health
+    table, placed = event_columns(current, events, by, members, lookup_from=traffic)
+    joined = join_health(health, table, by)
+    joined.attrs.update(placed)
+    return joined

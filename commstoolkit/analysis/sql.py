@@ -18,7 +18,16 @@ from ..frames import NO_SENDER
 from .dataset import TrafficDataset, window_of
 from .table import ALPHA, BY, COUNTS, NO_COUNTRY, NO_POOL, assemble, check_by
 
-__all__ = ["DIALECTS", "check_dialect", "dataset_health", "health_sql", "iso", "sql_list"]
+__all__ = [
+    "DIALECTS",
+    "check_dialect",
+    "dataset_health",
+    "group_key_sql",
+    "health_sql",
+    "iso",
+    "sql_list",
+    "typed_keys",
+]
 
 
 DIALECTS = ("duckdb", "spark", "trino")
@@ -52,6 +61,27 @@ def check_dialect(dialect: Any) -> None:
         )
 
 
+def group_key_sql(by: str) -> str:
+    """The SQL expression of a traffic row's group (no sender / pool / country labelled)."""
+    return {
+        "sender": f"coalesce(sender_id, '{NO_SENDER}')",
+        "pool": f"coalesce(pool_id, '{NO_POOL}')",
+        "channel": f"coalesce(channel, '{NO_SENDER}')",
+        "country": f"coalesce(to_country, '{NO_COUNTRY}')",
+        "day": "date_trunc('day', created_at)",
+        "hour": "extract(hour FROM created_at)",
+    }[by]
+
+
+def typed_keys(keys: pd.Series, by: str) -> pd.Series:
+    """Group keys as an SQL engine gave them, in the health table's dtype."""
+    if by == "day":
+        return pd.Series(pd.to_datetime(keys, utc=True), index=keys.index)
+    if by == "hour":
+        return keys.astype("int64")
+    return keys.astype("string")
+
+
 def health_sql(by: str, dialect: str = "duckdb", table: str = "traffic") -> str:
     """The SQL that counts ``traffic_health``'s numbers per group over the traffic table
     ``table`` (the Parquet files: ``read_parquet('DIR/*/*.parquet')`` in DuckDB, a table or
@@ -61,14 +91,7 @@ def health_sql(by: str, dialect: str = "duckdb", table: str = "traffic") -> str:
     ``is_current`` true for the window, false for the previous one."""
     check_by(by)
     check_dialect(dialect)
-    key = {
-        "sender": f"coalesce(sender_id, '{NO_SENDER}')",
-        "pool": f"coalesce(pool_id, '{NO_POOL}')",
-        "channel": f"coalesce(channel, '{NO_SENDER}')",
-        "country": f"coalesce(to_country, '{NO_COUNTRY}')",
-        "day": "date_trunc('day', created_at)",
-        "hour": "extract(hour FROM created_at)",
-    }[by]
+    key = group_key_sql(by)
     # A pool's name is the account's (the manifest's), not in the files.
     labels = ("sender_address", "channel") if by == "sender" else ()
     delivered = f"status IN ({sql_list(metrics.DELIVERED_STATUSES)})"
@@ -128,12 +151,7 @@ def dataset_health(
         keys = counts["group_key"].astype("string")
         counts["pool_name"] = keys.map(dataset.pools, na_action="ignore").astype("string")
         counts["pool_name"] = counts["pool_name"].fillna(keys)
-    if by == "day":
-        counts["group_key"] = pd.to_datetime(counts["group_key"], utc=True)
-    elif by == "hour":
-        counts["group_key"] = counts["group_key"].astype("int64")
-    else:
-        counts["group_key"] = counts["group_key"].astype("string")
+    counts["group_key"] = typed_keys(counts["group_key"], by)
     for label in labels:
         counts[label] = counts[label].astype("string")
     for column in COUNTS:

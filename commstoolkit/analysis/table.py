@@ -11,13 +11,14 @@ import pandas as pd
 
 from .. import metrics
 from ..errors import InvalidInputError
-from ..frames.schema import HEALTH_COLUMNS, NO_COUNTRY, NO_POOL
+from ..frames.schema import HEALTH_COLUMNS, HEALTH_EVENT_COLUMNS, NO_COUNTRY, NO_POOL
 
 __all__ = [
     "ALPHA",
     "BY",
     "COUNTS",
     "HEALTH_COLUMNS",
+    "HEALTH_EVENT_COLUMNS",
     "NO_COUNTRY",
     "NO_POOL",
     "Window",

@@ -13,11 +13,13 @@ Test sends: ``send_outcomes(messages)``, ``sender_delivery(messages)``,
 ``fallback(messages)``, ``delivery_latency(messages)``, ``send_timeline(messages_or_attempts)``.
 Traffic (``analysis``): ``pool_daily(traffic)``, ``sender_league(health)``,
 ``drift(traffic, senders)``, ``failure_heatmap(traffic)``, ``country_delivery(health_or_traffic)``.
+Events: ``error_codes(table)`` (``metrics.error_codes`` / ``analysis.error_codes``).
 """
 
 from __future__ import annotations
 
 from ._base import CHANNEL_COLORS, COLORS, MESSAGE_STATUS_COLORS, TEMPLATE, TEMPLATE_NAME
+from .errors import error_codes
 from .inventory import inventory, pool_composition, pool_overlap
 from .sends import delivery_latency, fallback, send_outcomes, sender_delivery
 from .timeline import send_timeline
@@ -32,6 +34,7 @@ __all__ = [
     "country_delivery",
     "delivery_latency",
     "drift",
+    "error_codes",
     "failure_heatmap",
     "fallback",
     "inventory",

@@ -148,6 +148,15 @@ _COUNTRY_HEALTH = (
 )
 
 
+# The error-code breakdown of failed attempts (metrics.error_codes, analysis.error_codes).
+_ERROR_CODES = (
+    "error-code table",
+    "metrics.error_codes, analysis.error_codes",
+    metrics.ERROR_CODE_COLUMNS,
+    ("error_code", "failed_attempts"),
+)
+
+
 def _needs(frame: tuple[str, str, Sequence[str], Sequence[str]], *columns: str) -> FrameKind:
     name, source, frame_columns, identity = frame
     needed = tuple(dict.fromkeys([*columns, *identity]))
@@ -182,6 +191,7 @@ COUNTRY_HEALTH = _needs(
     "delivery_high",
 )  # fmt: skip
 COUNTRY_TRAFFIC = _needs(_TRAFFIC, "to_country", "status", "created_at")
+ERROR_CODES = _needs(_ERROR_CODES, "count", "share", "share_low", "share_high")
 
 # Argument meanings, written once; every chart's docstring ends with the ones it takes.
 ARGUMENTS = {

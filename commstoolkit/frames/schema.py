@@ -21,6 +21,7 @@ __all__ = [
     "ATTEMPT_DTYPES",
     "CHANNEL",
     "HEALTH_COLUMNS",
+    "HEALTH_EVENT_COLUMNS",
     "MEMBER_COLUMNS",
     "MEMBER_DTYPES",
     "MESSAGE_CHANNEL",
@@ -130,6 +131,13 @@ HEALTH_COLUMNS = (
     "ttd_n", "ttd_p50_s", "ttd_p90_s",
     "prev_rated", "prev_delivered", "prev_delivery_rate",
     "change_pts", "change_p", "change_significant",
+)  # fmt: skip
+# The columns ``traffic_health(..., events=...)`` adds after ``HEALTH_COLUMNS``: what only the
+# API's events give, at full volume (exact times, the error code of every failed attempt).
+HEALTH_EVENT_COLUMNS = (
+    "ev_messages", "ev_ttd_n", "ev_ttd_p50_s", "ev_ttd_p90_s", "ev_ttr_n", "ev_ttr_p50_s",
+    "ev_ttr_p90_s", "ev_attempts", "ev_failed_attempts", "ev_top_error_code",
+    "ev_top_error_count", "ev_top_error_share", "ev_top_error_low", "ev_top_error_high",
 )  # fmt: skip
 
 # The label of a message no sender took (unaddressable, or not yet sent), wherever the
