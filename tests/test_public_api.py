@@ -67,6 +67,8 @@ PUBLIC = [
     "SenderSelector",
     "ServerError",
     "ServiceUnavailableError",
+    "SinkTestError",
+    "SubscriptionChange",
     "TestSend",
     "TestSendPanel",
     "TrafficDataset",
@@ -81,6 +83,7 @@ PUBLIC = [
     "default_journal_dir",
     "delete_pool",
     "diagnose",
+    "events",
     "export_pool_file",
     "export_traffic",
     "findings_sql",
@@ -170,7 +173,7 @@ def _type_checking_names() -> set[str]:
 def test_the_type_checking_block_the_lazy_map_and_all_agree():
     lazy = set(ct._LAZY)
     assert _type_checking_names() == lazy
-    public_modules = {"analysis", "charts"}
+    public_modules = {"analysis", "charts", "events"}
     assert set(ct.__all__) == set(ct._EAGER) | (lazy - set(ct._LAZY_MODULES)) | public_modules
     assert not set(ct._EAGER) & lazy
 
