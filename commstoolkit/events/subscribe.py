@@ -107,11 +107,14 @@ def check_types(types: str | Iterable[str] | None) -> list[str]:
     each once in the order given; ``InvalidInputError`` naming the allowed values."""
     if types is None:
         return list(DEFAULT_TYPES)
-    given = [types] if isinstance(types, str) else types
-    try:
-        names = list(given)
-    except TypeError:
-        names = [given]
+    names: list[object]
+    if isinstance(types, str):
+        names = [types]
+    else:
+        try:
+            names = list(types)
+        except TypeError:
+            names = [types]
     found: list[str] = []
     for name in names:
         full = name if isinstance(name, str) and name.startswith(PREFIX) else None
@@ -152,21 +155,35 @@ def _check_destination(
                 "receiver=receiver",
                 field="destination",
             )
-        return destination.destination(), destination
-    if not isinstance(destination, str):
+        url, checker = destination.destination(), destination
+    elif not isinstance(destination, str):
         raise InvalidInputError(
             f"destination must be an EventReceiver or an http(s) URL, got "
             f"{type(destination).__name__}",
             field="destination",
             allowed="EventReceiver or URL",
         )
-    parts = urlsplit(destination)
+    else:
+        url, checker = destination, _checked_receiver(receiver)
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInputError(
-            f"destination must be an http(s) URL, got {masked(destination)!r}",
+            f"destination must be an http(s) URL, got {masked(url)!r}",
             field="destination",
             allowed="http(s) URL",
         )
+    events_host = urlsplit(client.events_base_url).hostname or ""
+    if parts.hostname in LOOPBACK and events_host not in LOOPBACK and client.live:
+        raise InvalidInputError(
+            f"destination {masked(url)!r} is on this machine's loopback, which Twilio "
+            "cannot reach: expose the receiver through a tunnel and give its public URL "
+            "(EventReceiver(public_url=...))",
+            field="destination",
+        )
+    return url, checker
+
+
+def _checked_receiver(receiver: object) -> EventReceiver:
     if not isinstance(receiver, EventReceiver):
         raise InvalidInputError(
             "receiver: give the EventReceiver the destination reaches; it reads the test "
@@ -174,15 +191,7 @@ def _check_destination(
             field="receiver",
             allowed="EventReceiver",
         )
-    events_host = urlsplit(client.events_base_url).hostname or ""
-    if parts.hostname in LOOPBACK and events_host not in LOOPBACK and client.live:
-        raise InvalidInputError(
-            f"destination {masked(destination)!r} is on this machine's loopback, which Twilio "
-            "cannot reach: expose the receiver through a tunnel and give its public URL "
-            "(EventReceiver(public_url=...))",
-            field="destination",
-        )
-    return destination, receiver
+    return receiver
 
 
 def subscribe(
