@@ -128,6 +128,7 @@ if TYPE_CHECKING:
     from .testsend import default_journal_dir as default_journal_dir
     from .testsend import test_send as test_send
     from .widgets import DoctorPanel as DoctorPanel
+    from .widgets import LiveSendView as LiveSendView
     from .widgets import PoolBuilder as PoolBuilder
     from .widgets import TestSendPanel as TestSendPanel
 

@@ -41,6 +41,7 @@ PUBLIC = [
     "InvalidInputError",
     "InvalidRecipientsError",
     "Journal",
+    "LiveSendView",
     "MAX_SENDERS_PER_REQUEST",
     "Message",
     "NotFoundError",

@@ -26,7 +26,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -188,10 +188,11 @@ class EventReceiver:
             ) from None
         return fresh(events)[-1]
 
-    def frame(self) -> pd.DataFrame:
+    def frame(self, *, tags: Mapping[str, str] | None = None) -> pd.DataFrame:
         """The events kept so far, one row each (``records.COLUMNS``), in the order things
-        happened."""
-        return records.events_frame(self.events())
+        happened. ``tags``: only the message events whose tags include these (a test send's
+        ``{"ct_run": run_id}``) and the events of their operations."""
+        return records.events_frame(records.tagged(self.events(), tags))
 
     def wait_for(
         self,

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..errors import CommsError, InvalidInputError, OperationTimeoutError
-from ..frames import attempts_frame, fetch_messages, messages_frame
+from ..events import EventReceiver
+from ..frames import RUN_TAG, attempts_frame, fetch_messages, messages_frame
 from ..models import Message, Operation
 from . import sending
 from .inputs import check_progress, check_timeout
@@ -44,7 +45,9 @@ class TestSend:
       the sandbox): ``messages``, ``attempts`` and ``summary()`` keep the last load until
       ``refresh()`` (or ``wait()``) loads again;
     - ``journal``: where the steps were recorded; ``TestSend.resume(client, journal)``
-      finishes a send interrupted at any step, never sending a recipient twice.
+      finishes a send interrupted at any step, never sending a recipient twice;
+    - ``events``: the ``EventReceiver`` given to ``test_send(..., events=)`` (else None);
+      ``event_frame()``: its events of this send (its messages' and their operations').
     """
 
     __test__ = False  # not a pytest test class
@@ -73,6 +76,7 @@ class TestSend:
         # message id -> its updated_at when a load saw it DELIVERED: its delivered moment,
         # which the API no longer gives once it is READ (frames: seen_delivered_s).
         self._seen_delivered: dict[str, datetime] = {}
+        self.events: EventReceiver | None = None
 
     @classmethod
     def _from_state(cls, client: CommsClient, state: RunState, journal: Journal) -> TestSend:
@@ -173,6 +177,40 @@ class TestSend:
             for message in self._messages:
                 if message.status == "DELIVERED":
                     self._seen_delivered[message.id] = message.updated_at
+        return self
+
+    def event_frame(self) -> pd.DataFrame:
+        """The events ``events`` received of this send (``EventReceiver.frame``: its messages,
+        tagged with its run id, and their operations); ``InvalidInputError`` without one."""
+        if self.events is None or self.run_id is None:
+            raise InvalidInputError(
+                "event_frame: this send was made without events= (an EventReceiver)",
+                field="events",
+            )
+        return self.events.frame(tags={RUN_TAG: self.run_id})
+
+    def wait_for_events(self, timeout: float = 30.0) -> TestSend:
+        """Wait until ``events`` has an event of each message's status as last loaded
+        (``refresh()`` first for later READs); a warning after ``timeout`` seconds says how
+        many are missing (a sink that is failing, say)."""
+        if self.events is None or self.dry_run:
+            return self
+        statuses = dict(zip(self.messages["message_id"], self.messages["status"], strict=True))
+        tags = {RUN_TAG: self.run_id or ""}
+
+        def arrived(_: list[dict[str, Any]]) -> bool:
+            return not _missing(self.events, tags, statuses)
+
+        try:
+            self.events.wait_for(until=arrived, timeout=timeout)
+        except TimeoutError:
+            missing = _missing(self.events, tags, statuses)
+            warnings.warn(
+                f"test send {self.run_id}: after {timeout:g}s the receiver still lacks the "
+                f"{len(missing)} event(s) of the status of message(s) such as {missing[0]}; "
+                "is the subscription active (ct.events.subscribe)?",
+                stacklevel=2,
+            )
         return self
 
     @property
@@ -304,6 +342,18 @@ def send_and_track(
                 stacklevel=3,
             )
     return result
+
+
+def _missing(
+    receiver: EventReceiver | None, tags: dict[str, str], statuses: dict[str, Any]
+) -> list[str]:
+    """The messages whose status (as the API last reported it) has no event yet."""
+    if receiver is None:
+        return []
+    frame = receiver.frame(tags=tags)
+    events = frame[frame["message_id"].notna()]
+    seen = set(zip(events["message_id"], events["status"], strict=True))
+    return [m for m, status in statuses.items() if (m, str(status)) not in seen]
 
 
 def _operations_html(operations: list[Operation]) -> str:
