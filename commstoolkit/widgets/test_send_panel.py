@@ -73,10 +73,10 @@ class TestSendPanel(widgets.VBox):
 
     ``TestSendPanel(client, *, allow=None, max_recipients=None, allow_unroutable=False,
     timeout=300.0, events=None)``: ``client`` from ``ct.connect()``; ``allow``,
-    ``max_recipients`` (also applied to the dry run) and ``allow_unroutable`` are passed to ``test_send`` (the live
-    allow-list, a hard cap, and sending to recipients no sender of the pool can reach,
-    which is refused otherwise); ``timeout``: how long Send follows the messages;
-    ``events``: an ``EventReceiver`` subscribed to the account's events
+    ``max_recipients`` (also applied to the dry run) and ``allow_unroutable`` are passed to
+    ``test_send`` (the live allow-list, a hard cap, and sending to recipients no sender of
+    the pool can reach, which is refused otherwise); ``timeout``: how long Send follows
+    the messages; ``events``: an ``EventReceiver`` subscribed to the account's events
     (``ct.events.subscribe``): each Send is then charted live, as its events arrive, in
     ``live_view`` (a ``LiveSendView``, CSS class ``ct-live-send``).
 
