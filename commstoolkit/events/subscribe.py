@@ -320,7 +320,8 @@ def unsubscribe(
     """Stop a subscription: ``subscription_or_sink`` is what ``subscribe`` returned, a
     ``Subscription`` or ``Sink``, or a sid (``DF...`` a subscription, ``DG...`` a sink).
     A subscription is deleted, then its sink unless ``keep_sink`` or another subscription
-    still uses it; a sink is deleted with every subscription using it. Unknown sids raise
+    still uses it; a sink is deleted with every subscription using it. On an embedded
+    sandbox left without any subscription, its delivery thread stops. Unknown sids raise
     ``NotFoundError``; a bad argument ``InvalidInputError``, before any request."""
     subscription_sid, sink_sid = _sids(subscription_or_sink)
     if not isinstance(keep_sink, bool):
@@ -348,6 +349,12 @@ def unsubscribe(
     else:
         streams.delete_sink(sink_sid)
         change.actions.append(f"deleted sink {sink_sid}")
+    sandbox = getattr(client, "sandbox", None)
+    if sandbox is not None and not any(True for _ in streams.list_subscriptions()):
+        sandbox.events.stop_delivering()
+        change.actions.append(
+            "stopped the embedded sandbox's event delivery (no subscription left)"
+        )
     return change
 
 

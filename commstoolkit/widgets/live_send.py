@@ -89,6 +89,8 @@ class LiveSendView(widgets.VBox):
 
     def close(self) -> None:
         """Stop watching the receiver and close the widgets."""
-        self._unwatch()
-        self.figure.close()
+        unwatch = getattr(self, "_unwatch", None)  # None when __init__ refused its receiver
+        if unwatch is not None:
+            unwatch()
+            self.figure.close()
         super().close()

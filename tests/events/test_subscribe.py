@@ -199,6 +199,7 @@ def test_the_embedded_sandbox_delivers_once_subscribed_and_a_match_is_reused(tmp
                 f"deleted subscription {first.subscription_sid}",
                 f"deleted subscription {other.subscription_sid}",
                 f"deleted sink {first.sink_sid}",
+                "stopped the embedded sandbox's event delivery (no subscription left)",
             ]
             assert list(client.event_streams.list_sinks()) == []
     finally:
