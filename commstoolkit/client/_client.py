@@ -75,7 +75,10 @@ class CommsClient:
         )
         url = check_base_url(base_url)
         self.base_url = str(url)
-        events_url = check_base_url(events_base_url or events_base_url_for(base_url))
+        try:
+            events_url = check_base_url(events_base_url or events_base_url_for(base_url))
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"events_base_url: {exc}") from None
         self.events_base_url = str(events_url)
         self.live = live
         self.sandbox: Any = None

@@ -374,7 +374,13 @@ def _sids(value: object) -> tuple[str | None, str | None]:
         return None, sid
     raise InvalidInputError(
         f"subscription_or_sink must be what subscribe returned, a Subscription or Sink, or a "
-        f"sid (DF... or DG..., 34 characters), got {value!r}",
+        f"sid (DF... or DG..., 34 characters), got {_shown(value)}",
         field="subscription_or_sink",
         allowed="SubscriptionChange, Subscription, Sink, DF.../DG... sid",
     )
+
+
+def _shown(value: object) -> str:
+    """A bad argument as an error message may show it: text (masked, as a URL could carry a
+    password) or its type."""
+    return repr(masked(value)) if isinstance(value, str) else type(value).__name__
