@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import commstoolkit as ct
-from commstoolkit.sandbox.server import RunningServer, run_server
+from commstoolkit.sandbox.server import RunningServer
 
 COMMS = "com.twilio.comms-api."
 TYPES = [
@@ -31,18 +31,6 @@ USER, PASSWORD = "hook", "s3cret:pw"
 MIX = ["+15005550006", "+15005550007", "+15005550003", "+15005550004", "+15005550002"] + [
     f"+1415555{n:04d}" for n in range(15)
 ]
-
-
-@pytest.fixture
-def sandbox() -> Iterator[ct.Sandbox]:
-    with ct.Sandbox(":memory:", speed=0) as box:
-        yield box
-
-
-@pytest.fixture
-def served(sandbox: ct.Sandbox) -> Iterator[RunningServer]:
-    with run_server(sandbox) as server:
-        yield server
 
 
 @pytest.fixture

@@ -21,8 +21,7 @@ import pytest
 
 import commstoolkit as ct
 from commstoolkit.client.event_streams import Sink
-from commstoolkit.sandbox.events.outbox import RetryPolicy
-from commstoolkit.sandbox.server import RunningServer, run_server
+from commstoolkit.sandbox.server import RunningServer
 from tests.transports import CountingTransport
 
 USER, PASSWORD = "hook", "s3cret:pw"
@@ -30,19 +29,6 @@ MIX = ["+15005550006", "+15005550007", "+15005550003", "+15005550004", "+1500555
     f"+1415555{n:04d}" for n in range(15)
 ]
 FINAL = {"DELIVERED", "UNDELIVERED", "FAILED", "READ"}
-
-
-@pytest.fixture
-def sandbox() -> Iterator[ct.Sandbox]:
-    with ct.Sandbox(":memory:", speed=0) as box:
-        box.events.retry = RetryPolicy(timeout=0.5, delays=(0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0))
-        yield box
-
-
-@pytest.fixture
-def served(sandbox: ct.Sandbox) -> Iterator[RunningServer]:
-    with run_server(sandbox) as server:
-        yield server
 
 
 @pytest.fixture
