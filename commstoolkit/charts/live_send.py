@@ -26,6 +26,7 @@ PROGRESS_COLUMNS = ("message_id", "channel", "status", "delivered_s", "final_s")
 BAR_STATUSES = ("DELIVERED", "READ", "UNDELIVERED", "FAILED", "SENT", "QUEUED")
 FINAL = (*metrics.RATED_STATUSES,)
 TITLE = "Live send"
+SMALL = 8  # up to this many messages, a tick per message
 
 
 def send_progress(events: pd.DataFrame) -> pd.DataFrame:
@@ -93,7 +94,7 @@ def live_send(events: pd.DataFrame, *, title: str = TITLE) -> go.FigureWidget:
         column_widths=[0.45, 0.55],
         subplot_titles=("Outcomes by channel", "Delivery over time"),
     )
-    figure = go.FigureWidget(base)
+    figure = go.Figure(base)
     for status in BAR_STATUSES:
         figure.add_trace(
             go.Bar(name=status, x=[], y=[], marker_color=COLORS[status], legendgroup="status"),
@@ -114,11 +115,14 @@ def live_send(events: pd.DataFrame, *, title: str = TITLE) -> go.FigureWidget:
     figure.update_yaxes(title_text="messages", row=1, col=1)
     figure.update_yaxes(title_text="messages", rangemode="tozero", row=1, col=2)
     update_live_send(figure, events, title=title)
-    return figure
+    # Drawn before it becomes a widget: the widget's first state is then the whole figure
+    # (a widget's later edits reach only a front end already showing it).
+    return go.FigureWidget(figure)
 
 
-def update_live_send(figure: go.FigureWidget, events: pd.DataFrame, *, title: str = TITLE) -> None:
-    """Redraw ``figure`` (made by ``live_send``) from ``events``, in one update."""
+def update_live_send(figure: go.Figure, events: pd.DataFrame, *, title: str = TITLE) -> None:
+    """Redraw ``figure`` (made by ``live_send``) from ``events``, in one update (one message
+    to the browser for a ``FigureWidget``)."""
     progress = send_progress(events)
     counts = outcome_counts(progress)
     curves = [delivery_curve(progress, "delivered_s"), delivery_curve(progress, "final_s")]
@@ -131,6 +135,8 @@ def update_live_send(figure: go.FigureWidget, events: pd.DataFrame, *, title: st
         for trace, curve in zip(figure.data[len(BAR_STATUSES) :], curves, strict=True):
             trace.x = [0.0, *curve.index.tolist()]
             trace.y = [0, *curve.tolist()]
+        most = max([1, len(progress)])
+        figure.update_yaxes(dtick=1 if most <= SMALL else None)  # no half messages
         figure.layout.title.text = (
             f"{title}: {len(progress):,} messages, {n_final:,} final, {n_delivered:,} "
             "delivered (DELIVERED or READ)"
