@@ -75,6 +75,14 @@ class LiveSendView(widgets.VBox):
             update_live_send(self.figure, events)
             self._caption(events)
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # A FigureWidget hands its edits to the views already showing it; plotly brings its
+        # whole state up to date when it is displayed itself, so do that for a view of it
+        # shown now (the view displayed again in a later cell, say).
+        with self._lock:
+            self.figure._repr_mimebundle_()
+        return super()._repr_mimebundle_(**kwargs)
+
     def _on_events(self, events: list[dict[str, Any]]) -> None:
         self.refresh()
 

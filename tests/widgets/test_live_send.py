@@ -106,6 +106,11 @@ def test_a_send_with_events_moves_the_live_view_and_its_numbers_recount_from_the
     assert sum(counts.values()) == len(MIX)
     title = view.figure.layout.title.text
     assert title.startswith(f"Live send: {len(MIX)} messages, {len(MIX)} final")
+    # Shown again (a later cell): the browser gets the figure as it is now, not as it began.
+    assert view._repr_mimebundle_()["application/vnd.jupyter.widget-view+json"]
+    synced = {t["name"]: t for t in view.figure._widget_data}
+    assert synced["delivered"]["y"] == list(view.figure.data[-2].y)
+    assert view.figure._widget_layout["title"]["text"] == title
     frame = run.event_frame()
     assert set(frame["message_id"].dropna()) == set(run.messages["message_id"])
     assert frame["id"].is_unique
