@@ -23,6 +23,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -41,6 +42,7 @@ logger = logging.getLogger("commstoolkit.events")
 MAX_BODY = 5 * 1024 * 1024
 # The type of the event ``POST /Sinks/{Sid}/Test`` sends; its data carries ``test_id``.
 TEST_TYPE = "com.twilio.eventstreams.test-event"
+SINK_SID = re.compile(r"DG[0-9a-fA-F]{32}")
 EventsCallback = Callable[[list[dict[str, Any]]], None]
 SendCallback = Callable[[str, int], None]
 FINAL = frozenset({"DELIVERED", "UNDELIVERED", "FAILED", "READ"})
@@ -345,15 +347,18 @@ def _handler(receiver: EventReceiver) -> type[BaseHTTPRequestHandler]:
 
 
 def _test_ids(events: list[dict[str, Any]], sink_sid: str) -> list[str]:
+    """The test ids of the test events for ``sink_sid``: its sid in the event's ``source``
+    (the sandbox's ``/v1/Sinks/<sid>``) or ``data.sink_sid``; a test event naming no sink at
+    all counts too (what Twilio's carries is not documented)."""
     found = []
     for event in events:
         data = event.get("data")
-        if (
-            event["type"] == TEST_TYPE
-            and isinstance(data, dict)
-            and isinstance(data.get("test_id"), str)
-            and str(event.get("source", "")).endswith(sink_sid)
-        ):
+        if event["type"] != TEST_TYPE or not isinstance(data, dict):
+            continue
+        if not isinstance(data.get("test_id"), str):
+            continue
+        named = SINK_SID.findall(f"{event.get('source', '')} {data.get('sink_sid', '')}")
+        if sink_sid in named or not named:
             found.append(str(data["test_id"]))
     return found
 
