@@ -11,6 +11,7 @@ for a subscription that cannot be finished is deleted again; nothing secret is s
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -341,3 +342,15 @@ def test_connect_knows_the_event_streams_base_url(served, sandbox):
     with ct.connect(sandbox=True, db=":memory:", quiet=True) as embedded:
         assert embedded.events_base_url == "https://sandbox.comms.invalid/events/v1"
     served_client.close()
+
+
+def test_the_embedded_sandbox_delivers_until_it_closes():
+    def delivering() -> int:
+        return sum(t.name == "sandbox-event-delivery" for t in threading.enumerate())
+
+    before = delivering()
+    box = ct.Sandbox(":memory:")
+    assert box.events.keep_delivering() and not box.events.keep_delivering()  # one thread
+    assert delivering() == before + 1
+    box.close()
+    assert delivering() == before
