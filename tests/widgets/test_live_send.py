@@ -153,3 +153,12 @@ def test_an_empty_receiver_gives_an_empty_figure_and_the_columns_agree():
         assert view.figure.layout.title.text.startswith("Live send: 0 messages")
         assert send_progress(receiver.frame()).empty
         view.close()
+
+
+def test_a_send_whose_events_never_come_says_so(instant_client):
+    with ct.EventReceiver(auth_token="t") as receiver:  # never subscribed: nothing arrives
+        with pytest.warns(UserWarning, match="is the subscription active") as caught:
+            run = ct.test_send(instant_client, _pool_id(instant_client), MIX[5:8], "hi",
+                               events=receiver, timeout=1)  # fmt: skip
+        assert "the 3 event(s) of the status of message(s)" in str(caught[0].message)
+        assert run.event_frame().empty and run.done
