@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import CommsError, InvalidInputError, OperationTimeoutError
 from ..events import EventReceiver
+from ..events.records import status_of, tagged
 from ..frames import RUN_TAG, attempts_frame, fetch_messages, messages_frame
 from ..models import Message, Operation
 from . import sending
@@ -196,15 +197,13 @@ class TestSend:
         if self.events is None or self.dry_run:
             return self
         statuses = dict(zip(self.messages["message_id"], self.messages["status"], strict=True))
-        tags = {RUN_TAG: self.run_id or ""}
-
-        def arrived(_: list[dict[str, Any]]) -> bool:
-            return not _missing(self.events, tags, statuses)
-
+        run_id = self.run_id or ""
         try:
-            self.events.wait_for(until=arrived, timeout=timeout)
+            self.events.wait_for(
+                until=lambda events: not _missing(events, run_id, statuses), timeout=timeout
+            )
         except TimeoutError:
-            missing = _missing(self.events, tags, statuses)
+            missing = _missing(self.events.events(), run_id, statuses)
             warnings.warn(
                 f"test send {self.run_id}: after {timeout:g}s the receiver still lacks the "
                 f"{len(missing)} event(s) of the status of message(s) such as {missing[0]}; "
@@ -344,15 +343,13 @@ def send_and_track(
     return result
 
 
-def _missing(
-    receiver: EventReceiver | None, tags: dict[str, str], statuses: dict[str, Any]
-) -> list[str]:
+def _missing(events: list[dict[str, Any]], run_id: str, statuses: dict[str, Any]) -> list[str]:
     """The messages whose status (as the API last reported it) has no event yet."""
-    if receiver is None:
-        return []
-    frame = receiver.frame(tags=tags)
-    events = frame[frame["message_id"].notna()]
-    seen = set(zip(events["message_id"], events["status"], strict=True))
+    seen = {
+        (event["data"]["message_id"], status_of(event["type"]))
+        for event in tagged(events, {RUN_TAG: run_id})
+        if isinstance(event.get("data"), dict) and event["data"].get("message_id") is not None
+    }
     return [m for m, status in statuses.items() if (m, str(status)) not in seen]
 
 
