@@ -64,16 +64,17 @@ from .models import SenderPool as SenderPool
 # pools and testsend (phonenumbers) are lazy too: together they were a third of what
 # ``import commstoolkit`` adds to ``import pandas, httpx``; widgets load ipywidgets.
 _LAZY_PACKAGES = ("analysis", "doctor", "events", "pools", "testsend", "widgets")
-# Lazy subpackages reachable as modules; charts and analysis are public as such
-# (``ct.charts.inventory``, ``ct.analysis.BY``).
-_LAZY_MODULES = ("analysis", "charts", "pools", "testsend")
-_PUBLIC_MODULES = ("analysis", "charts")
+# Lazy subpackages reachable as modules; charts, analysis and events are public as such
+# (``ct.charts.inventory``, ``ct.analysis.BY``, ``ct.events.subscribe``).
+_LAZY_MODULES = ("analysis", "charts", "events", "pools", "testsend")
+_PUBLIC_MODULES = ("analysis", "charts", "events")
 # The sandbox stands beside the stack: only ``Sandbox`` itself is public here.
 _LAZY_ONE = {"Sandbox": "sandbox"}
 
 if TYPE_CHECKING:
     from . import analysis as analysis
     from . import charts as charts
+    from . import events as events
     from . import pools as pools
     from . import testsend as testsend
     from .analysis import ExportResult as ExportResult
@@ -94,6 +95,8 @@ if TYPE_CHECKING:
     from .doctor import ProposedChange as ProposedChange
     from .doctor import diagnose as diagnose
     from .events import EventReceiver as EventReceiver
+    from .events import SinkTestError as SinkTestError
+    from .events import SubscriptionChange as SubscriptionChange
     from .events import load_events as load_events
     from .pools import MAX_SENDERS_PER_REQUEST as MAX_SENDERS_PER_REQUEST
     from .pools import PoolApplyError as PoolApplyError
@@ -126,6 +129,7 @@ if TYPE_CHECKING:
     from .testsend import default_journal_dir as default_journal_dir
     from .testsend import test_send as test_send
     from .widgets import DoctorPanel as DoctorPanel
+    from .widgets import LiveSendView as LiveSendView
     from .widgets import PoolBuilder as PoolBuilder
     from .widgets import TestSendPanel as TestSendPanel
 

@@ -26,6 +26,7 @@ ENV_AUTH_TOKEN = "TWILIO_AUTH_TOKEN"
 ENV_API_KEY = "TWILIO_API_KEY"
 ENV_API_SECRET = "TWILIO_API_SECRET"
 ENV_BASE_URL = "COMMSTOOLKIT_BASE_URL"
+ENV_EVENTS_BASE_URL = "COMMSTOOLKIT_EVENTS_BASE_URL"
 # (traffic days, messages a day) of the default sandbox's history when its file is new.
 DEFAULT_HISTORY = (7, 2_000)
 
@@ -38,6 +39,7 @@ def connect(
     base_url: str | None = None,
     sandbox: bool | None = None,
     *,
+    events_base_url: str | None = None,
     db: str | os.PathLike[str] | None = None,
     seed: int | None = None,
     senders: int | None = None,
@@ -54,6 +56,10 @@ def connect(
     ``TWILIO_AUTH_TOKEN`` or ``TWILIO_API_KEY`` + ``TWILIO_API_SECRET`` (+ account
     SID). ``base_url`` (or ``COMMSTOOLKIT_BASE_URL``) points the client elsewhere,
     for example at a sandbox server (``commstoolkit sandbox serve``) or ``/preview``.
+    ``events_base_url`` (or ``COMMSTOOLKIT_EVENTS_BASE_URL``) is Twilio Event Streams'
+    (``client.event_streams``); by default ``https://events.twilio.com/v1`` for Twilio and
+    ``/events/v1`` on the same host for any other base URL (a sandbox serves it there, as the
+    embedded one does).
 
     ``sandbox=True`` forces the embedded sandbox (``db`` picks its SQLite file;
     default: the shared per-user file, see ``commstoolkit.sandbox.default_db_path``;
@@ -86,6 +92,7 @@ def connect(
     key = api_key or environ.get(ENV_API_KEY)
     secret = api_secret or environ.get(ENV_API_SECRET)
     url = base_url or environ.get(ENV_BASE_URL)
+    events_url = events_base_url or environ.get(ENV_EVENTS_BASE_URL) or None
     has_credentials = bool((sid and token) or (key and secret))
 
     sandbox_forced = sandbox is True
@@ -105,11 +112,20 @@ def connect(
         )
     if key and secret and not (account_sid and auth_token):
         client = CommsClient(
-            account_sid=sid, api_key=key, api_secret=secret, base_url=url or DEFAULT_BASE_URL
+            account_sid=sid,
+            api_key=key,
+            api_secret=secret,
+            base_url=url or DEFAULT_BASE_URL,
+            events_base_url=events_url,
         )
         who = f"API key {mask(key)}"
     else:
-        client = CommsClient(account_sid=sid, auth_token=token, base_url=url or DEFAULT_BASE_URL)
+        client = CommsClient(
+            account_sid=sid,
+            auth_token=token,
+            base_url=url or DEFAULT_BASE_URL,
+            events_base_url=events_url,
+        )
         who = f"account {mask(sid)}"
     if not quiet:
         _say(out, quiet, _live_line(client, who))

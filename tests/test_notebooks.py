@@ -148,10 +148,19 @@ def test_test_send_runs_and_its_finding_is_computed_from_the_messages(tmp_path):
     db = tmp_path / "sandbox.sqlite3"
     path = NOTEBOOKS / "03_test_send.ipynb"
     params = defaults(path)
-    executed = execute(path, sandbox_db=str(db), seed=7)
+    assert params["live_events"] is False  # the report stays as it was unless asked
+    executed = execute(path, sandbox_db=str(db), seed=7, live_events=True)
     assert count_figures(executed) == 5
     with sandbox(db) as client:
         messages = ct.load_messages(client)
+        # The receiver's subscription is gone with the notebook: no sink left behind.
+        assert list(client.event_streams.list_sinks()) == []
+    # Issue 16: a receiver followed the send, its events agreeing with the API's statuses.
+    (said,) = outputs(executed, "events-check", "stream")
+    total = len(messages)
+    assert re.search(rf"the last event of {total:,} of {total:,} messages is the status", said)
+    live = outputs(executed, "live-events", "application/vnd.jupyter.widget-view+json")
+    assert len(live) == 1  # the LiveSendView
     assert len(messages) == params["generated_recipients"] + 5
     assert messages["status"].isin(RATED).all()  # tracked to the end
     # Issue 11 item 3: the unaddressable test number has no sender, and says so.

@@ -41,6 +41,7 @@ PUBLIC = [
     "InvalidInputError",
     "InvalidRecipientsError",
     "Journal",
+    "LiveSendView",
     "MAX_SENDERS_PER_REQUEST",
     "Message",
     "NotFoundError",
@@ -67,6 +68,8 @@ PUBLIC = [
     "SenderSelector",
     "ServerError",
     "ServiceUnavailableError",
+    "SinkTestError",
+    "SubscriptionChange",
     "TestSend",
     "TestSendPanel",
     "TrafficDataset",
@@ -82,6 +85,7 @@ PUBLIC = [
     "delete_pool",
     "diagnose",
     "error_codes",
+    "events",
     "export_pool_file",
     "export_traffic",
     "findings_sql",
@@ -171,7 +175,7 @@ def _type_checking_names() -> set[str]:
 def test_the_type_checking_block_the_lazy_map_and_all_agree():
     lazy = set(ct._LAZY)
     assert _type_checking_names() == lazy
-    public_modules = {"analysis", "charts"}
+    public_modules = {"analysis", "charts", "events"}
     assert set(ct.__all__) == set(ct._EAGER) | (lazy - set(ct._LAZY_MODULES)) | public_modules
     assert not set(ct._EAGER) & lazy
 

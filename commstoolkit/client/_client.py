@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from commstoolkit.client._http import Credentials, HttpCore, _is_loopback, check_base_url
+from commstoolkit.client.event_streams import EventStreams
 from commstoolkit.client.messages import Messages
 from commstoolkit.client.retry import RetryPolicy
 from commstoolkit.client.sender_pools import SenderPools
@@ -21,6 +22,18 @@ from commstoolkit.models import Operation
 
 DEFAULT_BASE_URL = "https://comms.twilio.com/v1"
 PREVIEW_BASE_URL = "https://comms.twilio.com/preview"
+EVENTS_BASE_URL = "https://events.twilio.com/v1"
+LIVE_HOST = "comms.twilio.com"
+
+
+def events_base_url_for(base_url: str) -> str:
+    """The Event Streams base URL that goes with a Communications API base URL: Twilio's
+    (``EVENTS_BASE_URL``) for ``comms.twilio.com``, else ``/events/v1`` on the same origin
+    (where a commstoolkit sandbox, embedded or served, answers it)."""
+    url = check_base_url(base_url)
+    if url.host == LIVE_HOST:
+        return EVENTS_BASE_URL
+    return str(url.copy_with(path="/events/v1", query=None, fragment=None))
 
 
 class CommsClient:
@@ -33,8 +46,10 @@ class CommsClient:
     replace ``time.sleep`` and ``time.monotonic`` (tests, simulated time).
 
     Resources: ``client.senders``, ``client.sender_pools`` (with ``.members`` and
-    ``.operations``), ``client.messages`` (with ``.operations``); ``client.wait(op)``
-    polls an operation to its end. Use it as a context manager, or call ``close()``.
+    ``.operations``), ``client.messages`` (with ``.operations``), ``client.event_streams``
+    (Twilio Event Streams at ``events_base_url``: by default ``events_base_url_for(base_url)``,
+    ``https://events.twilio.com/v1`` live); ``client.wait(op)`` polls an operation to its end.
+    Use it as a context manager, or call ``close()``.
     """
 
     def __init__(
@@ -45,6 +60,7 @@ class CommsClient:
         api_key: str | None = None,
         api_secret: str | None = None,
         base_url: str = DEFAULT_BASE_URL,
+        events_base_url: str | None = None,
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
@@ -59,6 +75,11 @@ class CommsClient:
         )
         url = check_base_url(base_url)
         self.base_url = str(url)
+        try:
+            events_url = check_base_url(events_base_url or events_base_url_for(base_url))
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"events_base_url: {exc}") from None
+        self.events_base_url = str(events_url)
         self.live = live
         self.sandbox: Any = None
         self._sleep = sleep
@@ -69,6 +90,15 @@ class CommsClient:
             transport=transport,
             timeout=timeout,
             retry=retry or RetryPolicy(),
+            sleep=sleep,
+        )
+        # Event Streams: its own base URL, the same identity, transport and retries.
+        self._events_http = HttpCore(
+            base_url=events_url,
+            credentials=credentials,
+            transport=transport,
+            timeout=timeout,
+            retry=self._http.retry,
             sleep=sleep,
         )
 
@@ -122,6 +152,12 @@ class CommsClient:
         return Messages(self._http)
 
     @cached_property
+    def event_streams(self) -> EventStreams:
+        """Twilio Event Streams (``events_base_url``): sinks (create, Test, Validate, delete),
+        subscriptions and types; ``commstoolkit.events.subscribe`` uses it."""
+        return EventStreams(self._events_http)
+
+    @cached_property
     def _operations(self) -> OperationPoller:
         return OperationPoller(self._http, sleep=self._sleep, clock=self._clock)
 
@@ -155,6 +191,7 @@ class CommsClient:
     def close(self) -> None:
         """Close the HTTP connections."""
         self._http.close()
+        self._events_http.close()
 
     def __enter__(self) -> CommsClient:
         return self

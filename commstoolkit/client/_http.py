@@ -181,11 +181,12 @@ class HttpCore:
         *,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
+        form: dict[str, Any] | None = None,
         idempotent: bool | None = None,
     ) -> Any:
         """Send with retries and return the decoded JSON body of the 2xx answer."""
         response = self.request(
-            method, path, params=params, json_body=json_body, idempotent=idempotent
+            method, path, params=params, json_body=json_body, form=form, idempotent=idempotent
         )
         try:
             return json.loads(response.content)
@@ -203,18 +204,23 @@ class HttpCore:
         *,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
+        form: dict[str, Any] | None = None,
         idempotent: bool | None = None,
     ) -> httpx.Response:
         """Send ``method path`` (relative to the base URL, or an absolute same-origin URL).
 
         Retries as ``RetryPolicy`` allows; returns the 2xx response, raises ``APIError`` for
         an error status and ``TransportError`` when no answer came. ``idempotent`` marks a
-        POST that only reads (search, resolve) as safe to repeat.
+        POST that only reads (search, resolve) as safe to repeat. ``form`` sends a
+        form-encoded body instead of JSON (classic Twilio APIs: Event Streams); a list value
+        repeats its key.
         """
         attempt = 0
         while True:
             attempt += 1
-            request = self._client.build_request(method, path, params=params, json=json_body)
+            request = self._client.build_request(
+                method, path, params=params, json=json_body, data=form
+            )
             outcome = self._send_once(request)
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 logger.debug("%s %s -> %s", method, safe_url(request.url), outcome.status_code)

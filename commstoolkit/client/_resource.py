@@ -41,10 +41,11 @@ class Resource:
         *,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
+        form: dict[str, Any] | None = None,
         idempotent: bool | None = None,
     ) -> T:
         data = self._http.request_json(
-            method, path, params=params, json_body=json_body, idempotent=idempotent
+            method, path, params=params, json_body=json_body, form=form, idempotent=idempotent
         )
         return parse_payload(parse, data, what, method, f"{self._http.base_url}{path}")
 

@@ -45,8 +45,9 @@ _STATUS_CLASSES: dict[int, type[APIError]] = {
 def error_from_response(response: httpx.Response) -> APIError:
     """Build the ``APIError`` subclass matching ``response.status_code``.
 
-    Parses the ``{"errors": [{code, message, infoUrl, context}]}`` body; a body that is not
-    in that shape still gives a typed error carrying the status and a short snippet.
+    Parses the ``{"errors": [{code, message, infoUrl, context}]}`` body, or the classic
+    Twilio body ``{code, message, more_info, status}`` (Event Streams); a body in neither
+    shape still gives a typed error carrying the status and a short snippet.
     """
     status = response.status_code
     if status in _STATUS_CLASSES:
@@ -74,9 +75,11 @@ def _parse_error_body(response: httpx.Response) -> tuple[ErrorDetail, ...]:
         body = json.loads(response.content)
     except ValueError:
         return ()
-    entries = body.get("errors") if isinstance(body, Mapping) else None
-    if not isinstance(entries, list):
+    if not isinstance(body, Mapping):
         return ()
+    entries = body.get("errors")
+    if not isinstance(entries, list):
+        return _classic_error(body)
     return tuple(_error_detail(entry) for entry in entries if isinstance(entry, Mapping))
 
 
@@ -90,6 +93,22 @@ def _error_detail(entry: Mapping[str, Any]) -> ErrorDetail:
         info_url=info_url if isinstance(info_url, str) else None,
         # The spec's own examples write the string "null" for "no context".
         context=context if isinstance(context, str) and context != "null" else None,
+    )
+
+
+def _classic_error(body: Mapping[str, Any]) -> tuple[ErrorDetail, ...]:
+    """The classic Twilio REST error ``{code, message, more_info, status}`` as one detail."""
+    message = body.get("message")
+    if not isinstance(message, str) or "code" not in body:
+        return ()
+    info_url = body.get("more_info")
+    code = body.get("code")
+    return (
+        ErrorDetail(
+            code=code if isinstance(code, int) and not isinstance(code, bool) else None,
+            message=message,
+            info_url=info_url if isinstance(info_url, str) else None,
+        ),
     )
 
 

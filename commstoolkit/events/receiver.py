@@ -8,6 +8,11 @@ and answers at once: 204 accepted, 401 refused (nothing kept), 400 not a batch o
 too large, 404 / 405 elsewhere. Each event is kept once (by id: a re-delivery is counted in
 ``duplicates``), optionally appended to a JSON-lines file (``persist_to``; an existing file's
 events are read back first, so a restarted receiver goes on where it stopped).
+
+``watch(callback)`` calls ``callback(new_events)`` as batches arrive (from the server's thread,
+after they are kept), so a view updates without polling; ``announce_send`` tells watchers
+(``on_send``) that a test send is starting. ``test_id(sink_sid)`` waits for the test event
+Event Streams sends a sink (``POST /Sinks/{Sid}/Test``) and gives the id Validate needs.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ import base64
 import binascii
 import hmac
 import json
+import logging
 import os
+import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -31,7 +38,13 @@ import pandas as pd
 from ..errors import InvalidInputError
 from . import records, signature
 
+logger = logging.getLogger("commstoolkit.events")
 MAX_BODY = 5 * 1024 * 1024
+# The type of the event ``POST /Sinks/{Sid}/Test`` sends; its data carries ``test_id``.
+TEST_TYPE = "com.twilio.eventstreams.test-event"
+SINK_SID = re.compile(r"DG[0-9a-fA-F]{32}")
+EventsCallback = Callable[[list[dict[str, Any]]], None]
+SendCallback = Callable[[str, int], None]
 FINAL = frozenset({"DELIVERED", "UNDELIVERED", "FAILED", "READ"})
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -67,6 +80,7 @@ class EventReceiver:
         self._ids: set[str] = set()
         self.duplicates = 0
         self.refused = 0
+        self._watchers: list[tuple[EventsCallback, SendCallback | None]] = []
         self._persist = Path(persist_to) if persist_to is not None else None
         if self._persist is not None and self._persist.exists():
             for event in records.read_file(self._persist):
@@ -84,11 +98,15 @@ class EventReceiver:
         self.url = f"http://{shown}:{bound_port}{path}"
         self.public_url = public_url or self.url
 
+    @property
+    def checks(self) -> tuple[str, ...]:
+        """What a post must pass: ``"basic"`` (HTTP Basic) and/or ``"signature"``."""
+        return tuple(c for c, on in (("basic", self._basic), ("signature", self._token)) if on)
+
     def __repr__(self) -> str:
-        checks = [c for c, on in (("basic", self._basic), ("signature", self._token)) if on]
         return (
             f"EventReceiver(url={self.url!r}, events={len(self)}, duplicates={self.duplicates}, "
-            f"refused={self.refused}, checks={'+'.join(checks)})"
+            f"refused={self.refused}, checks={'+'.join(self.checks)})"
         )
 
     def __len__(self) -> int:
@@ -115,10 +133,68 @@ class EventReceiver:
         with self._lock:
             return list(self._events)
 
-    def frame(self) -> pd.DataFrame:
+    def watch(
+        self, callback: EventsCallback, *, on_send: SendCallback | None = None
+    ) -> Callable[[], None]:
+        """Call ``callback(new_events)`` with each batch of new events (duplicates left out)
+        as it arrives, from the receiver's thread, after they are kept (so ``frame()`` in the
+        callback already shows them); ``on_send(run_id, recipients)`` when a test send made
+        with ``events=`` this receiver starts (``announce_send``). An exception in a callback
+        is logged and never stops the receiver. Returns a function that stops the watching."""
+        if not callable(callback) or (on_send is not None and not callable(on_send)):
+            raise InvalidInputError(
+                "watch: callback (and on_send) must be callable", field="callback"
+            )
+        entry = (callback, on_send)
+        with self._lock:
+            self._watchers.append(entry)
+
+        def unwatch() -> None:
+            with self._lock:
+                if entry in self._watchers:
+                    self._watchers.remove(entry)
+
+        return unwatch
+
+    def announce_send(self, run_id: str, recipients: int) -> None:
+        """Tell the watchers that test send ``run_id`` (its messages tagged ``ct_run``) to
+        ``recipients`` recipients starts (``test_send(..., events=receiver)`` calls it)."""
+        for _, on_send in self._watching():
+            if on_send is not None:
+                _safely(on_send, run_id, recipients)
+
+    def _watching(self) -> list[tuple[EventsCallback, SendCallback | None]]:
+        with self._lock:
+            return list(self._watchers)
+
+    def test_ids(self, sink_sid: str) -> list[str]:
+        """The ``test_id`` of every test event received for sink ``sink_sid`` (``POST
+        /Sinks/{Sid}/Test``; the event's source names the sink), in arrival order."""
+        return _test_ids(self.events(), sink_sid)
+
+    def test_id(self, sink_sid: str, *, timeout: float = 30.0, known: Iterable[str] = ()) -> str:
+        """The id of a test event for sink ``sink_sid`` not among ``known`` (the ids seen
+        before asking for a new Test), waiting up to ``timeout`` seconds for one
+        (``TimeoutError`` otherwise)."""
+        seen = set(known)
+
+        def fresh(events: list[dict[str, Any]]) -> list[str]:
+            return [i for i in _test_ids(events, sink_sid) if i not in seen]
+
+        try:
+            events = self.wait_for(until=lambda got: bool(fresh(got)), timeout=timeout)
+        except TimeoutError:
+            raise TimeoutError(
+                f"after {timeout:g} s no test event for sink {sink_sid} reached the receiver "
+                f"({self.refused} post(s) refused so far)"
+            ) from None
+        return fresh(events)[-1]
+
+    def frame(self, *, tags: Mapping[str, str] | None = None) -> pd.DataFrame:
         """The events kept so far, one row each (``records.COLUMNS``), in the order things
-        happened."""
-        return records.events_frame(self.events())
+        happened. ``tags``: only the message events whose tags include these (a test send's
+        ``{"ct_run": run_id}``) and the events of their operations."""
+        return records.events_frame(records.tagged(self.events(), tags))
 
     def wait_for(
         self,
@@ -204,6 +280,11 @@ class EventReceiver:
             self._ids.update(unique)
             self._events.extend(unique.values())
             self._lock.notify_all()
+            watchers = list(self._watchers)
+        if unique:
+            fresh = list(unique.values())
+            for callback, _ in watchers:
+                _safely(callback, fresh)
 
     def _refuse(self) -> None:
         with self._lock:
@@ -263,6 +344,30 @@ def _handler(receiver: EventReceiver) -> type[BaseHTTPRequestHandler]:
             return  # nothing on the notebook's stderr for every post
 
     return Handler
+
+
+def _test_ids(events: list[dict[str, Any]], sink_sid: str) -> list[str]:
+    """The test ids of the test events for ``sink_sid``: its sid in the event's ``source``
+    (the sandbox's ``/v1/Sinks/<sid>``) or ``data.sink_sid``; a test event naming no sink at
+    all counts too (what Twilio's carries is not documented)."""
+    found = []
+    for event in events:
+        data = event.get("data")
+        if event["type"] != TEST_TYPE or not isinstance(data, dict):
+            continue
+        if not isinstance(data.get("test_id"), str):
+            continue
+        named = SINK_SID.findall(f"{event.get('source', '')} {data.get('sink_sid', '')}")
+        if sink_sid in named or not named:
+            found.append(str(data["test_id"]))
+    return found
+
+
+def _safely(callback: Callable[..., None], *args: Any) -> None:
+    try:
+        callback(*args)
+    except Exception:  # a view's bug must not stop the receiver (or lose the batch)
+        logger.exception("EventReceiver: a watch callback failed")
 
 
 def _latest_status(events: list[dict[str, Any]], messages: set[str]) -> dict[str, str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,33 @@ def _row(event: dict[str, Any]) -> dict[str, Any]:
         "recipient_channel": recipient_channel,
         "tags": data.get("tags") if isinstance(data.get("tags"), dict) else {},
     }
+
+
+def tagged(
+    events: Iterable[dict[str, Any]], tags: Mapping[str, str] | None
+) -> list[dict[str, Any]]:
+    """The message events whose ``data.tags`` include ``tags`` and the other events of their
+    operations (all of ``events`` when ``tags`` is None), in the order given."""
+    every = list(events)
+    if tags is None:
+        return every
+    wanted = dict(tags).items()
+
+    def data(event: dict[str, Any]) -> dict[str, Any]:
+        found = event.get("data")
+        return found if isinstance(found, dict) else {}
+
+    def mine(event: dict[str, Any]) -> bool:
+        found = data(event).get("tags")
+        return isinstance(found, dict) and wanted <= found.items()
+
+    operations = {data(e).get("operation_id") for e in every if mine(e)}
+    return [
+        e
+        for e in every
+        if data(e).get("operation_id") in operations
+        and (data(e).get("message_id") is None or mine(e))
+    ]
 
 
 def events_frame(events: Iterable[dict[str, Any]]) -> pd.DataFrame:

@@ -140,6 +140,15 @@ HEALTH_EVENT_COLUMNS = (
     "ev_top_error_count", "ev_top_error_share", "ev_top_error_low", "ev_top_error_high",
 )  # fmt: skip
 
+# The columns of an events frame (``ct.EventReceiver.frame()``, ``ct.load_events``; built by
+# ``events.records``, a sibling of the frames): named here for the charts, which read events
+# frames but never import the events. One row per CloudEvent; ``status`` the message or
+# operation status it reports, ``sender_channel`` the channel of its attempt.
+EVENT_COLUMNS = (
+    "id", "type", "status", "time", "message_id", "operation_id", "attempt", "error_code",
+    "sender", "sender_channel", "recipient", "recipient_channel", "tags",
+)  # fmt: skip
+
 # The label of a message no sender took (unaddressable, or not yet sent), wherever the
 # messages are shown: summary tables, charts and sentences. In the frames its ``channel``
 # and ``sender_*`` are NA: the label is for people, NA is for code.

@@ -192,7 +192,8 @@ class Sandbox:
             }
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Stop delivering events (``events.keep_delivering``), close the database."""
+        self.events.stop_delivering()
         self.store.close()
 
     def _asked(

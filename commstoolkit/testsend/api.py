@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import InvalidInputError
+from ..events import EventReceiver
 from ..models import MESSAGE_ADDRESS_CHANNELS, SenderPool
 from ..rules import TEXT_MAX as TEXT_MAX  # the widgets' character counter
 from ..rules import check_choice
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["test_send"]
 
+# The longest a send waits for its last events once the API says it is over (seconds).
+MAX_EVENTS_WAIT = 60.0
+
 
 def test_send(
     client: CommsClient,
@@ -50,6 +55,7 @@ def test_send(
     wait: bool = True,
     timeout: float = 300.0,
     progress: bool | None = None,
+    events: EventReceiver | None = None,
 ) -> TestSend:
     """Send ``text`` to each recipient through ``pool``, once, and track it to the end.
 
@@ -85,6 +91,13 @@ def test_send(
     bar per operation (True), none (False) or, by default (None), only for an operation
     the first poll finds still running and for a long load of messages, as the loaders do.
 
+    ``events``: an ``EventReceiver`` subscribed to the account's events
+    (``ct.events.subscribe``). The send is announced to it before anything is sent, so a
+    ``ct.LiveSendView(receiver)`` on screen (or ``TestSendPanel(events=receiver)``) follows
+    this run and its chart moves as the events arrive; once tracked, the send waits (up to
+    ``timeout``, at most 60 s) until the receiver has the event of each message's status
+    (a warning otherwise); ``.events`` / ``.event_frame()`` give them.
+
     Raises ``SendIncompleteError`` (with the partial ``.test_send``) when the API refuses
     a request or gives no answer several times.
     """
@@ -96,6 +109,12 @@ def test_send(
     check_journal(journal)
     check_progress(progress)
     check_flag(allow_unroutable, "allow_unroutable")
+    if events is not None and not isinstance(events, EventReceiver):
+        raise InvalidInputError(
+            f"events must be a ct.EventReceiver (or None), got {type(events).__name__}",
+            field="events",
+            allowed="EventReceiver or None",
+        )
     recipients = normalise_numbers(to)
     if dry_run:
         check_guards(recipients, live=client.live, max_recipients=max_recipients, dry_run=True)
@@ -134,7 +153,14 @@ def test_send(
         chunk_size=sending.CHUNK_SIZE,
     )
     log.append("planned", **state.plan_event())
-    return send_and_track(client, log, state, wait=wait, timeout=timeout, progress=progress)
+    if events is not None:
+        events.announce_send(run_id, len(recipients))
+    result = send_and_track(client, log, state, wait=wait, timeout=timeout, progress=progress)
+    if events is not None:
+        result.events = events
+        if wait and result.done:
+            result.wait_for_events(timeout=min(timeout, MAX_EVENTS_WAIT))
+    return result
 
 
 test_send.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..errors import CommsError, InvalidInputError, OperationTimeoutError
-from ..frames import attempts_frame, fetch_messages, messages_frame
+from ..events import EventReceiver
+from ..events.records import status_of, tagged
+from ..frames import RUN_TAG, attempts_frame, fetch_messages, messages_frame
 from ..models import Message, Operation
 from . import sending
 from .inputs import check_progress, check_timeout
@@ -44,7 +46,9 @@ class TestSend:
       the sandbox): ``messages``, ``attempts`` and ``summary()`` keep the last load until
       ``refresh()`` (or ``wait()``) loads again;
     - ``journal``: where the steps were recorded; ``TestSend.resume(client, journal)``
-      finishes a send interrupted at any step, never sending a recipient twice.
+      finishes a send interrupted at any step, never sending a recipient twice;
+    - ``events``: the ``EventReceiver`` given to ``test_send(..., events=)`` (else None);
+      ``event_frame()``: its events of this send (its messages' and their operations').
     """
 
     __test__ = False  # not a pytest test class
@@ -73,6 +77,7 @@ class TestSend:
         # message id -> its updated_at when a load saw it DELIVERED: its delivered moment,
         # which the API no longer gives once it is READ (frames: seen_delivered_s).
         self._seen_delivered: dict[str, datetime] = {}
+        self.events: EventReceiver | None = None
 
     @classmethod
     def _from_state(cls, client: CommsClient, state: RunState, journal: Journal) -> TestSend:
@@ -173,6 +178,38 @@ class TestSend:
             for message in self._messages:
                 if message.status == "DELIVERED":
                     self._seen_delivered[message.id] = message.updated_at
+        return self
+
+    def event_frame(self) -> pd.DataFrame:
+        """The events ``events`` received of this send (``EventReceiver.frame``: its messages,
+        tagged with its run id, and their operations); ``InvalidInputError`` without one."""
+        if self.events is None or self.run_id is None:
+            raise InvalidInputError(
+                "event_frame: this send was made without events= (an EventReceiver)",
+                field="events",
+            )
+        return self.events.frame(tags={RUN_TAG: self.run_id})
+
+    def wait_for_events(self, timeout: float = 30.0) -> TestSend:
+        """Wait until ``events`` has an event of each message's status as last loaded
+        (``refresh()`` first for later READs); a warning after ``timeout`` seconds says how
+        many are missing (a sink that is failing, say)."""
+        if self.events is None or self.dry_run:
+            return self
+        statuses = dict(zip(self.messages["message_id"], self.messages["status"], strict=True))
+        run_id = self.run_id or ""
+        try:
+            self.events.wait_for(
+                until=lambda events: not _missing(events, run_id, statuses), timeout=timeout
+            )
+        except TimeoutError:
+            missing = _missing(self.events.events(), run_id, statuses)
+            warnings.warn(
+                f"test send {self.run_id}: after {timeout:g}s the receiver still lacks the "
+                f"{len(missing)} event(s) of the status of message(s) such as {missing[0]}; "
+                "is the subscription active (ct.events.subscribe)?",
+                stacklevel=2,
+            )
         return self
 
     @property
@@ -304,6 +341,16 @@ def send_and_track(
                 stacklevel=3,
             )
     return result
+
+
+def _missing(events: list[dict[str, Any]], run_id: str, statuses: dict[str, Any]) -> list[str]:
+    """The messages whose status (as the API last reported it) has no event yet."""
+    seen = {
+        (event["data"]["message_id"], status_of(event["type"]))
+        for event in tagged(events, {RUN_TAG: run_id})
+        if isinstance(event.get("data"), dict) and event["data"].get("message_id") is not None
+    }
+    return [m for m, status in statuses.items() if (m, str(status)) not in seen]
 
 
 def _operations_html(operations: list[Operation]) -> str:

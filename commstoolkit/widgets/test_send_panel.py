@@ -17,6 +17,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..errors import CommsError, InvalidInputError, OperationTimeoutError
+from ..events import EventReceiver
 from ..frames import load_pools
 from ..models import MESSAGE_ADDRESS_CHANNELS, MESSAGE_CHANNELS
 from ..testsend import SendIncompleteError, TestSend, test_send
@@ -37,6 +38,7 @@ from ._send_views import (
     send_error_text,
     send_outcome_text,
 )
+from .live_send import LiveSendView
 
 __all__ = ["TestSendPanel"]
 
@@ -70,10 +72,13 @@ class TestSendPanel(widgets.VBox):
     """Dry-run or send a test message through a sender pool, and chart what happened.
 
     ``TestSendPanel(client, *, allow=None, max_recipients=None, allow_unroutable=False,
-    timeout=300.0)``: ``client`` from ``ct.connect()``; ``allow``, ``max_recipients`` (also
-    applied to the dry run) and ``allow_unroutable`` are passed to ``test_send`` (the live
-    allow-list, a hard cap, and sending to recipients no sender of the pool can reach,
-    which is refused otherwise); ``timeout``: how long Send follows the messages.
+    timeout=300.0, events=None)``: ``client`` from ``ct.connect()``; ``allow``,
+    ``max_recipients`` (also applied to the dry run) and ``allow_unroutable`` are passed to
+    ``test_send`` (the live allow-list, a hard cap, and sending to recipients no sender of
+    the pool can reach, which is refused otherwise); ``timeout``: how long Send follows
+    the messages; ``events``: an ``EventReceiver`` subscribed to the account's events
+    (``ct.events.subscribe``): each Send is then charted live, as its events arrive, in
+    ``live_view`` (a ``LiveSendView``, CSS class ``ct-live-send``).
 
     Controls (set ``.value`` in code, or type and click in the notebook): ``pool``
     (dropdown of ``load_pools``, ``name (N senders)``; ``refresh_button`` reloads it),
@@ -107,9 +112,13 @@ class TestSendPanel(widgets.VBox):
         max_recipients: int | None = None,
         allow_unroutable: bool = False,
         timeout: float = 300.0,
+        events: EventReceiver | None = None,
         **kwargs: Any,
     ) -> None:
         self.client = client
+        self.events = events
+        # The live chart of each send, fed by the receiver (ct.events.subscribe feeds it).
+        self.live_view = LiveSendView(events) if events is not None else None
         self.allow = allow
         self.max_recipients = max_recipients
         self.allow_unroutable = allow_unroutable
@@ -205,6 +214,7 @@ class TestSendPanel(widgets.VBox):
             widgets.HBox([_label(""), self.dry_run_button, self.send_button]),
             self.message,
             self.progress,
+            *([self.live_view] if self.live_view is not None else []),
             self.routes_view,
             self.output,
         ]
@@ -317,9 +327,12 @@ class TestSendPanel(widgets.VBox):
             max_recipients=self.max_recipients,
             allow_unroutable=self.allow_unroutable,
             wait=False,
+            events=self.events,
         )
         self.result = run
         self._follow(run)
+        if self.events is not None and run.done:
+            run.wait_for_events(timeout=min(self.timeout, 60.0))
 
     def _follow(self, run: TestSend) -> None:
         """Follow a send that went out, then show it; a failure here says it was sent."""

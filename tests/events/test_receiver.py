@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import commstoolkit as ct
-from commstoolkit.sandbox.server import RunningServer, run_server
+from commstoolkit.sandbox.server import RunningServer
 
 COMMS = "com.twilio.comms-api."
 TYPES = [
@@ -31,18 +31,6 @@ USER, PASSWORD = "hook", "s3cret:pw"
 MIX = ["+15005550006", "+15005550007", "+15005550003", "+15005550004", "+15005550002"] + [
     f"+1415555{n:04d}" for n in range(15)
 ]
-
-
-@pytest.fixture
-def sandbox() -> Iterator[ct.Sandbox]:
-    with ct.Sandbox(":memory:", speed=0) as box:
-        yield box
-
-
-@pytest.fixture
-def served(sandbox: ct.Sandbox) -> Iterator[RunningServer]:
-    with run_server(sandbox) as server:
-        yield server
 
 
 @pytest.fixture
@@ -254,3 +242,23 @@ def test_a_notebooks_embedded_sandbox_delivers_while_asked(tmp_path: Path):
     mine = receiver.frame().query("message_id == @message['id']")
     assert mine["status"].tolist() == ["QUEUED", "SENT", "DELIVERED", "READ"]
     client.close()
+
+
+def test_a_test_event_gives_its_id_for_its_sink_only(sandbox, receiver):
+    sink, other = "DG" + "a" * 32, "DG" + "b" * 32
+    tests = [
+        {"source": f"/v1/Sinks/{sink}", "data": {"test_id": "T1"}},
+        {"source": "/events", "data": {"test_id": "T2", "sink_sid": sink}},
+        {"source": f"/v1/Sinks/{other}", "data": {"test_id": "T3"}},
+        {"source": "/events", "data": {"test_id": "T4"}},  # names no sink: may be any
+    ]
+    body = json.dumps([
+        {"specversion": "1.0", "type": "com.twilio.eventstreams.test-event", "id": f"t{n}",
+         "time": "2025-06-02T09:00:00.000Z", **test} for n, test in enumerate(tests)
+    ]).encode()  # fmt: skip
+    assert _signed_post(receiver, sandbox.auth_token, body).status_code == 204
+    assert receiver.test_ids(sink) == ["T1", "T2", "T4"]
+    assert receiver.test_ids(other) == ["T3", "T4"]
+    assert receiver.test_id(sink, known=["T1", "T2"], timeout=1) == "T4"
+    with pytest.raises(TimeoutError, match=f"no test event for sink {sink}"):
+        receiver.test_id(sink, known=["T1", "T2", "T4"], timeout=0.2)

@@ -3,7 +3,9 @@
 The API's resources (``streams.EventStreams``: Sinks, Subscriptions, Types) plus emission:
 ``publish()`` moves what the clock has reached into the outbox, ``emitted()`` reads what was
 emitted and what became of it, ``retry`` is the delivery policy (a test may shorten it), and
-``delivering()`` runs a ``Deliverer`` for a block (a server runs one for its lifetime);
+``delivering()`` runs a ``Deliverer`` for a block (a server runs one for its lifetime),
+``keep_delivering()`` one until ``stop_delivering()`` or the sandbox closes (what
+``commstoolkit.events.subscribe`` asks of an embedded sandbox);
 ``write_history()`` writes every event of the account's sends, the seeded traffic history
 included, as JSON-lines files (what a Kinesis stream delivered to storage leaves).
 """
@@ -36,6 +38,7 @@ class Events(EventStreams):
         super().__init__(store, clock, credentials()[0])
         self._credentials = credentials
         self.retry = outbox.RetryPolicy()
+        self._kept: Deliverer | None = None
 
     def __repr__(self) -> str:
         return f"Events(account_sid={self.account_sid!r}, retry={self.retry!r})"
@@ -104,6 +107,21 @@ class Events(EventStreams):
     def deliverer(self, *, interval: float = INTERVAL) -> Deliverer:
         """A ``Deliverer`` for this account (not started)."""
         return Deliverer(self, interval=interval)
+
+    def keep_delivering(self, *, interval: float = INTERVAL) -> bool:
+        """Deliver to webhook sinks in a background thread from now until
+        ``stop_delivering()`` (or the sandbox closes); whether it started one (False: one
+        already runs)."""
+        if self._kept is not None and self._kept.running:
+            return False
+        self._kept = self.deliverer(interval=interval).start()
+        return True
+
+    def stop_delivering(self) -> None:
+        """Stop what ``keep_delivering`` started (nothing when it runs none)."""
+        if self._kept is not None:
+            self._kept.stop()
+            self._kept = None
 
     @contextmanager
     def delivering(self, *, interval: float = INTERVAL) -> Iterator[Deliverer]:
