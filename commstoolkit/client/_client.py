@@ -73,6 +73,12 @@ class CommsClient:
         )
 
     @property
+    def account(self) -> str:
+        """Who the client authenticates as: the account SID or the API key SID (never the
+        secret); with ``base_url``, what keys the frames' cache."""
+        return self._http.username
+
+    @property
     def retry(self) -> RetryPolicy:
         """The retry policy in use."""
         return self._http.retry

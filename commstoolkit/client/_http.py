@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from commstoolkit.client.concurrency import MAX_REFUSALS, Throttle, current_throttle
 from commstoolkit.client.responses import body_snippet, error_from_response, safe_url
 from commstoolkit.client.retry import RetryPolicy, decide, request_sent
 from commstoolkit.errors import (
@@ -154,6 +155,7 @@ class HttpCore:
         # The server's clock by its last answer's Date header, and time.monotonic() then.
         self.server_date: tuple[datetime, float] | None = None
         self._credentials = credentials
+        self.username = credentials.username
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._client = httpx.Client(
@@ -212,15 +214,31 @@ class HttpCore:
         POST that only reads (search, resolve) as safe to repeat.
         """
         attempt = 0
+        # 429s met under a concurrency throttle (client.concurrency): adapting to a rate
+        # limit, counted apart from the retries the policy allows.
+        refusals = 0
+        throttle = current_throttle()
         while True:
             attempt += 1
             request = self._client.build_request(method, path, params=params, json=json_body)
-            outcome = self._send_once(request)
+            outcome = self._send_throttled(request, throttle)
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 logger.debug("%s %s -> %s", method, safe_url(request.url), outcome.status_code)
                 return outcome
+            if (
+                throttle is not None
+                and isinstance(outcome, httpx.Response)
+                and outcome.status_code == 429
+                and refusals < MAX_REFUSALS
+            ):
+                refusals += 1
             decision = decide(
-                request, outcome, attempt, self.retry, self._rng, idempotent=idempotent
+                request,
+                outcome,
+                max(1, attempt - refusals),
+                self.retry,
+                self._rng,
+                idempotent=idempotent,
             )
             logger.debug(
                 "%s %s -> %s",
@@ -242,6 +260,17 @@ class HttpCore:
         request = self._client.build_request("GET", path, params=params, timeout=timeout)
         outcome = self._send_once(request)
         return outcome if isinstance(outcome, httpx.Response) else None
+
+    def _send_throttled(
+        self, request: httpx.Request, throttle: Throttle | None
+    ) -> httpx.Response | httpx.RequestError:
+        """One attempt, holding a slot of ``throttle`` (if any) while it is in flight."""
+        if throttle is None:
+            return self._send_once(request)
+        with throttle.slot() as report:
+            outcome = self._send_once(request)
+            report(outcome.status_code if isinstance(outcome, httpx.Response) else None)
+        return outcome
 
     def _send_once(self, request: httpx.Request) -> httpx.Response | httpx.RequestError:
         try:

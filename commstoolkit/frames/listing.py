@@ -1,0 +1,249 @@
+"""A full listing of senders (the account's, or a pool's members) split into independent
+queries fetched side by side, reassembled in exactly the order one sequential listing gives.
+
+Token pagination is sequential within one query, but the filters split a listing into
+queries that can run at once (``client.concurrency``: a bounded thread pool and an AIMD
+throttle). For each listing asked for (a channel / status filter, or none):
+
+1. its first page, unsplit: a listing of one page is done in one request, as before;
+2. for a longer one, one query per channel x status (the API's enums, whose meaning is
+   certain: every sender has one channel and one status), each starting where the first
+   page ended;
+3. with ``split``, each of those still longer than a page is cut further into slices of
+   creation time (``startDate`` / ``endDate``), sized from the density of its first page, so
+   that the queries run in about equal time; without it, each continues with its token.
+
+Reassembly relies on what the listing's order is: ascending sender id (ids embed their
+creation time; the sandbox pages by id, as keyset pagination does). Every page is checked:
+if any query's ids do not ascend, or a sender comes twice, the order is not the one assumed,
+``OrderUnknown`` is raised and the loader falls back to one sequential listing, so a
+concurrent load never returns other rows or another order than a sequential one.
+
+What ``split`` assumes: that ``startDate`` / ``endDate`` filter senders on their creation
+time (comms-api.md §11 decides so for the sandbox; Twilio's documentation only says "date
+range"). Until confirmed on the live API it is off there by default: ``split=None`` splits
+by time only when the server is a commstoolkit sandbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from itertools import chain, pairwise
+from typing import TYPE_CHECKING, Any
+
+from ..models import SENDER_CHANNELS, SENDER_STATUSES
+
+if TYPE_CHECKING:
+    from ..client import CommsClient, Pager
+    from ..client.concurrency import Throttle
+
+__all__ = ["Listing", "OrderUnknown", "fetch_listings", "split_by_time", "time_slices"]
+
+logger = logging.getLogger("commstoolkit.frames")
+
+PAGE_SIZE = 1000
+# Pages per time slice: fewer means more queries (each ends with a part page), more means
+# longer sequential walks.
+PAGES_PER_SLICE = 3
+
+# (channel, status, start_date, end_date) -> the listing's pager.
+PagerFactory = Callable[[str | None, str | None, datetime | None, datetime | None], "Pager[Any]"]
+Objects = list[dict[str, Any]]
+
+
+class OrderUnknown(Exception):
+    """The server's order is not ascending ids: a concurrent load cannot reproduce it."""
+
+
+@dataclass
+class Listing:
+    """One listing to fetch: its pager factory and the filters asked for (None: all)."""
+
+    pager: PagerFactory
+    channel: str | None = None
+    status: str | None = None
+    walks: list[Objects] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Query:
+    """One query of a listing: its filters, and the ids at or below ``after`` to drop
+    (another query fetched them)."""
+
+    listing: int
+    channel: str | None
+    status: str | None
+    start: datetime | None = None
+    end: datetime | None = None
+    after: str | None = None
+
+
+def split_by_time(client: CommsClient, split: bool | None) -> bool:
+    """Whether to slice sender listings by creation time: ``split`` if given, else only when
+    the server is known to be a commstoolkit sandbox (see the module)."""
+    if split is not None:
+        return bool(split)
+    return client.sandbox is not None or client.server_is_sandbox is True
+
+
+def fetch_listings(
+    listings: Sequence[Listing],
+    *,
+    concurrency: int,
+    split: Callable[[], bool],
+    now: Callable[[], datetime | None],
+    throttle: Throttle,
+) -> list[Objects]:
+    """Each listing's Sender JSON objects, in the order one sequential listing gives.
+
+    ``split()`` and ``now()`` are asked after the first pages (the server's answers say
+    whether it is a sandbox, and its clock). Raises ``OrderUnknown`` (see the module).
+    """
+    from ..client.concurrency import run_concurrently
+
+    def run(tasks: list[Callable[[], Any]]) -> list[Any]:
+        return list(run_concurrently(tasks, concurrency, throttle=throttle))
+
+    asked = [_Query(i, item.channel, item.status) for i, item in enumerate(listings)]
+    firsts = run([_first(listings[query.listing].pager, query) for query in asked])
+    probes: list[_Query] = []
+    for query, (objects, cursor) in zip(asked, firsts, strict=True):
+        listings[query.listing].walks.append(objects)
+        if cursor is not None and objects:
+            probes.extend(_partitions(query, objects, split()))
+    found = run([_first(listings[q.listing].pager, q) for q in probes])
+    owners: list[int] = []
+    tasks: list[Callable[[], Objects]] = []
+    moment = now() or datetime.now(timezone.utc)
+    for query, (objects, cursor) in zip(probes, found, strict=True):
+        listings[query.listing].walks.append(_after(objects, query.after))
+        if cursor is None:
+            continue
+        pager = listings[query.listing].pager
+        if query.start is None or not objects:
+            owners.append(query.listing)
+            tasks.append(_rest(pager, query, cursor))
+            continue
+        for piece in _slices(query, objects, moment, concurrency):
+            owners.append(query.listing)
+            tasks.append(_walk(pager, piece))
+    for owner, objects in zip(owners, run(tasks), strict=True):
+        listings[owner].walks.append(objects)
+    return [_ordered(listing.walks) for listing in listings]
+
+
+def _partitions(query: _Query, first: Objects, split: bool) -> list[_Query]:
+    """The channel x status queries of a listing whose first page was ``first``."""
+    last = first[-1]
+    after = _id(last)
+    start = _second(_created(last)) if split else None
+    channels = [query.channel] if query.channel else list(SENDER_CHANNELS)
+    statuses = [query.status] if query.status else list(SENDER_STATUSES)
+    return [
+        _Query(query.listing, ch, st, start=start, after=after)
+        for ch in channels
+        for st in statuses
+    ]
+
+
+def _first(pager: PagerFactory, query: _Query) -> Callable[[], tuple[Objects, str | None]]:
+    def task() -> tuple[Objects, str | None]:
+        objects, cursor = pager(query.channel, query.status, query.start, query.end).first_page(
+            list
+        )
+        return objects, cursor
+
+    return task
+
+
+def _rest(pager: PagerFactory, query: _Query, cursor: str) -> Callable[[], Objects]:
+    """The rest of ``query``'s walk, from ``cursor``, as one ascending list."""
+
+    def task() -> Objects:
+        walk = pager(query.channel, query.status, query.start, query.end)
+        return _after(list(chain.from_iterable(walk.read_pages_from(list, cursor))), query.after)
+
+    return task
+
+
+def _walk(pager: PagerFactory, query: _Query) -> Callable[[], Objects]:
+    def task() -> Objects:
+        walk = pager(query.channel, query.status, query.start, query.end)
+        return _after(list(chain.from_iterable(walk.read_pages(list))), query.after)
+
+    return task
+
+
+def _slices(query: _Query, page: Objects, now: datetime, concurrency: int) -> list[_Query]:
+    """The rest of ``query`` after its first ``page``, cut into slices of creation time of
+    about ``PAGES_PER_SLICE`` pages each (by the page's density); the last one open-ended."""
+    first, last = _created(page[0]), _created(page[-1])
+    begin = _second(last)
+    span = max((last - first).total_seconds(), 1.0)
+    ahead = max((now - begin).total_seconds(), 1.0)
+    pages = len(page) * ahead / span / PAGE_SIZE
+    count = max(1, min(math.ceil(pages / PAGES_PER_SLICE), 4 * concurrency))
+    bounds = time_slices(begin, begin + timedelta(seconds=math.ceil(ahead)), count)
+    after = _id(page[-1])
+    return [
+        _Query(
+            query.listing,
+            query.channel,
+            query.status,
+            start=low,
+            end=high if i < len(bounds) - 1 else None,
+            after=after if i == 0 else None,
+        )
+        for i, (low, high) in enumerate(bounds)
+    ]
+
+
+def time_slices(begin: datetime, end: datetime, count: int) -> list[tuple[Any, Any]]:
+    """``[begin, end)`` cut into ``count`` (or fewer) consecutive slices of whole seconds."""
+    seconds = max(1, math.ceil((end - begin).total_seconds()))
+    count = max(1, min(count, seconds))
+    cuts = [begin + timedelta(seconds=seconds * i // count) for i in range(count + 1)]
+    return list(pairwise(cuts))
+
+
+def _ordered(walks: list[Objects]) -> Objects:
+    """The walks' objects merged in ascending id; ``OrderUnknown`` when a walk does not
+    ascend or an id comes twice."""
+    for walk in walks:
+        ids = [_id(o) for o in walk]
+        if any(a >= b for a, b in pairwise(ids)):
+            raise OrderUnknown("a listing's ids do not ascend")
+    merged = sorted(chain.from_iterable(walks), key=_id)
+    if any(_id(a) == _id(b) for a, b in pairwise(merged)):
+        raise OrderUnknown("a sender came in two queries")
+    return merged
+
+
+def _after(objects: Objects, after: str | None) -> Objects:
+    return objects if after is None else [o for o in objects if _id(o) > after]
+
+
+def _id(item: Any) -> str:
+    value = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(value, str):
+        raise OrderUnknown("a sender without an id")
+    return value
+
+
+def _created(item: dict[str, Any]) -> datetime:
+    text = item.get("createdAt")
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise OrderUnknown("a sender without a readable createdAt") from None
+    if moment.tzinfo is None:
+        raise OrderUnknown("a sender's createdAt has no time zone")
+    return moment
+
+
+def _second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
