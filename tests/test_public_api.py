@@ -76,6 +76,7 @@ PUBLIC = [
     "UnexpectedResponseError",
     "analysis",
     "charts",
+    "clear_cache",
     "connect",
     "create_pool",
     "default_journal_dir",

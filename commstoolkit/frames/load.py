@@ -36,6 +36,8 @@ __all__ = [
 ]
 
 P = TypeVar("P")
+# What reading a sender object raises (Sender.from_api, SenderColumns.add).
+UNREADABLE = (KeyError, TypeError, ValueError, AttributeError)
 logger = logging.getLogger("commstoolkit.frames")
 
 # Up to this many messages, load_messages fetches each one for its attempts by default.
@@ -86,8 +88,13 @@ def load_senders(
     columns = SenderColumns()
     combos = [(ch, st) for ch in channels for st in statuses]
     listings = [Listing(_senders_pager(client), ch, st) for ch, st in combos]
-    for objects in _concurrent(client, listings, concurrency, split, progress, "senders"):
-        columns.add(objects)
+    try:
+        for objects in _concurrent(client, listings, concurrency, split, progress, "senders"):
+            columns.add(objects)
+    except UNREADABLE:
+        # What a page cannot read is the pager's UnexpectedResponseError: listed again.
+        columns = SenderColumns()
+        listings[0].walks.clear()
     if not columns.id and not listings[0].walks:
         # Sequential: concurrency=1, or the server's order is not the one assumed.
         for ch, st in combos:
@@ -124,10 +131,7 @@ def load_pools(
     fetched_at = pd.Timestamp.now(tz="UTC")
     pools = list(_with_progress(client.sender_pools.list().pages(), progress, "pools"))
     found = _members_of(client, [pool.id for pool in pools], concurrency, split, progress)
-    members = {
-        pool.id: [Sender.from_api(data) for data in objects]
-        for pool, objects in zip(pools, found, strict=True)
-    }
+    members = {pool.id: senders for pool, senders in zip(pools, found, strict=True)}
     return write_cached(client, "pools", {}, pools_frame(pools, members), fetched_at, age)
 
 
@@ -163,8 +167,8 @@ def load_pool_members(
         pools = [client.sender_pools.get(pool_id) for pool_id in dict.fromkeys(ids)]
     found = _members_of(client, [pool.id for pool in pools], concurrency, split, progress)
     rows: dict[str, list[Any]] = {column: [] for column in MEMBER_COLUMNS}
-    for pool, objects in zip(pools, found, strict=True):
-        for sender in map(Sender.from_api, objects):
+    for pool, senders in zip(pools, found, strict=True):
+        for sender in senders:
             rows["pool_id"].append(pool.id)
             rows["pool_name"].append(pool.name)
             rows["sender_id"].append(sender.id)
@@ -180,15 +184,21 @@ def _members_of(
     concurrency: int,
     split: bool | None,
     progress: bool | None,
-) -> list[list[Any]]:
-    """Each pool's members as Sender JSON objects, in the server's order."""
+) -> list[list[Sender]]:
+    """Each pool's members, in the server's order."""
     listings = [Listing(_members_pager(client, pool_id)) for pool_id in pool_ids]
-    found = list(_concurrent(client, listings, concurrency, split, progress, "members"))
+    try:
+        found = [
+            [Sender.from_api(data) for data in objects]
+            for objects in _concurrent(client, listings, concurrency, split, progress, "members")
+        ]
+    except UNREADABLE:
+        found = []  # what a page cannot read is the pager's UnexpectedResponseError
     if found or not pool_ids:
         return found
     members = client.sender_pools.members
     return [
-        list(_with_progress(members.list(pool_id).read_pages(list), progress, "members"))
+        list(_with_progress(members.list(pool_id).pages(), progress, "members"))
         for pool_id in pool_ids
     ]
 
