@@ -221,16 +221,11 @@ class HttpCore:
         while True:
             attempt += 1
             request = self._client.build_request(method, path, params=params, json=json_body)
-            outcome = self._send_throttled(request, throttle)
+            outcome, crowded = self._send_throttled(request, throttle)
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 logger.debug("%s %s -> %s", method, safe_url(request.url), outcome.status_code)
                 return outcome
-            if (
-                throttle is not None
-                and isinstance(outcome, httpx.Response)
-                and outcome.status_code == 429
-                and refusals < MAX_REFUSALS
-            ):
+            if crowded and refusals < MAX_REFUSALS:
                 refusals += 1
             decision = decide(
                 request,
@@ -263,14 +258,16 @@ class HttpCore:
 
     def _send_throttled(
         self, request: httpx.Request, throttle: Throttle | None
-    ) -> httpx.Response | httpx.RequestError:
-        """One attempt, holding a slot of ``throttle`` (if any) while it is in flight."""
+    ) -> tuple[httpx.Response | httpx.RequestError, bool]:
+        """One attempt, holding a slot of ``throttle`` (if any) while it is in flight; and
+        whether it was a 429 met among other requests in flight (``Throttle.slot``)."""
         if throttle is None:
-            return self._send_once(request)
+            return self._send_once(request), False
         with throttle.slot() as report:
             outcome = self._send_once(request)
-            report(outcome.status_code if isinstance(outcome, httpx.Response) else None)
-        return outcome
+            status = outcome.status_code if isinstance(outcome, httpx.Response) else None
+            crowded = report(status)
+        return outcome, crowded
 
     def _send_once(self, request: httpx.Request) -> httpx.Response | httpx.RequestError:
         try:

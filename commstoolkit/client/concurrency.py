@@ -10,8 +10,9 @@ requests in flight, the limit adapting like TCP's congestion window (AIMD): it g
 one per window of answered requests (additive increase) up to ``concurrency``, and halves
 on a 429 (multiplicative decrease, once per window: the refusals of one burst count once).
 A refused request waits what ``Retry-After`` asks (``HttpCore``'s retry loop) outside the
-throttle, and a refusal under the throttle does not use up the request's retries (up to
-``MAX_REFUSALS``): adapting to a rate limit is expected, not a failure.
+throttle, and a refusal met while other requests were in flight does not use up the
+request's retries (up to ``MAX_REFUSALS``): adapting to a rate limit is expected, not a
+failure. A lone request refused counts as without a throttle.
 
 Threads, not asyncio: the client is synchronous (design.md: "Sync is enough"), and the
 standard library's ``ThreadPoolExecutor`` bounds the workers; the throttle is our own
@@ -85,25 +86,31 @@ class Throttle:
         self._condition = threading.Condition()
 
     @contextmanager
-    def slot(self) -> Iterator[Callable[[int | None], None]]:
+    def slot(self) -> Iterator[Callable[[int | None], bool]]:
         """Hold one request slot while the request is in flight; the block gets a function
-        to report the answer's status (None: no answer)."""
+        to report the answer's status (None: no answer), which says whether a 429 came
+        while other requests were in flight too: our own concurrency may have caused it, so
+        it does not use up the request's retries (a lone request refused is a refusal like
+        any other)."""
         with self._condition:
             while self.in_flight >= max(1, int(self.limit)):
                 self._condition.wait()
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
             epoch = self._epoch
+            crowded = self.in_flight > 1
 
-        def report(status: int | None) -> None:
+        def report(status: int | None) -> bool:
             with self._condition:
                 if status == 429:
                     self.refusals += 1
                     if epoch == self._epoch:  # one decrease per burst
                         self._epoch += 1
                         self.limit = max(1.0, self.limit / 2)
-                elif status is not None and status < 400:
+                    return crowded
+                if status is not None and status < 400:
                     self.limit = min(float(self.ceiling), self.limit + 1 / self.limit)
+                return False
 
         try:
             yield report

@@ -6,7 +6,8 @@ under ``$COMMSTOOLKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/commstoolkit`` (defaul
 ``~/.cache/commstoolkit``), named by a hash of the account (its SID or API key: who asked,
 never a secret), the base URL, the frame's kind and its filters: two accounts, or the
 sandbox and Twilio, never share an entry. A file holds the frame and when it was fetched;
-``attrs["fetched_at"]`` carries it, ``attrs["cached"]`` says whether the cache answered.
+``attrs["fetched_at"]`` carries it (ISO 8601 text, UTC), ``attrs["cached"]`` says whether
+the cache answered.
 
 Only the loaders read it, and only when asked (``max_age``): plans and applies
 (``pools``) always list the server again and never read the cache. ``clear_cache()``
@@ -98,7 +99,7 @@ def read_cached(
     if pd.Timestamp.now(tz="UTC") - fetched_at > max_age:
         return None
     frame = table.to_pandas()
-    frame.attrs = {"fetched_at": fetched_at, "cached": True}
+    frame.attrs = {"fetched_at": fetched_at.isoformat(), "cached": True}
     return frame
 
 
@@ -111,7 +112,8 @@ def write_cached(
     max_age: timedelta | None,
 ) -> pd.DataFrame:
     """``frame`` with its attrs; kept in the cache when the caller uses it (``max_age``)."""
-    frame.attrs = {"fetched_at": fetched_at, "cached": False}
+    # ISO text, not a Timestamp: attrs go into the metadata of DataFrame.to_parquet (JSON).
+    frame.attrs = {"fetched_at": fetched_at.isoformat(), "cached": False}
     if max_age is None:
         return frame
     path = _path(client, kind, filters)
