@@ -1,0 +1,115 @@
+"""The client's concurrency: a bounded pool whose results keep their order, and an AIMD
+throttle that halves on 429 (once a burst), grows back one per window, and never passes
+its ceiling; over a real server with a round trip and an in-flight limit, nothing fails."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+import commstoolkit as ct
+from commstoolkit.client.concurrency import Throttle, run_concurrently
+from commstoolkit.sandbox import Sandbox
+from commstoolkit.sandbox.server import Pacing, run_server
+
+
+def test_results_come_in_task_order_whatever_order_they_finish_in():
+    def task(i):
+        def run():
+            time.sleep(0.002 * (10 - i))  # the first tasks finish last
+            return i
+
+        return run
+
+    assert list(run_concurrently([task(i) for i in range(10)], 4)) == list(range(10))
+
+
+def test_no_more_tasks_run_at_once_than_the_concurrency():
+    running, peak, lock = 0, 0, threading.Lock()
+
+    def task():
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.005)
+        with lock:
+            running -= 1
+        return True
+
+    assert all(run_concurrently([task] * 24, 3))
+    assert peak == 3
+
+
+def test_a_task_that_fails_raises_its_error():
+    def boom():
+        raise LookupError("gone")
+
+    with pytest.raises(LookupError, match="gone"):
+        list(run_concurrently([lambda: 1, boom, lambda: 3], 2))
+
+
+def test_the_limit_halves_once_per_burst_of_429s_and_grows_back_one_per_window():
+    throttle = Throttle(8)
+    reports = []
+    for _ in range(4):  # four requests in flight together, all refused
+        slot = throttle.slot()
+        reports.append((slot, slot.__enter__()))
+    crowded = []
+    for slot, report in reports:
+        crowded.append(report(429))
+        slot.__exit__(None, None, None)
+    # Sent among others, a refusal is the throttle's business; the first went out alone.
+    assert crowded == [False, True, True, True]
+    assert throttle.limit == 4  # one decrease for the burst, not four
+    for _ in range(4):  # one window of answers at limit 4: + 1
+        with throttle.slot() as report:
+            report(200)
+    assert throttle.limit == pytest.approx(5, abs=0.2)
+    for _ in range(200):
+        with throttle.slot() as report:
+            report(200)
+    assert throttle.limit == 8  # never above the ceiling
+    with throttle.slot() as report:
+        assert report(429) is False  # a lone request refused: a refusal like any other
+    assert throttle.limit == 4 and throttle.refusals == 5
+
+
+def test_a_paced_server_with_an_in_flight_limit_loses_nothing():
+    """429s beyond 3 in flight (Retry-After 0: the test does not wait); the load adapts,
+    no request fails, the frame is the sequential one."""
+    box = Sandbox(":memory:", seed=3, senders=4200)
+    pacing = Pacing(latency=0.01, max_in_flight=3, retry_after=0)
+    with run_server(box, pacing=pacing) as server:
+        client = ct.CommsClient(
+            account_sid=box.account_sid,
+            auth_token=box.auth_token,
+            base_url=server.base_url,
+            live=False,
+        )
+        with client:
+            sequential = ct.load_senders(client, concurrency=1, progress=False)
+            frame = ct.load_senders(client, concurrency=8, progress=False)
+            members = ct.load_pool_members(client, concurrency=8, progress=False)
+            expected = ct.load_pool_members(client, concurrency=1, progress=False)
+    pd.testing.assert_frame_equal(frame, sequential)
+    pd.testing.assert_frame_equal(members, expected)
+    assert server.in_flight.refused > 0  # the limit was met, and adapted to
+    assert server.in_flight.peak <= 3
+
+
+def test_at_most_the_configured_concurrency_is_in_flight():
+    box = Sandbox(":memory:", seed=2, senders=6000)
+    with run_server(box, pacing=Pacing(latency=0.01)) as server:
+        client = ct.CommsClient(
+            account_sid=box.account_sid,
+            auth_token=box.auth_token,
+            base_url=server.base_url,
+            live=False,
+        )
+        with client:
+            ct.load_senders(client, concurrency=5, progress=False)
+    assert server.in_flight.peak == 5
