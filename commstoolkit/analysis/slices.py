@@ -72,7 +72,9 @@ def window_tables(
         for n, (low, high) in enumerate(_rest(window, table, concurrency)):
             owners.append(index)
             tasks.append(_slice(pages, low, high, table["message_id"] if n == 0 else None))
-    rest = zip(owners, run_concurrently(tasks, concurrency, throttle=throttle), strict=True)
+    # Few slices ahead of the one being written: an export's memory stays constant.
+    fetched = run_concurrently(tasks, concurrency, throttle=throttle, ahead=2 * concurrency)
+    rest = zip(owners, fetched, strict=True)
     pending = next(rest, None)  # starts the slices before the first table is handed over
     for index, (table, _) in enumerate(firsts):
         yield index, table

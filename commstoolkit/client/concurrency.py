@@ -6,9 +6,11 @@ of one partition of a listing) on at most ``concurrency`` threads, sharing the c
 were given, whatever order they finish in.
 
 While the tasks run, every request they send passes a ``Throttle``: at most ``limit``
-requests in flight, the limit adapting like TCP's congestion window (AIMD): it grows by
-one per window of answered requests (additive increase) up to ``concurrency``, and halves
-on a 429 (multiplicative decrease, once per window: the refusals of one burst count once).
+requests in flight, the limit adapting like TCP's congestion window (AIMD): it starts at
+``INITIAL_LIMIT``, grows by one per window of answered requests (additive increase) up to
+``concurrency``, and halves on a 429 (multiplicative decrease, once per window: the
+refusals of one burst count once); above the limit the last 429 came at it grows
+``PROBING`` times slower, so a server's fixed limit is met rarely, not every few windows.
 A refused request waits what ``Retry-After`` asks (``HttpCore``'s retry loop) outside the
 throttle, and a refusal met while other requests were in flight does not use up the
 request's retries (up to ``MAX_REFUSALS``): adapting to a rate limit is expected, not a
@@ -50,6 +52,10 @@ DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 64
 # 429s one request may meet under a throttle before the retry policy counts them.
 MAX_REFUSALS = 50
+# The throttle's first limit (it grows from there to the concurrency asked for).
+INITIAL_LIMIT = 4
+# Above the limit the last 429 came at, the limit grows this many times slower.
+PROBING = 8
 
 _THROTTLE: contextvars.ContextVar[Throttle | None] = contextvars.ContextVar(
     "commstoolkit_throttle", default=None
@@ -78,7 +84,11 @@ class Throttle:
 
     def __init__(self, ceiling: int) -> None:
         self.ceiling = check_concurrency(ceiling)
-        self.limit = float(ceiling)
+        # Start at a modest limit and grow: a burst of ``ceiling`` requests against a server
+        # that takes fewer would meet a burst of 429s, each one a Retry-After to wait.
+        self.limit = float(min(ceiling, INITIAL_LIMIT))
+        # The limit the last 429 came at, less one: grown to quickly, passed slowly.
+        self.learned = float(ceiling)
         self.in_flight = 0
         self.peak = 0
         self.refusals = 0
@@ -106,10 +116,16 @@ class Throttle:
                     self.refusals += 1
                     if epoch == self._epoch:  # one decrease per burst
                         self._epoch += 1
+                        self.learned = max(1.0, float(int(self.limit)) - 1)
                         self.limit = max(1.0, self.limit / 2)
                     return crowded
                 if status is not None and status < 400:
-                    self.limit = min(float(self.ceiling), self.limit + 1 / self.limit)
+                    # Additive increase: one more request in flight per window of answers,
+                    # and above the limit a 429 came at, one per PROBING windows.
+                    step = (
+                        1 / self.limit if self.limit < self.learned else 1 / (PROBING * self.limit)
+                    )
+                    self.limit = min(float(self.ceiling), self.limit + step)
                 return False
 
         try:

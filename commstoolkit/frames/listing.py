@@ -7,11 +7,12 @@ throttle). For each listing asked for (a channel / status filter, or none):
 
 1. its first page, unsplit: a listing of one page is done in one request, as before;
 2. for a longer one, one query per channel x status (the API's enums, whose meaning is
-   certain: every sender has one channel and one status), each starting where the first
-   page ended;
-3. with ``split``, each of those still longer than a page is cut further into slices of
-   creation time (``startDate`` / ``endDate``), sized from the density of its first page, so
-   that the queries run in about equal time; without it, each continues with its token.
+   certain: every sender has one channel and one status; a page holding another value
+   stops the split), each dropping what the first page held;
+3. with ``split``, each of those is cut further into slices of creation time
+   (``startDate`` / ``endDate``) from where the first page ended, sized from that page's
+   density and channel x status mix so that the queries take about equal time, all fetched
+   at once; without it, each query's first page is fetched, then the rest with its token.
 
 Reassembly relies on what the listing's order is: ascending sender id (ids embed their
 creation time; the sandbox pages by id, as keyset pagination does). Every page is checked:
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -111,43 +113,80 @@ def fetch_listings(
     asked = [_Query(i, item.channel, item.status) for i, item in enumerate(listings)]
     firsts = run([_first(listings[query.listing].pager, query) for query in asked])
     probes: list[_Query] = []
-    for query, (objects, cursor) in zip(asked, firsts, strict=True):
-        listings[query.listing].walks.append(objects)
-        if cursor is not None and objects:
-            probes.extend(_partitions(query, objects, split()))
-    found = run([_first(listings[q.listing].pager, q) for q in probes])
     owners: list[int] = []
     tasks: list[Callable[[], Objects]] = []
-    moment = now() or datetime.now(timezone.utc)
+    for query, (objects, cursor) in zip(asked, firsts, strict=True):
+        listing = listings[query.listing]
+        listing.walks.append(objects)
+        if cursor is None or not objects:
+            continue
+        _check_enums(objects)
+        if not split():
+            probes.extend(_partitions(query, objects))
+            continue
+        moment = now() or datetime.now(timezone.utc)
+        for piece in _planned(query, objects, moment, concurrency):
+            owners.append(query.listing)
+            tasks.append(_walk(listing.pager, piece))
+    found = run([_first(listings[q.listing].pager, q) for q in probes]) if probes else []
     for query, (objects, cursor) in zip(probes, found, strict=True):
         listings[query.listing].walks.append(_after(objects, query.after))
-        if cursor is None:
-            continue
-        pager = listings[query.listing].pager
-        if query.start is None or not objects:
+        if cursor is not None:
             owners.append(query.listing)
-            tasks.append(_rest(pager, query, cursor))
-            continue
-        for piece in _slices(query, objects, moment, concurrency):
-            owners.append(query.listing)
-            tasks.append(_walk(pager, piece))
+            tasks.append(_rest(listings[query.listing].pager, query, cursor))
     for owner, objects in zip(owners, run(tasks), strict=True):
         listings[owner].walks.append(objects)
     return [_ordered(listing.walks) for listing in listings]
 
 
-def _partitions(query: _Query, first: Objects, split: bool) -> list[_Query]:
-    """The channel x status queries of a listing whose first page was ``first``."""
-    last = first[-1]
-    after = _id(last)
-    start = _second(_created(last)) if split else None
+def _combinations(query: _Query) -> list[tuple[str, str]]:
+    """The channel x status values a listing asked for spans (the API's enums)."""
     channels = [query.channel] if query.channel else list(SENDER_CHANNELS)
     statuses = [query.status] if query.status else list(SENDER_STATUSES)
-    return [
-        _Query(query.listing, ch, st, start=start, after=after)
-        for ch in channels
-        for st in statuses
-    ]
+    return [(ch, st) for ch in channels for st in statuses]
+
+
+def _partitions(query: _Query, first: Objects) -> list[_Query]:
+    """The channel x status queries of a listing whose first page was ``first``, each
+    dropping what that page held (ids up to its last)."""
+    after = _id(first[-1])
+    return [_Query(query.listing, ch, st, after=after) for ch, st in _combinations(query)]
+
+
+def _planned(query: _Query, page: Objects, now: datetime, concurrency: int) -> list[_Query]:
+    """The rest of a listing after its first ``page``: per channel x status, slices of
+    creation time from the second of the page's last sender to ``now`` (the last one
+    open-ended), about ``PAGES_PER_SLICE`` pages each by the page's density and mix."""
+    first, last = _created(page[0]), _created(page[-1])
+    begin = _second(last)
+    span = max((last - first).total_seconds(), 1.0)
+    ahead = max((now - begin).total_seconds(), 1.0)
+    mix = Counter((item.get("channel"), item.get("status")) for item in page)
+    after = _id(page[-1])
+    queries: list[_Query] = []
+    for channel, status in _combinations(query):
+        pages = mix[channel, status] * ahead / span / PAGE_SIZE
+        count = max(1, min(math.ceil(pages / PAGES_PER_SLICE), 4 * concurrency))
+        bounds = time_slices(begin, begin + timedelta(seconds=math.ceil(ahead)), count)
+        queries.extend(
+            _Query(
+                query.listing,
+                channel,
+                status,
+                start=low,
+                end=high if i < len(bounds) - 1 else None,
+                after=after if i == 0 else None,
+            )
+            for i, (low, high) in enumerate(bounds)
+        )
+    return queries
+
+
+def _check_enums(page: Objects) -> None:
+    """A sender outside the API's channels and statuses would fall between the queries."""
+    for item in page:
+        if item.get("channel") not in SENDER_CHANNELS or item.get("status") not in SENDER_STATUSES:
+            raise OrderUnknown("a sender outside the API's channels and statuses")
 
 
 def _first(pager: PagerFactory, query: _Query) -> Callable[[], tuple[Objects, str | None]]:
@@ -176,30 +215,6 @@ def _walk(pager: PagerFactory, query: _Query) -> Callable[[], Objects]:
         return _after(list(chain.from_iterable(walk.read_pages(list))), query.after)
 
     return task
-
-
-def _slices(query: _Query, page: Objects, now: datetime, concurrency: int) -> list[_Query]:
-    """The rest of ``query`` after its first ``page``, cut into slices of creation time of
-    about ``PAGES_PER_SLICE`` pages each (by the page's density); the last one open-ended."""
-    first, last = _created(page[0]), _created(page[-1])
-    begin = _second(last)
-    span = max((last - first).total_seconds(), 1.0)
-    ahead = max((now - begin).total_seconds(), 1.0)
-    pages = len(page) * ahead / span / PAGE_SIZE
-    count = max(1, min(math.ceil(pages / PAGES_PER_SLICE), 4 * concurrency))
-    bounds = time_slices(begin, begin + timedelta(seconds=math.ceil(ahead)), count)
-    after = _id(page[-1])
-    return [
-        _Query(
-            query.listing,
-            query.channel,
-            query.status,
-            start=low,
-            end=high if i < len(bounds) - 1 else None,
-            after=after if i == 0 else None,
-        )
-        for i, (low, high) in enumerate(bounds)
-    ]
 
 
 def time_slices(begin: datetime, end: datetime, count: int) -> list[tuple[Any, Any]]:

@@ -54,6 +54,11 @@ def test_a_task_that_fails_raises_its_error():
 
 def test_the_limit_halves_once_per_burst_of_429s_and_grows_back_one_per_window():
     throttle = Throttle(8)
+    assert throttle.limit == 4  # starts modestly, grows to the ceiling while answers come
+    for _ in range(100):
+        with throttle.slot() as report:
+            report(200)
+    assert throttle.limit == 8
     reports = []
     for _ in range(4):  # four requests in flight together, all refused
         slot = throttle.slot()
@@ -69,7 +74,11 @@ def test_the_limit_halves_once_per_burst_of_429s_and_grows_back_one_per_window()
         with throttle.slot() as report:
             report(200)
     assert throttle.limit == pytest.approx(5, abs=0.2)
-    for _ in range(200):
+    for _ in range(30):
+        with throttle.slot() as report:
+            report(200)
+    assert 7 < throttle.limit < 7.5  # back to the 429's limit less one fast, slowly above
+    for _ in range(100):
         with throttle.slot() as report:
             report(200)
     assert throttle.limit == 8  # never above the ceiling
