@@ -7,8 +7,9 @@ were given, whatever order they finish in.
 
 While the tasks run, every request they send passes a ``Throttle``: at most ``limit``
 requests in flight, the limit adapting like TCP's congestion window (AIMD): it starts at
-``INITIAL_LIMIT``, grows by one per window of answered requests (additive increase) up to
-``concurrency``, and halves on a 429 (multiplicative decrease, once per window: the
+``INITIAL_LIMIT`` and doubles each window of answers up to ``concurrency`` until the first
+429 (slow start); from then on it grows by one per window of answered requests (additive
+increase) and halves on a 429 (multiplicative decrease, once per window: the
 refusals of one burst count once); above the limit the last 429 came at it grows
 ``PROBING`` times slower, so a server's fixed limit is met rarely, not every few windows.
 A refused request waits what ``Retry-After`` asks (``HttpCore``'s retry loop) outside the
@@ -120,12 +121,7 @@ class Throttle:
                         self.limit = max(1.0, self.limit / 2)
                     return crowded
                 if status is not None and status < 400:
-                    # Additive increase: one more request in flight per window of answers,
-                    # and above the limit a 429 came at, one per PROBING windows.
-                    step = (
-                        1 / self.limit if self.limit < self.learned else 1 / (PROBING * self.limit)
-                    )
-                    self.limit = min(float(self.ceiling), self.limit + step)
+                    self.limit = min(float(self.ceiling), self.limit + self._step())
                 return False
 
         try:
@@ -134,6 +130,16 @@ class Throttle:
             with self._condition:
                 self.in_flight -= 1
                 self._condition.notify_all()
+
+    def _step(self) -> float:
+        """How much an answer grows the limit: until the first 429, one per answer (it
+        doubles each window, TCP's slow start); then one per window of answers (additive
+        increase), and above the limit the last 429 came at, one per PROBING windows."""
+        if not self.refusals:
+            return 1.0
+        if self.limit < self.learned:
+            return 1 / self.limit
+        return 1 / (PROBING * self.limit)
 
     def __repr__(self) -> str:
         return f"Throttle(limit={self.limit:.2f}, ceiling={self.ceiling}, peak={self.peak})"

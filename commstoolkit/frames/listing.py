@@ -6,13 +6,14 @@ queries that can run at once (``client.concurrency``: a bounded thread pool and 
 throttle). For each listing asked for (a channel / status filter, or none):
 
 1. its first page, unsplit: a listing of one page is done in one request, as before;
-2. for a longer one, one query per channel x status (the API's enums, whose meaning is
-   certain: every sender has one channel and one status; a page holding another value
-   stops the split), each dropping what the first page held;
-3. with ``split``, each of those is cut further into slices of creation time
-   (``startDate`` / ``endDate``) from where the first page ended, sized from that page's
-   density and channel x status mix so that the queries take about equal time, all fetched
-   at once; without it, each query's first page is fetched, then the rest with its token.
+2. with ``split``, the rest cut into slices of creation time (``startDate`` /
+   ``endDate``) from where the first page ended, sized from that page's density so that
+   they take about equal time, all fetched at once: slices of time are slices of ids, so
+   they come back already in order;
+3. without it, one query per channel x status (the API's enums, whose meaning is certain:
+   every sender has one channel and one status; a page holding another value stops the
+   split), each dropping what the first page held: their first pages at once, then the
+   rest of each with its token; merged by id.
 
 Reassembly relies on what the listing's order is: ascending sender id (ids embed their
 creation time; the sandbox pages by id, as keyset pagination does). Every page is checked:
@@ -30,11 +31,11 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import Counter
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from itertools import chain, pairwise
+from itertools import chain, islice, pairwise
 from typing import TYPE_CHECKING, Any
 
 from ..models import SENDER_CHANNELS, SENDER_STATUSES
@@ -43,7 +44,14 @@ if TYPE_CHECKING:
     from ..client import CommsClient, Pager
     from ..client.concurrency import Throttle
 
-__all__ = ["Listing", "OrderUnknown", "fetch_listings", "split_by_time", "time_slices"]
+__all__ = [
+    "Listing",
+    "OrderUnknown",
+    "Walk",
+    "fetch_listings",
+    "split_by_time",
+    "time_slices",
+]
 
 logger = logging.getLogger("commstoolkit.frames")
 
@@ -62,13 +70,30 @@ class OrderUnknown(Exception):
 
 
 @dataclass
+class Walk:
+    """What one query of a listing brought: its ids (ascending) and its objects as
+    ``Listing.prepare`` read them (in the thread that fetched them)."""
+
+    ids: list[str]
+    part: Any
+
+
+@dataclass
 class Listing:
-    """One listing to fetch: its pager factory and the filters asked for (None: all)."""
+    """One listing to fetch: its pager factory, the filters asked for (None: all), and how
+    to read a query's objects (``prepare``; default: keep them as they are)."""
 
     pager: PagerFactory
     channel: str | None = None
     status: str | None = None
-    walks: list[Objects] = field(default_factory=list)
+    prepare: Callable[[Objects], Any] = list
+    walks: list[Walk] = field(default_factory=list)
+
+    def walk(self, objects: Objects, after: str | None = None) -> Walk:
+        """``objects`` (those above ``after``) as a ``Walk``; ``OrderUnknown`` when their
+        ids do not ascend."""
+        kept = _after(objects, after)
+        return Walk(_ascending_ids(kept), self.prepare(kept))
 
 
 @dataclass(frozen=True)
@@ -99,8 +124,9 @@ def fetch_listings(
     split: Callable[[], bool],
     now: Callable[[], datetime | None],
     throttle: Throttle,
-) -> list[Objects]:
-    """Each listing's Sender JSON objects, in the order one sequential listing gives.
+) -> list[Sequence[int]]:
+    """Each listing's order: positions in its walks' rows (``Listing.walks``, one after
+    the other) in the order one sequential listing gives.
 
     ``split()`` and ``now()`` are asked after the first pages (the server's answers say
     whether it is a sandbox, and its clock). Raises ``OrderUnknown`` (see the module).
@@ -114,29 +140,30 @@ def fetch_listings(
     firsts = run([_first(listings[query.listing].pager, query) for query in asked])
     probes: list[_Query] = []
     owners: list[int] = []
-    tasks: list[Callable[[], Objects]] = []
+    tasks: list[Callable[[], Walk]] = []
     for query, (objects, cursor) in zip(asked, firsts, strict=True):
         listing = listings[query.listing]
-        listing.walks.append(objects)
+        listing.walks.append(listing.walk(objects))
         if cursor is None or not objects:
             continue
-        _check_enums(objects)
         if not split():
+            _check_enums(objects)
             probes.extend(_partitions(query, objects))
             continue
         moment = now() or datetime.now(timezone.utc)
         for piece in _planned(query, objects, moment, concurrency):
             owners.append(query.listing)
-            tasks.append(_walk(listing.pager, piece))
+            tasks.append(_walk(listing, piece))
     found = run([_first(listings[q.listing].pager, q) for q in probes]) if probes else []
     for query, (objects, cursor) in zip(probes, found, strict=True):
-        listings[query.listing].walks.append(_after(objects, query.after))
+        listing = listings[query.listing]
+        listing.walks.append(listing.walk(objects, query.after))
         if cursor is not None:
             owners.append(query.listing)
-            tasks.append(_rest(listings[query.listing].pager, query, cursor))
-    for owner, objects in zip(owners, run(tasks), strict=True):
-        listings[owner].walks.append(objects)
-    return [_ordered(listing.walks) for listing in listings]
+            tasks.append(_rest(listing, query, cursor))
+    for owner, walk in zip(owners, run(tasks), strict=True):
+        listings[owner].walks.append(walk)
+    return [_order(listing.walks) for listing in listings]
 
 
 def _combinations(query: _Query) -> list[tuple[str, str]]:
@@ -154,32 +181,28 @@ def _partitions(query: _Query, first: Objects) -> list[_Query]:
 
 
 def _planned(query: _Query, page: Objects, now: datetime, concurrency: int) -> list[_Query]:
-    """The rest of a listing after its first ``page``: per channel x status, slices of
-    creation time from the second of the page's last sender to ``now`` (the last one
-    open-ended), about ``PAGES_PER_SLICE`` pages each by the page's density and mix."""
+    """The rest of a listing after its first ``page``: slices of creation time from the
+    second of the page's last sender to ``now`` (the last one open-ended), about
+    ``PAGES_PER_SLICE`` pages each by the page's density. Slices of time are slices of ids
+    too: their walks come one after the other in id order, nothing to merge."""
     first, last = _created(page[0]), _created(page[-1])
     begin = _second(last)
     span = max((last - first).total_seconds(), 1.0)
     ahead = max((now - begin).total_seconds(), 1.0)
-    mix = Counter((item.get("channel"), item.get("status")) for item in page)
-    after = _id(page[-1])
-    queries: list[_Query] = []
-    for channel, status in _combinations(query):
-        pages = mix[channel, status] * ahead / span / PAGE_SIZE
-        count = max(1, min(math.ceil(pages / PAGES_PER_SLICE), 4 * concurrency))
-        bounds = time_slices(begin, begin + timedelta(seconds=math.ceil(ahead)), count)
-        queries.extend(
-            _Query(
-                query.listing,
-                channel,
-                status,
-                start=low,
-                end=high if i < len(bounds) - 1 else None,
-                after=after if i == 0 else None,
-            )
-            for i, (low, high) in enumerate(bounds)
+    pages = len(page) * ahead / span / PAGE_SIZE
+    count = max(1, min(math.ceil(pages / PAGES_PER_SLICE), 4 * concurrency))
+    bounds = time_slices(begin, begin + timedelta(seconds=math.ceil(ahead)), count)
+    return [
+        _Query(
+            query.listing,
+            query.channel,
+            query.status,
+            start=low,
+            end=high if i < len(bounds) - 1 else None,
+            after=_id(page[-1]) if i == 0 else None,
         )
-    return queries
+        for i, (low, high) in enumerate(bounds)
+    ]
 
 
 def _check_enums(page: Objects) -> None:
@@ -199,20 +222,20 @@ def _first(pager: PagerFactory, query: _Query) -> Callable[[], tuple[Objects, st
     return task
 
 
-def _rest(pager: PagerFactory, query: _Query, cursor: str) -> Callable[[], Objects]:
-    """The rest of ``query``'s walk, from ``cursor``, as one ascending list."""
+def _rest(listing: Listing, query: _Query, cursor: str) -> Callable[[], Walk]:
+    """The rest of ``query``'s walk, from ``cursor``."""
 
-    def task() -> Objects:
-        walk = pager(query.channel, query.status, query.start, query.end)
-        return _after(list(chain.from_iterable(walk.read_pages_from(list, cursor))), query.after)
+    def task() -> Walk:
+        pages = listing.pager(query.channel, query.status, query.start, query.end)
+        return listing.walk(list(chain.from_iterable(pages.read_pages_from(list, cursor))))
 
     return task
 
 
-def _walk(pager: PagerFactory, query: _Query) -> Callable[[], Objects]:
-    def task() -> Objects:
-        walk = pager(query.channel, query.status, query.start, query.end)
-        return _after(list(chain.from_iterable(walk.read_pages(list))), query.after)
+def _walk(listing: Listing, query: _Query) -> Callable[[], Walk]:
+    def task() -> Walk:
+        pages = listing.pager(query.channel, query.status, query.start, query.end)
+        return listing.walk(list(chain.from_iterable(pages.read_pages(list))), query.after)
 
     return task
 
@@ -225,17 +248,28 @@ def time_slices(begin: datetime, end: datetime, count: int) -> list[tuple[Any, A
     return list(pairwise(cuts))
 
 
-def _ordered(walks: list[Objects]) -> Objects:
-    """The walks' objects merged in ascending id; ``OrderUnknown`` when a walk does not
-    ascend or an id comes twice."""
-    for walk in walks:
-        ids = [_id(o) for o in walk]
-        if any(a >= b for a, b in pairwise(ids)):
-            raise OrderUnknown("a listing's ids do not ascend")
-    merged = sorted(chain.from_iterable(walks), key=_id)
-    if any(_id(a) == _id(b) for a, b in pairwise(merged)):
+def _ascending_ids(objects: Objects) -> list[str]:
+    try:
+        ids = [item["id"] for item in objects]
+    except (KeyError, TypeError):
+        raise OrderUnknown("a sender without an id") from None
+    if any(type(i) is not str for i in ids):
+        raise OrderUnknown("a sender without an id")
+    if not all(map(operator.lt, ids, islice(ids, 1, None))):
+        raise OrderUnknown("a listing's ids do not ascend")
+    return ids
+
+
+def _order(walks: list[Walk]) -> Sequence[int]:
+    """Positions of the walks' rows (one walk after the other) in ascending id;
+    ``OrderUnknown`` when an id comes twice."""
+    ids = list(chain.from_iterable(walk.ids for walk in walks))
+    if all(map(operator.lt, ids, islice(ids, 1, None))):
+        return range(len(ids))  # slices of time: already in order
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    if any(ids[a] == ids[b] for a, b in pairwise(order)):
         raise OrderUnknown("a sender came in two queries")
-    return merged
+    return order
 
 
 def _after(objects: Objects, after: str | None) -> Objects:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -85,18 +86,23 @@ def load_senders(
         return cached
     fetched_at = pd.Timestamp.now(tz="UTC")
     # Pages are read straight into columns: no Sender object per row (see SenderColumns).
-    columns = SenderColumns()
     combos = [(ch, st) for ch in channels for st in statuses]
-    listings = [Listing(_senders_pager(client), ch, st) for ch, st in combos]
+    listings = [Listing(_senders_pager(client), ch, st, _sender_columns) for ch, st in combos]
     try:
-        for objects in _concurrent(client, listings, concurrency, split, progress, "senders"):
-            columns.add(objects)
+        found = _concurrent(client, listings, concurrency, split, progress, "senders")
     except UNREADABLE:
-        # What a page cannot read is the pager's UnexpectedResponseError: listed again.
-        columns = SenderColumns()
-        listings[0].walks.clear()
-    if not columns.id and not listings[0].walks:
+        logger.warning("a page of senders did not read; listing them one page at a time")
+        found = None  # what a page cannot read is the pager's error: listed again below
+    if found is not None:
+        parts = [SenderColumns.merged(walks, order) for walks, order in found]
+        columns = (
+            parts[0]
+            if len(parts) == 1
+            else SenderColumns.merged(parts, range(sum(map(len, parts))))
+        )
+    else:
         # Sequential: concurrency=1, or the server's order is not the one assumed.
+        columns = SenderColumns()
         for ch, st in combos:
             pages = client.senders.list(channel=ch, status=st).read_pages(columns.add)
             for _ in progress_pages(pages, progress, "senders", size=int):
@@ -186,16 +192,14 @@ def _members_of(
     progress: bool | None,
 ) -> list[list[Sender]]:
     """Each pool's members, in the server's order."""
-    listings = [Listing(_members_pager(client, pool_id)) for pool_id in pool_ids]
+    listings = [Listing(_members_pager(client, pool_id), prepare=_senders) for pool_id in pool_ids]
     try:
-        found = [
-            [Sender.from_api(data) for data in objects]
-            for objects in _concurrent(client, listings, concurrency, split, progress, "members")
-        ]
+        found = _concurrent(client, listings, concurrency, split, progress, "members")
     except UNREADABLE:
-        found = []  # what a page cannot read is the pager's UnexpectedResponseError
-    if found or not pool_ids:
-        return found
+        logger.warning("a page of members did not read; listing them one page at a time")
+        found = None  # what a page cannot read is the pager's error: listed again below
+    if found is not None:
+        return [_reordered(walks, order) for walks, order in found]
     members = client.sender_pools.members
     return [
         list(_with_progress(members.list(pool_id).pages(), progress, "members"))
@@ -210,14 +214,15 @@ def _concurrent(
     split: bool | None,
     progress: bool | None,
     unit: str,
-) -> Iterator[list[Any]]:
-    """The listings' objects fetched side by side (``frames.listing``); nothing (the caller
-    lists sequentially) for ``concurrency=1`` or when the server's order is not the one
-    a concurrent load can reproduce."""
-    if concurrency == 1 or not listings:
-        return iter(())
+) -> list[tuple[list[Any], Sequence[int]]] | None:
+    """Each listing's parts (``Listing.prepare`` of each query's objects) and their order,
+    fetched side by side (``frames.listing``); None (the caller lists sequentially) for
+    ``concurrency=1`` or when the server's order is not the one a concurrent load can
+    reproduce."""
+    if concurrency == 1:
+        return None
     try:
-        found = fetch_listings(
+        orders = fetch_listings(
             listings,
             concurrency=concurrency,
             split=lambda: split_by_time(client, split),
@@ -226,10 +231,29 @@ def _concurrent(
         )
     except OrderUnknown as reason:
         logger.warning("listing %s one page at a time: %s", unit, reason)
-        for listing in listings:
-            listing.walks.clear()
-        return iter(())
-    return progress_pages(iter(found), progress, unit, size=len)
+        return None
+    found = [
+        ([w.part for w in listing.walks], order)
+        for listing, order in zip(listings, orders, strict=True)
+    ]
+    for _ in progress_pages(iter(found), progress, unit, size=lambda item: len(item[1])):
+        pass
+    return found
+
+
+def _sender_columns(objects: list[Any]) -> SenderColumns:
+    columns = SenderColumns()
+    columns.add(objects)
+    return columns
+
+
+def _senders(objects: list[Any]) -> list[Sender]:
+    return [Sender.from_api(data) for data in objects]
+
+
+def _reordered(parts: list[list[Sender]], order: Sequence[int]) -> list[Sender]:
+    flat = list(chain.from_iterable(parts))
+    return [flat[i] for i in order]
 
 
 def _senders_pager(client: CommsClient) -> PagerFactory:

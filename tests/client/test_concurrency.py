@@ -101,10 +101,13 @@ def test_a_paced_server_with_an_in_flight_limit_loses_nothing():
         )
         with client:
             sequential = ct.load_senders(client, concurrency=1, progress=False)
-            frame = ct.load_senders(client, concurrency=8, progress=False)
+            # split=False: ten channel x status queries at once, more than the limit
+            frame = ct.load_senders(client, concurrency=8, split=False, progress=False)
+            sliced = ct.load_senders(client, concurrency=8, progress=False)
             members = ct.load_pool_members(client, concurrency=8, progress=False)
             expected = ct.load_pool_members(client, concurrency=1, progress=False)
     pd.testing.assert_frame_equal(frame, sequential)
+    pd.testing.assert_frame_equal(sliced, sequential)
     pd.testing.assert_frame_equal(members, expected)
     assert server.in_flight.refused > 0  # the limit was met, and adapted to
     assert server.in_flight.peak <= 3
@@ -120,5 +123,5 @@ def test_at_most_the_configured_concurrency_is_in_flight():
             live=False,
         )
         with client:
-            ct.load_senders(client, concurrency=5, progress=False)
+            ct.load_senders(client, concurrency=5, split=False, progress=False)
     assert server.in_flight.peak == 5
