@@ -56,9 +56,9 @@ __all__ = [
 logger = logging.getLogger("commstoolkit.frames")
 
 PAGE_SIZE = 1000
-# Pages per time slice: fewer means more queries (each ends with a part page), more means
-# longer sequential walks.
-PAGES_PER_SLICE = 3
+# Pages per time slice: fewer means more queries (each ends with a part page) and waves of
+# them, more means longer sequential walks.
+PAGES_PER_SLICE = 6
 
 # (channel, status, start_date, end_date) -> the listing's pager.
 PagerFactory = Callable[[str | None, str | None, datetime | None, datetime | None], "Pager[Any]"]
@@ -190,7 +190,10 @@ def _planned(query: _Query, page: Objects, now: datetime, concurrency: int) -> l
     span = max((last - first).total_seconds(), 1.0)
     ahead = max((now - begin).total_seconds(), 1.0)
     pages = len(page) * ahead / span / PAGE_SIZE
-    count = max(1, min(math.ceil(pages / PAGES_PER_SLICE), 4 * concurrency))
+    # Whole waves of slices (a multiple of the concurrency) of about PAGES_PER_SLICE pages;
+    # a short rest in as many slices as pages.
+    waves = max(1, round(pages / (concurrency * PAGES_PER_SLICE)))
+    count = max(1, min(waves * concurrency, math.ceil(pages)))
     bounds = time_slices(begin, begin + timedelta(seconds=math.ceil(ahead)), count)
     return [
         _Query(
