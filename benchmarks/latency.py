@@ -153,19 +153,24 @@ class InFlightTransport(httpx.BaseTransport):
         self.inner.close()
 
 
-def inventory_lines(sizes: Sizes, db: str | None = None) -> Iterator[Line]:
-    """P9, P15, P14 and P9-429 on one account of ``sizes.senders`` senders, each line as
-    it is measured."""
+def inventory_lines(sizes: Sizes, wanted: set[str]) -> Iterator[Line]:
+    """Those of P9, P15, P14 and P9-429 ``wanted``, on one account of ``sizes.senders``
+    senders, each line as it is measured."""
     with tempfile.TemporaryDirectory() as folder:
-        path = db or str(Path(folder) / "senders.sqlite3")
+        path = str(Path(folder) / "senders.sqlite3")
         Sandbox(path, seed=SEED, senders=sizes.senders).close()
-        with serve_process(path, "--latency", LATENCY) as served:
-            yield p9(served, sizes)
-            yield p15(served, sizes, Path(folder) / "cache")
-            yield p14(served, sizes)
-        limited = ("--latency", LATENCY, "--max-in-flight", str(P9_LIMIT))
-        with serve_process(path, *limited) as served:
-            yield p9_429(served, sizes)
+        if wanted & {"P9", "P15", "P14"}:
+            with serve_process(path, "--latency", LATENCY) as served:
+                if "P9" in wanted:
+                    yield p9(served, sizes)
+                if "P15" in wanted:
+                    yield p15(served, sizes, Path(folder) / "cache")
+                if "P14" in wanted:
+                    yield p14(served, sizes)
+        if "P9-429" in wanted:
+            limited = ("--latency", LATENCY, "--max-in-flight", str(P9_LIMIT))
+            with serve_process(path, *limited) as served:
+                yield p9_429(served, sizes)
 
 
 def _floor_ids(served: Served) -> tuple[float, list[str]]:

@@ -151,11 +151,10 @@ def run(argv: list[str] | None = None, out: Callable[[str], None] = print) -> li
     if wanted & {"P9", "P9-429", "P14", "P15"}:
 
         def at_latency() -> None:
-            for line in latency.inventory_lines(sizes):
-                if line.key in wanted:
-                    report(line)
+            for line in latency.inventory_lines(sizes, wanted):
+                report(line)
 
-        attempt("P9", at_latency)
+        attempt("P9-P15", at_latency)
     if "P13" in wanted:
 
         def export_at_latency() -> None:

@@ -88,7 +88,7 @@ class Throttle:
         # Start at a modest limit and grow: a burst of ``ceiling`` requests against a server
         # that takes fewer would meet a burst of 429s, each one a Retry-After to wait.
         self.limit = float(min(ceiling, INITIAL_LIMIT))
-        # The limit the last 429 came at, less one: grown to quickly, passed slowly.
+        # Fewer in flight than the last 429s came at: grown to quickly, passed slowly.
         self.learned = float(ceiling)
         self.in_flight = 0
         self.peak = 0
@@ -109,7 +109,8 @@ class Throttle:
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
             epoch = self._epoch
-            crowded = self.in_flight > 1
+            # How many were in flight with it: a 429 says the server takes fewer.
+            position = self.in_flight
 
         def report(status: int | None) -> bool:
             with self._condition:
@@ -117,9 +118,11 @@ class Throttle:
                     self.refusals += 1
                     if epoch == self._epoch:  # one decrease per burst
                         self._epoch += 1
-                        self.learned = max(1.0, float(int(self.limit)) - 1)
+                        self.learned = float(self.ceiling)
                         self.limit = max(1.0, self.limit / 2)
-                    return crowded
+                    if epoch + 1 == self._epoch and position > 1:  # that burst, crowded
+                        self.learned = min(self.learned, position - 1.0)
+                    return position > 1
                 if status is not None and status < 400:
                     self.limit = min(float(self.ceiling), self.limit + self._step())
                 return False

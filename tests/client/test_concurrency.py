@@ -52,39 +52,36 @@ def test_a_task_that_fails_raises_its_error():
         list(run_concurrently([lambda: 1, boom, lambda: 3], 2))
 
 
-def test_the_limit_halves_once_per_burst_of_429s_and_grows_back_one_per_window():
-    throttle = Throttle(8)
-    assert throttle.limit == 4  # starts modestly, grows to the ceiling while answers come
-    for _ in range(100):
-        with throttle.slot() as report:
-            report(200)
-    assert throttle.limit == 8
-    reports = []
-    for _ in range(4):  # four requests in flight together, all refused
-        slot = throttle.slot()
-        reports.append((slot, slot.__enter__()))
-    crowded = []
-    for slot, report in reports:
-        crowded.append(report(429))
+def _answer(throttle: Throttle, statuses: list[int]) -> list[bool]:
+    """Send ``len(statuses)`` requests at once through ``throttle``; answer them in order."""
+    slots = [throttle.slot() for _ in statuses]
+    reports = [slot.__enter__() for slot in slots]
+    crowded = [report(status) for report, status in zip(reports, statuses, strict=True)]
+    for slot in slots:
         slot.__exit__(None, None, None)
-    # Sent among others, a refusal is the throttle's business; the first went out alone.
-    assert crowded == [False, True, True, True]
-    assert throttle.limit == 4  # one decrease for the burst, not four
-    for _ in range(4):  # one window of answers at limit 4: + 1
-        with throttle.slot() as report:
-            report(200)
-    assert throttle.limit == pytest.approx(5, abs=0.2)
-    for _ in range(30):
-        with throttle.slot() as report:
-            report(200)
-    assert 7 < throttle.limit < 7.5  # back to the 429's limit less one fast, slowly above
-    for _ in range(100):
-        with throttle.slot() as report:
-            report(200)
+    return crowded
+
+
+def test_the_limit_halves_once_per_burst_of_429s_and_learns_the_servers_limit():
+    throttle = Throttle(8)
+    assert throttle.limit == 4  # starts modestly
+    _answer(throttle, [200] * 4)
+    assert throttle.limit == 8  # slow start: doubled in one window of answers
+    # Eight at once to a server that takes four: the last four are refused.
+    crowded = _answer(throttle, [200] * 4 + [429] * 4)
+    assert crowded == [False] * 4 + [True] * 4  # refused among others: the throttle's own
+    assert throttle.limit == 4 and throttle.learned == 4  # one decrease for the burst
+    for _ in range(32):  # at the learned limit it grows slowly: about one per 8 windows
+        _answer(throttle, [200])
+    assert 4.5 < throttle.limit < 5.2
+    assert _answer(throttle, [429]) == [False]  # a lone request refused: a refusal like any
+    assert 2 < throttle.limit < 2.7 and throttle.refusals == 5
+    for _ in range(3):  # below the learned limit: one more per window of answers
+        _answer(throttle, [200])
+    assert 3 < throttle.limit < 4
+    for _ in range(2000):
+        _answer(throttle, [200])
     assert throttle.limit == 8  # never above the ceiling
-    with throttle.slot() as report:
-        assert report(429) is False  # a lone request refused: a refusal like any other
-    assert throttle.limit == 4 and throttle.refusals == 5
 
 
 def test_a_paced_server_with_an_in_flight_limit_loses_nothing():
