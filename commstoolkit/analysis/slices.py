@@ -6,9 +6,11 @@ message's creation time (inclusive start, exclusive end: comms-api.md §11, the 
 each window (a day of an export, or ``load_traffic``'s whole window):
 
 1. its first page (a window of one page costs one request, as before);
-2. the rest, from the second of the first page's last message, cut into up to one slice an
-   hour (at least ``concurrency``, fewer for a short rest), fetched by up to ``concurrency``
-   requests at once (``client.concurrency``: AIMD on 429, ``Retry-After`` honoured).
+2. the rest, from the second of the first page's last message, cut into slices of about
+   ``PAGES_PER_SLICE`` pages by the first page's density (enough of them in all windows for
+   ``concurrency``), fetched by up to ``concurrency`` requests at once
+   (``client.concurrency``: AIMD on 429, ``Retry-After`` honoured); the next windows'
+   slices while a window is handed over.
 
 Each slice is read into a ``STORED_SCHEMA`` table as it arrives; a message the first page
 already held (same second as its last one) is dropped from the first slice by id. Tables come
@@ -37,9 +39,10 @@ if TYPE_CHECKING:
 __all__ = ["Window", "window_tables"]
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
-HOUR = pd.Timedelta(hours=1)
 PAGE_SIZE = 1000
-PAGES_PER_SLICE = 3
+# Pages per slice: each slice ends with a part page (one request more); a window's first
+# page says how many pages the rest holds (roughly: traffic has its hours).
+PAGES_PER_SLICE = 8
 
 
 def window_tables(
@@ -69,7 +72,10 @@ def window_tables(
     for index, (window, (table, cursor)) in enumerate(zip(windows, firsts, strict=True)):
         if cursor is None or not len(table):
             continue
-        for n, (low, high) in enumerate(_rest(window, table, concurrency)):
+        # Enough slices in all for the concurrency; a long window in slices of about
+        # PAGES_PER_SLICE pages (several windows share the threads: fewer, longer ones).
+        least = math.ceil(concurrency / len(windows))
+        for n, (low, high) in enumerate(_rest(window, table, least)):
             owners.append(index)
             tasks.append(_slice(pages, low, high, table["message_id"] if n == 0 else None))
     # Few slices ahead of the one being written: an export's memory stays constant.
@@ -83,8 +89,9 @@ def window_tables(
             pending = next(rest, None)
 
 
-def _rest(window: Window, table: pa.Table, concurrency: int) -> list[tuple[Any, Any]]:
-    """Slices of ``window`` after its first page ``table`` (whole seconds, consecutive)."""
+def _rest(window: Window, table: pa.Table, least: int) -> list[tuple[Any, Any]]:
+    """Slices of ``window`` after its first page ``table`` (whole seconds, consecutive): at
+    least ``least``, and about ``PAGES_PER_SLICE`` pages each by the page's density."""
     end = window[1]
     created = table["created_at"]
     first = pd.Timestamp(pc.min(created).as_py())
@@ -92,10 +99,8 @@ def _rest(window: Window, table: pa.Table, concurrency: int) -> list[tuple[Any, 
     span = max((last - first).total_seconds(), 1.0)
     ahead = max((end - last).total_seconds(), 1.0)
     pages = len(table) * ahead / span / PAGE_SIZE
-    hours = math.ceil(ahead / 3600)
-    count = min(hours, max(concurrency, math.ceil(pages / PAGES_PER_SLICE)))
     seconds = math.ceil(ahead)
-    count = max(1, min(count, seconds))
+    count = max(1, min(max(least, math.ceil(pages / PAGES_PER_SLICE)), seconds))
     cuts = [last + timedelta(seconds=seconds * i // count) for i in range(count)] + [end]
     return list(pairwise(cuts))
 
