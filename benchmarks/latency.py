@@ -340,21 +340,9 @@ def p14(served: Served, sizes: Sizes) -> Line:
     )
 
 
-_EXPORT = """
-import re, sys
-import commstoolkit as ct
-from commstoolkit.analysis import export_traffic
-base_url, sid, token, start, end, folder = sys.argv[1:]
-with ct.CommsClient(account_sid=sid, auth_token=token, base_url=base_url, live=False) as c:
-    result = export_traffic(c, start, end, folder, progress=False)
-with open("/proc/self/status") as status:
-    peak = re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1)
-print(result.messages, peak)
-"""
-
-
 def p13(sizes: Sizes) -> list[Line]:
     """P13: the export of ``history_messages`` messages at 100 ms vs its sequential floor."""
+    from benchmarks.traffic import export_process
     from commstoolkit.analysis import export_traffic
 
     daily = -(-sizes.history_messages // P13_DAYS)
@@ -376,8 +364,11 @@ def p13(sizes: Sizes) -> list[Line]:
             assert sum(map(len, pages)) == messages
             del pages
             one_day = (pd.Timestamp(start) + pd.Timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-            small, small_kib = _export_process(served, start, one_day, Path(folder) / "one")
-            large, large_kib = _export_process(served, start, end, Path(folder) / "all")
+            url = served.base_url
+            small, small_kib = export_process(
+                url, CREDENTIALS, start, one_day, Path(folder) / "one"
+            )
+            large, large_kib = export_process(url, CREDENTIALS, start, end, Path(folder) / "all")
     growth = large_kib / small_kib
     return [
         Line(
@@ -396,20 +387,6 @@ def p13(sizes: Sizes) -> list[Line]:
             f"<= {MEMORY_TARGET:.1f}x (constant memory, as P10)",
         ),
     ]
-
-
-def _export_process(served: Served, start: str, end: str, folder: Path) -> tuple[int, int]:
-    env = _env()
-    done = subprocess.run(
-        [sys.executable, "-c", _EXPORT, served.base_url, *CREDENTIALS, start, end, str(folder)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-        timeout=3600,
-    )
-    messages, kib = done.stdout.split()[-2:]
-    return int(messages), int(kib)
 
 
 def _env() -> dict[str, str]:

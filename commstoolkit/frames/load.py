@@ -88,11 +88,7 @@ def load_senders(
     # Pages are read straight into columns: no Sender object per row (see SenderColumns).
     combos = [(ch, st) for ch in channels for st in statuses]
     listings = [Listing(_senders_pager(client), ch, st, _sender_columns) for ch, st in combos]
-    try:
-        found = _concurrent(client, listings, concurrency, split, progress, "senders")
-    except UNREADABLE:
-        logger.warning("a page of senders did not read; listing them one page at a time")
-        found = None  # what a page cannot read is the pager's error: listed again below
+    found = _concurrent(client, listings, concurrency, split, progress, "senders")
     if found is not None:
         parts = [SenderColumns.merged(walks, order) for walks, order in found]
         columns = (
@@ -193,11 +189,7 @@ def _members_of(
 ) -> list[list[Sender]]:
     """Each pool's members, in the server's order."""
     listings = [Listing(_members_pager(client, pool_id), prepare=_senders) for pool_id in pool_ids]
-    try:
-        found = _concurrent(client, listings, concurrency, split, progress, "members")
-    except UNREADABLE:
-        logger.warning("a page of members did not read; listing them one page at a time")
-        found = None  # what a page cannot read is the pager's error: listed again below
+    found = _concurrent(client, listings, concurrency, split, progress, "members")
     if found is not None:
         return [_reordered(walks, order) for walks, order in found]
     members = client.sender_pools.members
@@ -217,8 +209,9 @@ def _concurrent(
 ) -> list[tuple[list[Any], Sequence[int]]] | None:
     """Each listing's parts (``Listing.prepare`` of each query's objects) and their order,
     fetched side by side (``frames.listing``); None (the caller lists sequentially) for
-    ``concurrency=1`` or when the server's order is not the one a concurrent load can
-    reproduce."""
+    ``concurrency=1``, when the server's order is not the one a concurrent load can
+    reproduce, or when a page does not read (the sequential listing raises the pager's
+    error for it)."""
     if concurrency == 1:
         return None
     try:
@@ -231,6 +224,10 @@ def _concurrent(
         )
     except OrderUnknown as reason:
         logger.warning("listing %s one page at a time: %s", unit, reason)
+        return None
+    except UNREADABLE:
+        # What a page cannot read is the pager's UnexpectedResponseError: listed again.
+        logger.warning("a page of %s did not read; listing them one page at a time", unit)
         return None
     found = [
         ([w.part for w in listing.walks], order)

@@ -89,20 +89,13 @@ def test_a_paced_server_with_an_in_flight_limit_loses_nothing():
     no request fails, the frame is the sequential one."""
     box = Sandbox(":memory:", seed=3, senders=4200)
     pacing = Pacing(latency=0.01, max_in_flight=3, retry_after=0)
-    with run_server(box, pacing=pacing) as server:
-        client = ct.CommsClient(
-            account_sid=box.account_sid,
-            auth_token=box.auth_token,
-            base_url=server.base_url,
-            live=False,
-        )
-        with client:
-            sequential = ct.load_senders(client, concurrency=1, progress=False)
-            # split=False: ten channel x status queries at once, more than the limit
-            frame = ct.load_senders(client, concurrency=8, split=False, progress=False)
-            sliced = ct.load_senders(client, concurrency=8, progress=False)
-            members = ct.load_pool_members(client, concurrency=8, progress=False)
-            expected = ct.load_pool_members(client, concurrency=1, progress=False)
+    with run_server(box, pacing=pacing) as server, _client(box, server.base_url) as client:
+        sequential = ct.load_senders(client, concurrency=1, progress=False)
+        # split=False: ten channel x status queries at once, more than the limit
+        frame = ct.load_senders(client, concurrency=8, split=False, progress=False)
+        sliced = ct.load_senders(client, concurrency=8, progress=False)
+        members = ct.load_pool_members(client, concurrency=8, progress=False)
+        expected = ct.load_pool_members(client, concurrency=1, progress=False)
     pd.testing.assert_frame_equal(frame, sequential)
     pd.testing.assert_frame_equal(sliced, sequential)
     pd.testing.assert_frame_equal(members, expected)
@@ -112,13 +105,14 @@ def test_a_paced_server_with_an_in_flight_limit_loses_nothing():
 
 def test_at_most_the_configured_concurrency_is_in_flight():
     box = Sandbox(":memory:", seed=2, senders=6000)
-    with run_server(box, pacing=Pacing(latency=0.01)) as server:
-        client = ct.CommsClient(
-            account_sid=box.account_sid,
-            auth_token=box.auth_token,
-            base_url=server.base_url,
-            live=False,
-        )
-        with client:
-            ct.load_senders(client, concurrency=5, split=False, progress=False)
+    pacing = Pacing(latency=0.01)
+    with run_server(box, pacing=pacing) as server, _client(box, server.base_url) as client:
+        ct.load_senders(client, concurrency=5, split=False, progress=False)
     assert server.in_flight.peak == 5
+
+
+def _client(box: Sandbox, base_url: str) -> ct.CommsClient:
+    """A client of ``box`` served over HTTP at ``base_url``."""
+    return ct.CommsClient(
+        account_sid=box.account_sid, auth_token=box.auth_token, base_url=base_url, live=False
+    )
