@@ -193,7 +193,7 @@ def test_a_server_in_another_order_gets_a_sequential_load(monkeypatch, caplog):
     logging.getLogger("commstoolkit.frames").warning("another order: as expected")
 
 
-@pytest.mark.parametrize("bad", [0, 65, 2.0, True, "4", None])
+@pytest.mark.parametrize("bad", [0, 65, 2.0, True, "4"])
 def test_a_bad_concurrency_is_refused_before_any_request(bad):
     box = Sandbox(":memory:", seed=1, senders=10)
     box.faults.add("*", status=500)  # any request would fail differently

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..client.concurrency import DEFAULT_CONCURRENCY, check_concurrency
+from ..client.concurrency import resolve_concurrency
 from ..errors import InvalidInputError
 from ..frames.load import progress_pages
 from .columns import STORED_SCHEMA, TrafficColumns
@@ -77,7 +77,7 @@ def export_traffic(
     tags: Mapping[str, str] | None = None,
     rows_per_group: int = ROWS_PER_GROUP,
     progress: bool | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
 ) -> ExportResult:
     """Export every message created in ``[start, end)`` into the Parquet dataset at
     ``path`` (a folder, made if missing), one partition per UTC day; see the module.
@@ -85,8 +85,9 @@ def export_traffic(
     ``start`` / ``end`` as ``load_traffic`` (``end`` None: now). ``channel`` / ``status``
     / ``tags``: the API's filters; a dataset holds one set of them, and a re-run with other
     filters is refused (name another folder). ``concurrency``: requests in flight at most
-    (default 8; 1: one page after the other): each day is fetched as slices of creation
-    time side by side (``slices``), and still written whole, in order, one day at a time.
+    (None: 8 over a network, 1 on the embedded sandbox; 1: one page after the other): each
+    day is fetched as slices of creation time side by side (``slices``), and still written
+    whole, in order, one day at a time.
     Raises ``InvalidInputError`` for bad input and ``ConfigurationError`` for a folder that
     holds something else, before any request.
     """
@@ -100,7 +101,7 @@ def export_traffic(
             f"rows_per_group={rows_per_group!r}: expected a whole number >= 1",
             field="rows_per_group",
         )
-    check_concurrency(concurrency)
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None)
     folder = Path(path)
     filters = {"channel": channel, "status": status, "tags": dict(tags) if tags else None}
     manifest = read_manifest(folder, filters)

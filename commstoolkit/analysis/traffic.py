@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..client.concurrency import DEFAULT_CONCURRENCY, check_concurrency
+from ..client.concurrency import resolve_concurrency
 from ..errors import InvalidInputError
 from ..frames.load import DETAILS_LIMIT, checked_flag, fetch_each, progress_pages
 from .columns import TrafficColumns, traffic_frame
@@ -60,7 +60,7 @@ def load_traffic(
     seed: int = 0,
     compare: bool = False,
     progress: bool | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
 ) -> pd.DataFrame:
     """Every message created in ``[start, end)`` as a traffic frame (``TRAFFIC_DTYPES``:
     the messages frame's columns plus ``pool_id``, ``pool_name``, ``to_country``), oldest
@@ -73,9 +73,9 @@ def load_traffic(
     and filtered here). ``channel`` / ``status`` / ``tags``: the API's filters.
     ``details``: None, ``"sample"`` or ``"all"`` (see the module). ``compare``: also load
     the previous window of the same length. ``progress``: a bar (default: from the
-    second page on). ``concurrency``: requests in flight at most (default 8; 1: one page
-    after the other): the window is fetched as slices of creation time side by side
-    (``analysis.slices``); the frame is the same.
+    second page on). ``concurrency``: requests in flight at most (None: 8 over a network,
+    1 on the embedded sandbox; 1: one page after the other): the window is fetched as
+    slices of creation time side by side (``analysis.slices``); the frame is the same.
 
     ``attrs``: ``window`` (start, end), ``previous`` (when ``compare``), ``filters`` and
     ``details`` (``{"mode", "messages", "per_sender"}``).
@@ -87,7 +87,7 @@ def load_traffic(
     _check_details(details, sample_size)
     checked_flag(compare, "compare")
     checked_flag(progress, "progress")
-    check_concurrency(concurrency)
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None)
     # The pager checks channel, status and tags now; it asks for nothing until iterated.
     client.messages.list(status=status, channel=channel, tags=tags)
     names = pool_names(client)

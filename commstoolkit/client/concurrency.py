@@ -42,6 +42,7 @@ __all__ = [
     "Throttle",
     "check_concurrency",
     "current_throttle",
+    "resolve_concurrency",
     "run_concurrently",
 ]
 
@@ -61,6 +62,15 @@ PROBING = 8
 _THROTTLE: contextvars.ContextVar[Throttle | None] = contextvars.ContextVar(
     "commstoolkit_throttle", default=None
 )
+
+
+def resolve_concurrency(value: object, in_process: bool) -> int:
+    """``concurrency=`` of a loader: None is ``DEFAULT_CONCURRENCY`` over a network and 1 for
+    a server answering in this process (the embedded sandbox: no round trip to hide, and
+    threads only add work); else ``check_concurrency(value)``."""
+    if value is None:
+        return 1 if in_process else DEFAULT_CONCURRENCY
+    return check_concurrency(value)
 
 
 def check_concurrency(value: object) -> int:

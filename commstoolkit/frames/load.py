@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from ..client.concurrency import DEFAULT_CONCURRENCY, Throttle, check_concurrency
+from ..client.concurrency import Throttle, resolve_concurrency
 from ..errors import InvalidInputError
 from ..models import SENDER_CHANNELS, SENDER_STATUSES, Message, Sender
 from ..rules import TAG_PATTERN, check_id
@@ -51,7 +51,7 @@ def load_senders(
     status: str | Sequence[str] | None = None,
     *,
     progress: bool | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
     split: bool | None = None,
     max_age: Any = None,
 ) -> pd.DataFrame:
@@ -63,13 +63,14 @@ def load_senders(
     display_name, address, channel, status, created_at, updated_at`` plus ``tags.<key>``
     per tag key. ``progress=None`` shows a progress bar once the listing spans several pages.
 
-    ``concurrency``: requests in flight at most (default 8; 1: one page after the other, as
-    before): a listing longer than a page is split into channel x status queries fetched side
-    by side (``frames.listing``), the same rows in the same order. ``split``: also slice them
-    by creation time (None: only on a sandbox, see ``frames.listing``). ``max_age``
-    (``"15m"``, seconds, a timedelta): reuse a frame this recent from the on-disk cache
-    (``frames.cache``; default None: always ask the server). ``attrs["fetched_at"]`` says
-    when the rows came from the server, ``attrs["cached"]`` whether they came from the cache.
+    ``concurrency``: requests in flight at most (None: 8 over a network, 1 on the embedded
+    sandbox, which answers in this process; 1: one page after the other, as before): a
+    listing longer than a page is split into queries fetched side by side
+    (``frames.listing``), the same rows in the same order. ``split``: slice them by creation
+    time (None: only on a sandbox, see ``frames.listing``). ``max_age`` (``"15m"``, seconds,
+    a timedelta): reuse a frame this recent from the on-disk cache (``frames.cache``;
+    default None: always ask the server). ``attrs["fetched_at"]`` says when the rows came
+    from the server, ``attrs["cached"]`` whether they came from the cache.
 
     Raises ``InvalidInputError`` for an unknown channel or status (NA and NaN included), a
     bad ``concurrency``, ``split`` or ``max_age``, before any request.
@@ -78,7 +79,7 @@ def load_senders(
     statuses = _enum_values("status", status, SENDER_STATUSES)
     checked_flag(progress, "progress")
     checked_flag(split, "split")
-    check_concurrency(concurrency)
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None)
     age = parse_max_age(max_age)
     key = ("senders", {"channel": channels, "status": statuses})
     cached = read_cached(client, *key, age)
@@ -111,7 +112,7 @@ def load_pools(
     client: CommsClient,
     *,
     progress: bool | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
     split: bool | None = None,
     max_age: Any = None,
 ) -> pd.DataFrame:
@@ -125,7 +126,7 @@ def load_pools(
     """
     checked_flag(progress, "progress")
     checked_flag(split, "split")
-    check_concurrency(concurrency)
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None)
     age = parse_max_age(max_age)
     cached = read_cached(client, "pools", {}, age)
     if cached is not None:
@@ -142,7 +143,7 @@ def load_pool_members(
     pool_ids: str | Iterable[str] | None = None,
     *,
     progress: bool | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
     split: bool | None = None,
     max_age: Any = None,
 ) -> pd.DataFrame:
@@ -155,7 +156,7 @@ def load_pool_members(
     """
     checked_flag(progress, "progress")
     checked_flag(split, "split")
-    check_concurrency(concurrency)
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None)
     age = parse_max_age(max_age)
     ids = None if pool_ids is None else _checked_pool_ids(pool_ids)  # all, before any request
     key = ("members", {"pool_ids": ids})

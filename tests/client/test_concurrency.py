@@ -116,3 +116,13 @@ def _client(box: Sandbox, base_url: str) -> ct.CommsClient:
     return ct.CommsClient(
         account_sid=box.account_sid, auth_token=box.auth_token, base_url=base_url, live=False
     )
+
+
+def test_the_default_is_8_over_a_network_and_1_in_process():
+    from commstoolkit.client.concurrency import resolve_concurrency
+
+    assert resolve_concurrency(None, in_process=False) == 8
+    assert resolve_concurrency(None, in_process=True) == 1  # the embedded sandbox
+    assert resolve_concurrency(3, in_process=True) == 3
+    with pytest.raises(ct.InvalidInputError, match="concurrency"):
+        resolve_concurrency(0, in_process=False)
