@@ -112,10 +112,13 @@ def _slice(
     seen: pa.ChunkedArray | None,
 ) -> Callable[[], pa.Table]:
     def task() -> pa.Table:
+        # Each page to Arrow at once: a thread holds one page as Python objects, not a slice.
         columns = TrafficColumns()
+        parts = []
         for _ in pages(begin, end).read_pages(columns.add):
-            pass
-        table = columns.table()
+            parts.append(columns.table())
+            columns.clear()
+        table = pa.concat_tables(parts) if parts else columns.table()
         if seen is not None and len(table):
             table = table.filter(pc.invert(pc.is_in(table["message_id"], value_set=seen)))
         return table
