@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..client.concurrency import resolve_concurrency
+from ..client.concurrency import resolve_concurrency, worth_hiding
 from ..errors import InvalidInputError
 from ..frames.load import progress_pages
 from .columns import STORED_SCHEMA, TrafficColumns
@@ -101,13 +101,16 @@ def export_traffic(
             f"rows_per_group={rows_per_group!r}: expected a whole number >= 1",
             field="rows_per_group",
         )
-    concurrency = resolve_concurrency(concurrency, client.sandbox is not None)
+    adaptive = concurrency is None
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None, client.round_trip())
     folder = Path(path)
     filters = {"channel": channel, "status": status, "tags": dict(tags) if tags else None}
     manifest = read_manifest(folder, filters)
     # Check the filters now: each day's pager asks for nothing until iterated.
     client.messages.list(channel=channel, status=status, tags=tags)
     names = pool_names(client)
+    if adaptive and not worth_hiding(client.round_trip()):
+        concurrency = 1  # answers come within milliseconds: no round trip to hide
     window = server_window(client, start, end, window)
     folder.mkdir(parents=True, exist_ok=True)
     manifest["pools"] = {**manifest.get("pools", {}), **names}

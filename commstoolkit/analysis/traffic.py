@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..client.concurrency import resolve_concurrency
+from ..client.concurrency import resolve_concurrency, worth_hiding
 from ..errors import InvalidInputError
 from ..frames.load import DETAILS_LIMIT, checked_flag, fetch_each, progress_pages
 from .columns import TrafficColumns, traffic_frame
@@ -87,12 +87,15 @@ def load_traffic(
     _check_details(details, sample_size)
     checked_flag(compare, "compare")
     checked_flag(progress, "progress")
-    concurrency = resolve_concurrency(concurrency, client.sandbox is not None)
+    adaptive = concurrency is None
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None, client.round_trip())
     # The pager checks channel, status and tags now; it asks for nothing until iterated.
     client.messages.list(status=status, channel=channel, tags=tags)
     names = pool_names(client)
     wanted = None if pools is None else resolve_pools(pools, names)
     window = server_window(client, start, end, window)
+    if adaptive and not worth_hiding(client.round_trip()):
+        concurrency = 1  # answers come within milliseconds: no round trip to hide
     begin = window[0] - (window[1] - window[0]) if compare else window[0]
     query = {"status": status, "channel": channel, "tags": tags}
     frame = traffic_frame(

@@ -100,6 +100,12 @@ class CommsClient:
         answer. Windows like ``"7d"`` count back from it (``ct.load_traffic``)."""
         return self._http.server_now()
 
+    def round_trip(self) -> float | None:
+        """The shortest time one of the last few requests took, from sending it to reading
+        its answer (seconds; None before any): whether there is a network round trip for
+        concurrent loads to hide (``client.concurrency``)."""
+        return self._http.round_trip()
+
     def identify_server(self, timeout: float = 2.0) -> bool | None:
         """Find out whether the base URL is a commstoolkit sandbox server: for a loopback host
         (``localhost``, ``127.0.0.1``, ``::1``), one cheap read (``GET /Senders?pageSize=1``,

@@ -8,12 +8,14 @@ One job per function: ``check_base_url`` and ``Credentials`` validate configurat
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.utils
 import ipaddress
 import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -154,6 +156,7 @@ class HttpCore:
         self.server_is_sandbox: bool | None = None
         # The server's clock by its last answer's Date header, and time.monotonic() then.
         self.server_date: tuple[datetime, float] | None = None
+        self._round_trips: deque[float] = deque(maxlen=8)
         self._credentials = credentials
         self.username = credentials.username
         self._sleep = sleep
@@ -276,7 +279,14 @@ class HttpCore:
             return exc
         self.server_is_sandbox = SANDBOX_HEADER in response.headers
         self._note_date(response.headers.get("Date"))
+        with contextlib.suppress(RuntimeError):  # elapsed: once the body was read
+            self._round_trips.append(response.elapsed.total_seconds())
         return response
+
+    def round_trip(self) -> float | None:
+        """The shortest time the last few requests took, send to answer read (seconds);
+        None before any answer."""
+        return min(self._round_trips) if self._round_trips else None
 
     def _note_date(self, header: str | None) -> None:
         """Keep the server's time from a ``Date`` header (RFC 9110 IMF-fixdate; one that does

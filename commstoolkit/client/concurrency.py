@@ -37,6 +37,7 @@ from commstoolkit.errors import InvalidInputError
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "FAST_ROUND_TRIP",
     "MAX_CONCURRENCY",
     "MAX_REFUSALS",
     "Throttle",
@@ -44,6 +45,7 @@ __all__ = [
     "current_throttle",
     "resolve_concurrency",
     "run_concurrently",
+    "worth_hiding",
 ]
 
 T = TypeVar("T")
@@ -58,19 +60,29 @@ MAX_REFUSALS = 50
 INITIAL_LIMIT = 4
 # Above the limit the last 429 came at, the limit grows this many times slower.
 PROBING = 8
+# Answers within this (seconds) leave no round trip to hide: the default loads one page after
+# the other (a real network's round trip is 50-150 ms; loopback's a few).
+FAST_ROUND_TRIP = 0.05
 
 _THROTTLE: contextvars.ContextVar[Throttle | None] = contextvars.ContextVar(
     "commstoolkit_throttle", default=None
 )
 
 
-def resolve_concurrency(value: object, in_process: bool) -> int:
-    """``concurrency=`` of a loader: None is ``DEFAULT_CONCURRENCY`` over a network and 1 for
-    a server answering in this process (the embedded sandbox: no round trip to hide, and
-    threads only add work); else ``check_concurrency(value)``."""
+def resolve_concurrency(value: object, in_process: bool, round_trip: float | None) -> int:
+    """``concurrency=`` of a loader: None is ``DEFAULT_CONCURRENCY`` when there is a round
+    trip to hide, and 1 for a server answering in this process (the embedded sandbox) or
+    one whose answers came within ``FAST_ROUND_TRIP`` (loopback: threads would only add
+    work); else ``check_concurrency(value)``."""
     if value is None:
-        return 1 if in_process else DEFAULT_CONCURRENCY
+        return DEFAULT_CONCURRENCY if not in_process and worth_hiding(round_trip) else 1
     return check_concurrency(value)
+
+
+def worth_hiding(round_trip: float | None) -> bool:
+    """Whether requests that take ``round_trip`` seconds (None: not known yet) are worth
+    sending side by side."""
+    return round_trip is None or round_trip >= FAST_ROUND_TRIP
 
 
 def check_concurrency(value: object) -> int:

@@ -124,12 +124,15 @@ def fetch_listings(
     split: Callable[[], bool],
     now: Callable[[], datetime | None],
     throttle: Throttle,
+    side_by_side: Callable[[], bool] = lambda: True,
 ) -> list[Sequence[int]]:
     """Each listing's order: positions in its walks' rows (``Listing.walks``, one after
     the other) in the order one sequential listing gives.
 
-    ``split()`` and ``now()`` are asked after the first pages (the server's answers say
-    whether it is a sandbox, and its clock). Raises ``OrderUnknown`` (see the module).
+    ``split()``, ``now()`` and ``side_by_side()`` are asked after the first pages (the
+    server's answers say whether it is a sandbox, its clock, and how long a request takes:
+    when ``side_by_side()`` is False, each listing goes on from its first page one page
+    after the other). Raises ``OrderUnknown`` (see the module).
     """
     from ..client.concurrency import run_concurrently
 
@@ -141,10 +144,15 @@ def fetch_listings(
     probes: list[_Query] = []
     owners: list[int] = []
     tasks: list[Callable[[], Walk]] = []
+    concurrent = side_by_side()
     for query, (objects, cursor) in zip(asked, firsts, strict=True):
         listing = listings[query.listing]
         listing.walks.append(listing.walk(objects))
         if cursor is None or not objects:
+            continue
+        if not concurrent:
+            owners.append(query.listing)
+            tasks.append(_rest(listing, query, cursor))
             continue
         if not split():
             _check_enums(objects)
@@ -161,7 +169,8 @@ def fetch_listings(
         if cursor is not None:
             owners.append(query.listing)
             tasks.append(_rest(listing, query, cursor))
-    for owner, walk in zip(owners, run(tasks), strict=True):
+    done = run(tasks) if concurrent else list(run_concurrently(tasks, 1, throttle=throttle))
+    for owner, walk in zip(owners, done, strict=True):
         listings[owner].walks.append(walk)
     return [_order(listing.walks) for listing in listings]
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from ..client.concurrency import Throttle, resolve_concurrency
+from ..client.concurrency import Throttle, resolve_concurrency, worth_hiding
 from ..errors import InvalidInputError
 from ..models import SENDER_CHANNELS, SENDER_STATUSES, Message, Sender
 from ..rules import TAG_PATTERN, check_id
@@ -79,7 +79,8 @@ def load_senders(
     statuses = _enum_values("status", status, SENDER_STATUSES)
     checked_flag(progress, "progress")
     checked_flag(split, "split")
-    concurrency = resolve_concurrency(concurrency, client.sandbox is not None)
+    adaptive = concurrency is None
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None, client.round_trip())
     age = parse_max_age(max_age)
     key = ("senders", {"channel": channels, "status": statuses})
     cached = read_cached(client, *key, age)
@@ -89,7 +90,7 @@ def load_senders(
     # Pages are read straight into columns: no Sender object per row (see SenderColumns).
     combos = [(ch, st) for ch in channels for st in statuses]
     listings = [Listing(_senders_pager(client), ch, st, _sender_columns) for ch, st in combos]
-    found = _concurrent(client, listings, concurrency, split, progress, "senders")
+    found = _concurrent(client, listings, concurrency, adaptive, split, progress, "senders")
     if found is not None:
         parts = [SenderColumns.merged(walks, order) for walks, order in found]
         columns = (
@@ -126,14 +127,15 @@ def load_pools(
     """
     checked_flag(progress, "progress")
     checked_flag(split, "split")
-    concurrency = resolve_concurrency(concurrency, client.sandbox is not None)
+    adaptive = concurrency is None
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None, client.round_trip())
     age = parse_max_age(max_age)
     cached = read_cached(client, "pools", {}, age)
     if cached is not None:
         return cached
     fetched_at = pd.Timestamp.now(tz="UTC")
     pools = list(_with_progress(client.sender_pools.list().pages(), progress, "pools"))
-    found = _members_of(client, [pool.id for pool in pools], concurrency, split, progress)
+    found = _members_of(client, [pool.id for pool in pools], concurrency, adaptive, split, progress)
     members = {pool.id: senders for pool, senders in zip(pools, found, strict=True)}
     return write_cached(client, "pools", {}, pools_frame(pools, members), fetched_at, age)
 
@@ -156,7 +158,8 @@ def load_pool_members(
     """
     checked_flag(progress, "progress")
     checked_flag(split, "split")
-    concurrency = resolve_concurrency(concurrency, client.sandbox is not None)
+    adaptive = concurrency is None
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None, client.round_trip())
     age = parse_max_age(max_age)
     ids = None if pool_ids is None else _checked_pool_ids(pool_ids)  # all, before any request
     key = ("members", {"pool_ids": ids})
@@ -168,7 +171,7 @@ def load_pool_members(
         pools = list(client.sender_pools.list())
     else:
         pools = [client.sender_pools.get(pool_id) for pool_id in dict.fromkeys(ids)]
-    found = _members_of(client, [pool.id for pool in pools], concurrency, split, progress)
+    found = _members_of(client, [pool.id for pool in pools], concurrency, adaptive, split, progress)
     rows: dict[str, list[Any]] = {column: [] for column in MEMBER_COLUMNS}
     for pool, senders in zip(pools, found, strict=True):
         for sender in senders:
@@ -185,12 +188,13 @@ def _members_of(
     client: CommsClient,
     pool_ids: list[str],
     concurrency: int,
+    adaptive: bool,
     split: bool | None,
     progress: bool | None,
 ) -> list[list[Sender]]:
     """Each pool's members, in the server's order."""
     listings = [Listing(_members_pager(client, pool_id), prepare=_senders) for pool_id in pool_ids]
-    found = _concurrent(client, listings, concurrency, split, progress, "members")
+    found = _concurrent(client, listings, concurrency, adaptive, split, progress, "members")
     if found is not None:
         return [_reordered(walks, order) for walks, order in found]
     members = client.sender_pools.members
@@ -204,6 +208,7 @@ def _concurrent(
     client: CommsClient,
     listings: list[Listing],
     concurrency: int,
+    adaptive: bool,
     split: bool | None,
     progress: bool | None,
     unit: str,
@@ -222,6 +227,7 @@ def _concurrent(
             split=lambda: split_by_time(client, split),
             now=client.server_now,
             throttle=Throttle(concurrency),
+            side_by_side=lambda: not adaptive or worth_hiding(client.round_trip()),
         )
     except OrderUnknown as reason:
         logger.warning("listing %s one page at a time: %s", unit, reason)

@@ -118,11 +118,24 @@ def _client(box: Sandbox, base_url: str) -> ct.CommsClient:
     )
 
 
-def test_the_default_is_8_over_a_network_and_1_in_process():
+def test_the_default_is_8_with_a_round_trip_to_hide_else_1():
     from commstoolkit.client.concurrency import resolve_concurrency
 
-    assert resolve_concurrency(None, in_process=False) == 8
-    assert resolve_concurrency(None, in_process=True) == 1  # the embedded sandbox
-    assert resolve_concurrency(3, in_process=True) == 3
+    assert resolve_concurrency(None, in_process=False, round_trip=None) == 8
+    assert resolve_concurrency(None, in_process=False, round_trip=0.1) == 8
+    assert resolve_concurrency(None, in_process=False, round_trip=0.004) == 1  # loopback
+    assert resolve_concurrency(None, in_process=True, round_trip=None) == 1  # embedded
+    assert resolve_concurrency(3, in_process=True, round_trip=0.004) == 3  # as asked
     with pytest.raises(ct.InvalidInputError, match="concurrency"):
-        resolve_concurrency(0, in_process=False)
+        resolve_concurrency(0, in_process=False, round_trip=None)
+
+
+@pytest.mark.parametrize(("latency", "side_by_side"), [(0.0, False), (0.06, True)])
+def test_by_default_only_a_round_trip_worth_hiding_is_hidden(latency, side_by_side):
+    box = Sandbox(":memory:", seed=5, senders=5000)
+    pacing = Pacing(latency=latency, jitter=0.001)  # jitter: paced even at 0 (counted)
+    with run_server(box, pacing=pacing) as server, _client(box, server.base_url) as client:
+        frame = ct.load_senders(client, progress=False)
+        traffic = ct.load_traffic(client, "2025-05-01", "2025-05-02", progress=False)
+    assert len(frame) == 5000 and traffic.empty
+    assert (server.in_flight.peak > 1) is side_by_side
