@@ -10,12 +10,16 @@ requests in flight, the limit adapting like TCP's congestion window (AIMD): it s
 ``INITIAL_LIMIT`` and doubles each window of answers up to ``concurrency`` until the first
 429 (slow start); from then on it grows by one per window of answered requests (additive
 increase) and halves on a 429 (multiplicative decrease, once per window: the
-refusals of one burst count once); above the limit the last 429 came at it grows
+refusals of one burst count once); above the in-flight count the 429s came at it grows
 ``PROBING`` times slower, so a server's fixed limit is met rarely, not every few windows.
 A refused request waits what ``Retry-After`` asks (``HttpCore``'s retry loop) outside the
 throttle, and a refusal met while other requests were in flight does not use up the
 request's retries (up to ``MAX_REFUSALS``): adapting to a rate limit is expected, not a
 failure. A lone request refused counts as without a throttle.
+
+A loader's default (``resolve_concurrency``) is ``DEFAULT_CONCURRENCY`` only where there
+is a round trip to hide: not for the embedded sandbox (in this process), nor for a server
+whose requests take less than ``FAST_ROUND_TRIP`` (loopback), where threads only add work.
 
 Threads, not asyncio: the client is synchronous (design.md: "Sync is enough"), and the
 standard library's ``ThreadPoolExecutor`` bounds the workers; the throttle is our own
