@@ -43,6 +43,8 @@ PAGE_SIZE = 1000
 # Pages per slice: each slice ends with a part page (one request more); a window's first
 # page says how many pages the rest holds (roughly: traffic has its hours).
 PAGES_PER_SLICE = 8
+# Messages a slice's thread reads before turning them into Arrow (memory vs. conversions).
+ARROW_EVERY = 4 * PAGE_SIZE
 
 
 def window_tables(
@@ -112,13 +114,15 @@ def _slice(
     seen: pa.ChunkedArray | None,
 ) -> Callable[[], pa.Table]:
     def task() -> pa.Table:
-        # Each page to Arrow at once: a thread holds one page as Python objects, not a slice.
+        # To Arrow every few pages: a thread holds a few pages as Python objects, not a slice.
         columns = TrafficColumns()
         parts = []
         for _ in pages(begin, end).read_pages(columns.add):
-            parts.append(columns.table())
-            columns.clear()
-        table = pa.concat_tables(parts) if parts else columns.table()
+            if len(columns) >= ARROW_EVERY:
+                parts.append(columns.table())
+                columns.clear()
+        parts.append(columns.table())
+        table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
         if seen is not None and len(table):
             table = table.filter(pc.invert(pc.is_in(table["message_id"], value_set=seen)))
         return table
