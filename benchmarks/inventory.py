@@ -1,6 +1,5 @@
-"""Inventory benchmarks: P1 (load_senders vs the raw floor), P2 (the naive way), P3
-(select_senders), P4 (PoolBuilder), P8 (frame memory), the P1 growth line and the sandbox's
-page-position line."""
+"""Inventory benchmarks: P1 (load_senders vs the raw floor), P3 (select_senders), P4
+(PoolBuilder), P8 (frame memory), the P1 growth line and the sandbox's page-position line."""
 
 from __future__ import annotations
 
@@ -62,44 +61,6 @@ def p1(server: Server, sizes: Sizes) -> tuple[Line, pd.DataFrame, float]:
         "<= 1.30x the floor",
     )
     return line, frame, medians["commstoolkit"]
-
-
-def naive_load(http: httpx.Client) -> pd.DataFrame:
-    """The way a notebook does it without the toolkit: default page size, json_normalize
-    per page, concat."""
-    frames = []
-    params: dict[str, Any] = {}
-    while True:
-        data = http.get("/Senders", params=params).json()
-        frames.append(pd.json_normalize(data["senders"]))
-        token = data["pagination"]["next"]
-        if not token:
-            return pd.concat(frames, ignore_index=True)
-        params = {"pageToken": token}
-
-
-def p2(server: Server, sizes: Sizes) -> Line:
-    """P2: the naive load vs ``load_senders`` (commstoolkit must be >= 10x faster)."""
-    repeats = max(1, min(3, sizes.repeats))
-    with server.client() as client, server.http() as http:
-        medians = interleaved_medians(
-            {
-                "naive": lambda: naive_load(http),
-                "commstoolkit": lambda: ct.load_senders(client, progress=False),
-                "floor": lambda: raw_pages(http, "/Senders", "senders"),
-            },
-            repeats,
-        )
-    speedup = medians["naive"] / medians["commstoolkit"]
-    bound = medians["naive"] / medians["floor"]
-    return Line(
-        "P2",
-        f"naive load of {sizes.senders:,} senders (pageSize 50, json_normalize, concat)",
-        f"naive {seconds(medians['naive'])}, commstoolkit {seconds(medians['commstoolkit'])}, "
-        f"commstoolkit {speedup:.1f}x faster (the P1 floor itself: {bound:.1f}x)",
-        verdict(speedup >= 10),
-        ">= 10x faster",
-    )
 
 
 def selection_filters(frame: pd.DataFrame) -> dict[str, Any]:

@@ -131,13 +131,21 @@ def _p11(dataset: Path, sizes: Sizes) -> Line:
 
 def _export_process(server: Server, start: str, end: str, folder: Path) -> tuple[int, int]:
     """(messages, peak resident KiB) of a process exporting ``[start, end)``."""
+    sid, token = server.sandbox.credentials()
+    return export_process(server.base_url, (sid, token), start, end, folder)
+
+
+def export_process(
+    base_url: str, credentials: tuple[str, str], start: str, end: str, folder: Path
+) -> tuple[int, int]:
+    """(messages, peak resident KiB) of a process exporting ``[start, end)`` from the server
+    at ``base_url`` (the export's default concurrency)."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
-    sid, token = server.sandbox.credentials()
     done = subprocess.run(
-        [sys.executable, "-c", _EXPORT, server.base_url, sid, token, start, end, str(folder)],
+        [sys.executable, "-c", _EXPORT, base_url, *credentials, start, end, str(folder)],
         capture_output=True,
         text=True,
         check=True,

@@ -49,6 +49,7 @@ from .errors import TransportConnectionError as TransportConnectionError
 from .errors import TransportError as TransportError
 from .errors import TransportTimeoutError as TransportTimeoutError
 from .errors import UnexpectedResponseError as UnexpectedResponseError
+from .frames import clear_cache as clear_cache
 from .frames import load_messages as load_messages
 from .frames import load_pool_members as load_pool_members
 from .frames import load_pools as load_pools

@@ -106,7 +106,14 @@ PLANTS = [
     ("connect->frames", "connect.py", "from .frames import load_senders", {CONNECT}),
     # The rules sit below the client: the import breaks both contracts.
     ("rules->client", "rules.py", "from .client._http import HttpCore", {RULES, LAYERS}),
-    ("rules->frames", "rules.py", "def _planted():\n    from . import frames", {RULES, LAYERS}),
+    # ... and the frames' listing and cache, which name the client, which checks with the
+    # rules, now reach the loaders above them.
+    (
+        "rules->frames",
+        "rules.py",
+        "def _planted():\n    from . import frames",
+        {RULES, LAYERS, FRAMES},
+    ),
     ("apps/notebook_runner->cli", "apps/notebook_runner.py", "from . import cli", {APPS}),
     # Within the apps, an old path counts as what it re-exports: reports may not reach the
     # demo above it through commstoolkit.demo.
@@ -191,6 +198,12 @@ PLANTS = [
     ("charts->frames/build", "charts/_base.py", "from ..frames.build import typed_frame", {SCHEMA}),
     ("frames/schema->build", "frames/schema.py", "from . import build", {FRAMES}),
     ("frames/build->load", "frames/build.py", "from .load import DETAILS_LIMIT", {FRAMES}),
+    # The split listing and the cache serve the loaders, beside the builders: none of the
+    # three reaches for another.
+    ("frames/listing->load", "frames/listing.py", "from .load import load_senders", {FRAMES}),
+    ("frames/cache->build", "frames/cache.py", "from .build import typed_frame", {FRAMES}),
+    # The slices of a window serve the loader and the export, never the other way round.
+    ("analysis/slices->export", "analysis/slices.py", "from . import export", {ANALYSIS}),
     # The toolkit's events: a sibling of the frames and metrics, no HTTP client, the records
     # below the receiver.
     ("metrics->events", "metrics.py", "from .events import load_events", {LAYERS}),

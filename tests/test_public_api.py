@@ -79,6 +79,7 @@ PUBLIC = [
     "UnexpectedResponseError",
     "analysis",
     "charts",
+    "clear_cache",
     "connect",
     "create_pool",
     "default_journal_dir",

@@ -103,6 +103,12 @@ class CommsClient:
         )
 
     @property
+    def account(self) -> str:
+        """Who the client authenticates as: the account SID or the API key SID (never the
+        secret); with ``base_url``, what keys the frames' cache."""
+        return self._http.username
+
+    @property
     def retry(self) -> RetryPolicy:
         """The retry policy in use."""
         return self._http.retry
@@ -123,6 +129,12 @@ class CommsClient:
         or a sandbox's own clock, which may run far from this machine's); None before any
         answer. Windows like ``"7d"`` count back from it (``ct.load_traffic``)."""
         return self._http.server_now()
+
+    def round_trip(self) -> float | None:
+        """The shortest time one of the last few requests took, from sending it to reading
+        its answer (seconds; None before any): whether there is a network round trip for
+        concurrent loads to hide (``client.concurrency``)."""
+        return self._http.round_trip()
 
     def identify_server(self, timeout: float = 2.0) -> bool | None:
         """Find out whether the base URL is a commstoolkit sandbox server: for a loopback host

@@ -8,18 +8,21 @@ One job per function: ``check_base_url`` and ``Credentials`` validate configurat
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.utils
 import ipaddress
 import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 
+from commstoolkit.client.concurrency import MAX_REFUSALS, Throttle, current_throttle
 from commstoolkit.client.responses import body_snippet, error_from_response, safe_url
 from commstoolkit.client.retry import RetryPolicy, decide, request_sent
 from commstoolkit.errors import (
@@ -153,7 +156,9 @@ class HttpCore:
         self.server_is_sandbox: bool | None = None
         # The server's clock by its last answer's Date header, and time.monotonic() then.
         self.server_date: tuple[datetime, float] | None = None
+        self._round_trips: deque[float] = deque(maxlen=8)
         self._credentials = credentials
+        self.username = credentials.username
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._client = httpx.Client(
@@ -216,17 +221,28 @@ class HttpCore:
         repeats its key.
         """
         attempt = 0
+        # 429s met under a concurrency throttle (client.concurrency): adapting to a rate
+        # limit, counted apart from the retries the policy allows.
+        refusals = 0
+        throttle = current_throttle()
         while True:
             attempt += 1
             request = self._client.build_request(
                 method, path, params=params, json=json_body, data=form
             )
-            outcome = self._send_once(request)
+            outcome, crowded = self._send_throttled(request, throttle)
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 logger.debug("%s %s -> %s", method, safe_url(request.url), outcome.status_code)
                 return outcome
+            if crowded and refusals < MAX_REFUSALS:
+                refusals += 1
             decision = decide(
-                request, outcome, attempt, self.retry, self._rng, idempotent=idempotent
+                request,
+                outcome,
+                max(1, attempt - refusals),
+                self.retry,
+                self._rng,
+                idempotent=idempotent,
             )
             logger.debug(
                 "%s %s -> %s",
@@ -249,6 +265,19 @@ class HttpCore:
         outcome = self._send_once(request)
         return outcome if isinstance(outcome, httpx.Response) else None
 
+    def _send_throttled(
+        self, request: httpx.Request, throttle: Throttle | None
+    ) -> tuple[httpx.Response | httpx.RequestError, bool]:
+        """One attempt, holding a slot of ``throttle`` (if any) while it is in flight; and
+        whether it was a 429 met among other requests in flight (``Throttle.slot``)."""
+        if throttle is None:
+            return self._send_once(request), False
+        with throttle.slot() as report:
+            outcome = self._send_once(request)
+            status = outcome.status_code if isinstance(outcome, httpx.Response) else None
+            crowded = report(status)
+        return outcome, crowded
+
     def _send_once(self, request: httpx.Request) -> httpx.Response | httpx.RequestError:
         try:
             response = self._client.send(request)
@@ -256,7 +285,14 @@ class HttpCore:
             return exc
         self.server_is_sandbox = SANDBOX_HEADER in response.headers
         self._note_date(response.headers.get("Date"))
+        with contextlib.suppress(RuntimeError):  # elapsed: once the body was read
+            self._round_trips.append(response.elapsed.total_seconds())
         return response
+
+    def round_trip(self) -> float | None:
+        """The shortest time the last few requests took, send to answer read (seconds);
+        None before any answer."""
+        return min(self._round_trips) if self._round_trips else None
 
     def _note_date(self, header: str | None) -> None:
         """Keep the server's time from a ``Date`` header (RFC 9110 IMF-fixdate; one that does

@@ -65,8 +65,18 @@ class Pager(Generic[T]):
         JSON: a whole-page reader (the frames' ``SenderColumns.add``) need not build an
         object per item. What ``read`` cannot read is an ``UnexpectedResponseError``, as in
         ``pages()``."""
-        cursor: str | None = None
-        seen: set[str] = set()
+        return self._walk(read, None)
+
+    def first_page(self, read: Callable[[list[Any]], R]) -> tuple[R, str | None]:
+        """The first page read by ``read``, and the cursor of the next (None: the last)."""
+        return self._fetch(None, read)
+
+    def read_pages_from(self, read: Callable[[list[Any]], R], cursor: str) -> Iterator[R]:
+        """As ``read_pages``, from the page ``cursor`` points to (a ``first_page`` answer's)."""
+        return self._walk(read, cursor)
+
+    def _walk(self, read: Callable[[list[Any]], R], cursor: str | None) -> Iterator[R]:
+        seen: set[str] = set() if cursor is None else {cursor}
         while True:
             found, next_cursor = self._fetch(cursor, read)
             yield found

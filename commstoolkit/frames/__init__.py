@@ -9,7 +9,9 @@ Messages: one row per message (``messages_frame``) and one per attempt
 
 Modules, one job each: ``schema`` (column names, dtypes, shared labels: what charts read),
 ``sender_columns`` (the column-wise reader of sender pages), ``build`` (pure builders:
-objects -> frames) and ``load`` (the loaders: client calls and progress bars). Every name
+objects -> frames), ``listing`` (a listing split into queries fetched side by side),
+``cache`` (the opt-in on-disk cache of inventory frames, ``clear_cache``) and ``load`` (the
+loaders: client calls and progress bars). Every name
 is importable from ``commstoolkit.frames`` as before.
 """
 
@@ -19,6 +21,7 @@ from .build import attempts_frame as attempts_frame
 from .build import messages_frame as messages_frame
 from .build import pools_frame as pools_frame
 from .build import senders_frame as senders_frame
+from .cache import clear_cache as clear_cache
 from .load import DETAILS_LIMIT as DETAILS_LIMIT
 from .load import fetch_messages as fetch_messages
 from .load import load_messages as load_messages
@@ -59,6 +62,7 @@ __all__ = [
     "SENDER_COLUMNS",
     "TRAFFIC_COLUMNS",
     "attempts_frame",
+    "clear_cache",
     "fetch_messages",
     "load_messages",
     "load_pool_members",

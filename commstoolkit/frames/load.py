@@ -3,21 +3,26 @@ builders (``build``) make. Each checks its arguments before any request."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from ..client.concurrency import Throttle, resolve_concurrency, worth_hiding
 from ..errors import InvalidInputError
-from ..models import SENDER_CHANNELS, SENDER_STATUSES, Message
+from ..models import SENDER_CHANNELS, SENDER_STATUSES, Message, Sender
 from ..rules import TAG_PATTERN, check_id
 from .build import messages_frame, pools_frame, senders_columns_frame, typed_frame
+from .cache import parse_max_age, read_cached, write_cached
+from .listing import Listing, OrderUnknown, PagerFactory, fetch_listings, split_by_time
 from .schema import MEMBER_COLUMNS, MEMBER_DTYPES, RUN_TAG
 from .sender_columns import SenderColumns
 
 if TYPE_CHECKING:
-    from ..client import CommsClient
+    from ..client import CommsClient, Pager
 
 __all__ = [
     "DETAILS_LIMIT",
@@ -32,6 +37,9 @@ __all__ = [
 ]
 
 P = TypeVar("P")
+# What reading a sender object raises (Sender.from_api, SenderColumns.add).
+UNREADABLE = (KeyError, TypeError, ValueError, AttributeError)
+logger = logging.getLogger("commstoolkit.frames")
 
 # Up to this many messages, load_messages fetches each one for its attempts by default.
 DETAILS_LIMIT = 1000
@@ -43,6 +51,9 @@ def load_senders(
     status: str | Sequence[str] | None = None,
     *,
     progress: bool | None = None,
+    concurrency: int | None = None,
+    split: bool | None = None,
+    max_age: Any = None,
 ) -> pd.DataFrame:
     """Load every sender of the account into a DataFrame (one row per sender).
 
@@ -52,33 +63,81 @@ def load_senders(
     display_name, address, channel, status, created_at, updated_at`` plus ``tags.<key>``
     per tag key. ``progress=None`` shows a progress bar once the listing spans several pages.
 
-    Raises ``InvalidInputError`` for an unknown channel or status (NA and NaN included),
-    before any request.
+    ``concurrency``: requests in flight at most (None: 8 over a network, 1 on the embedded
+    sandbox, which answers in this process; 1: one page after the other, as before): a
+    listing longer than a page is split into queries fetched side by side
+    (``frames.listing``), the same rows in the same order. ``split``: slice them by creation
+    time (None: only on a sandbox, see ``frames.listing``). ``max_age`` (``"15m"``, seconds,
+    a timedelta): reuse a frame this recent from the on-disk cache (``frames.cache``;
+    default None: always ask the server). ``attrs["fetched_at"]`` says when the rows came
+    from the server, ``attrs["cached"]`` whether they came from the cache.
+
+    Raises ``InvalidInputError`` for an unknown channel or status (NA and NaN included), a
+    bad ``concurrency``, ``split`` or ``max_age``, before any request.
     """
     channels = _enum_values("channel", channel, SENDER_CHANNELS)
     statuses = _enum_values("status", status, SENDER_STATUSES)
     checked_flag(progress, "progress")
+    checked_flag(split, "split")
+    adaptive = concurrency is None
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None, client.round_trip())
+    age = parse_max_age(max_age)
+    key = ("senders", {"channel": channels, "status": statuses})
+    cached = read_cached(client, *key, age)
+    if cached is not None:
+        return cached
+    fetched_at = pd.Timestamp.now(tz="UTC")
     # Pages are read straight into columns: no Sender object per row (see SenderColumns).
-    columns = SenderColumns()
-    for ch in channels:
-        for st in statuses:
+    combos = [(ch, st) for ch in channels for st in statuses]
+    listings = [Listing(_senders_pager(client), ch, st, _sender_columns) for ch, st in combos]
+    found = _concurrent(client, listings, concurrency, adaptive, split, progress, "senders")
+    if found is not None:
+        parts = [SenderColumns.merged(walks, order) for walks, order in found]
+        columns = (
+            parts[0]
+            if len(parts) == 1
+            else SenderColumns.merged(parts, range(sum(map(len, parts))))
+        )
+    else:
+        # Sequential: concurrency=1, or the server's order is not the one assumed.
+        columns = SenderColumns()
+        for ch, st in combos:
             pages = client.senders.list(channel=ch, status=st).read_pages(columns.add)
             for _ in progress_pages(pages, progress, "senders", size=int):
                 pass
-    return senders_columns_frame(columns)
+    frame = senders_columns_frame(columns)
+    return write_cached(client, *key, frame, fetched_at, age)
 
 
-def load_pools(client: CommsClient, *, progress: bool | None = None) -> pd.DataFrame:
+def load_pools(
+    client: CommsClient,
+    *,
+    progress: bool | None = None,
+    concurrency: int | None = None,
+    split: bool | None = None,
+    max_age: Any = None,
+) -> pd.DataFrame:
     """Load every sender pool with its composition (one row per pool).
 
     Columns: ``pool_id, name, created_at, updated_at, size, n_activated,
     n_deactivated, channels`` (the channels present, sorted, comma separated)
-    plus ``tags.<key>`` per tag key. Lists each pool's members to count them.
+    plus ``tags.<key>`` per tag key. Lists each pool's members to count them, up to
+    ``concurrency`` requests at once (see ``load_senders`` for it, ``split`` and
+    ``max_age``).
     """
     checked_flag(progress, "progress")
+    checked_flag(split, "split")
+    adaptive = concurrency is None
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None, client.round_trip())
+    age = parse_max_age(max_age)
+    cached = read_cached(client, "pools", {}, age)
+    if cached is not None:
+        return cached
+    fetched_at = pd.Timestamp.now(tz="UTC")
     pools = list(_with_progress(client.sender_pools.list().pages(), progress, "pools"))
-    members = {pool.id: list(client.sender_pools.members.list(pool.id)) for pool in pools}
-    return pools_frame(pools, members)
+    found = _members_of(client, [pool.id for pool in pools], concurrency, adaptive, split, progress)
+    members = {pool.id: senders for pool, senders in zip(pools, found, strict=True)}
+    return write_cached(client, "pools", {}, pools_frame(pools, members), fetched_at, age)
 
 
 def load_pool_members(
@@ -86,29 +145,134 @@ def load_pool_members(
     pool_ids: str | Iterable[str] | None = None,
     *,
     progress: bool | None = None,
+    concurrency: int | None = None,
+    split: bool | None = None,
+    max_age: Any = None,
 ) -> pd.DataFrame:
     """Load pool memberships as a long frame: one row per (pool, sender).
 
     ``pool_ids`` limits the load to these pools (default: every pool).
     Columns: ``pool_id, pool_name, sender_id, address, channel, status``.
+    ``concurrency``, ``split``, ``max_age``: as ``load_senders``.
     Raises ``NotFoundError`` for a pool id that does not exist.
     """
     checked_flag(progress, "progress")
-    if pool_ids is None:
+    checked_flag(split, "split")
+    adaptive = concurrency is None
+    concurrency = resolve_concurrency(concurrency, client.sandbox is not None, client.round_trip())
+    age = parse_max_age(max_age)
+    ids = None if pool_ids is None else _checked_pool_ids(pool_ids)  # all, before any request
+    key = ("members", {"pool_ids": ids})
+    cached = read_cached(client, *key, age)
+    if cached is not None:
+        return cached
+    fetched_at = pd.Timestamp.now(tz="UTC")
+    if ids is None:
         pools = list(client.sender_pools.list())
     else:
-        ids = _checked_pool_ids(pool_ids)  # all of them, before any request
         pools = [client.sender_pools.get(pool_id) for pool_id in dict.fromkeys(ids)]
+    found = _members_of(client, [pool.id for pool in pools], concurrency, adaptive, split, progress)
     rows: dict[str, list[Any]] = {column: [] for column in MEMBER_COLUMNS}
-    for pool in pools:
-        for sender in _iter_items(client.sender_pools.members.list(pool.id).pages(), progress):
+    for pool, senders in zip(pools, found, strict=True):
+        for sender in senders:
             rows["pool_id"].append(pool.id)
             rows["pool_name"].append(pool.name)
             rows["sender_id"].append(sender.id)
             rows["address"].append(sender.address)
             rows["channel"].append(sender.channel)
             rows["status"].append(sender.status)
-    return typed_frame(rows, MEMBER_DTYPES)
+    return write_cached(client, *key, typed_frame(rows, MEMBER_DTYPES), fetched_at, age)
+
+
+def _members_of(
+    client: CommsClient,
+    pool_ids: list[str],
+    concurrency: int,
+    adaptive: bool,
+    split: bool | None,
+    progress: bool | None,
+) -> list[list[Sender]]:
+    """Each pool's members, in the server's order."""
+    listings = [Listing(_members_pager(client, pool_id), prepare=_senders) for pool_id in pool_ids]
+    found = _concurrent(client, listings, concurrency, adaptive, split, progress, "members")
+    if found is not None:
+        return [_reordered(walks, order) for walks, order in found]
+    members = client.sender_pools.members
+    return [
+        list(_with_progress(members.list(pool_id).pages(), progress, "members"))
+        for pool_id in pool_ids
+    ]
+
+
+def _concurrent(
+    client: CommsClient,
+    listings: list[Listing],
+    concurrency: int,
+    adaptive: bool,
+    split: bool | None,
+    progress: bool | None,
+    unit: str,
+) -> list[tuple[list[Any], Sequence[int]]] | None:
+    """Each listing's parts (``Listing.prepare`` of each query's objects) and their order,
+    fetched side by side (``frames.listing``); None (the caller lists sequentially) for
+    ``concurrency=1``, when the server's order is not the one a concurrent load can
+    reproduce, or when a page does not read (the sequential listing raises the pager's
+    error for it)."""
+    if concurrency == 1:
+        return None
+    try:
+        orders = fetch_listings(
+            listings,
+            concurrency=concurrency,
+            split=lambda: split_by_time(client, split),
+            now=client.server_now,
+            throttle=Throttle(concurrency),
+            side_by_side=lambda: not adaptive or worth_hiding(client.round_trip()),
+        )
+    except OrderUnknown as reason:
+        logger.warning("listing %s one page at a time: %s", unit, reason)
+        return None
+    except UNREADABLE:
+        # What a page cannot read is the pager's UnexpectedResponseError: listed again.
+        logger.warning("a page of %s did not read; listing them one page at a time", unit)
+        return None
+    found = [
+        ([w.part for w in listing.walks], order)
+        for listing, order in zip(listings, orders, strict=True)
+    ]
+    for _ in progress_pages(iter(found), progress, unit, size=lambda item: len(item[1])):
+        pass
+    return found
+
+
+def _sender_columns(objects: list[Any]) -> SenderColumns:
+    columns = SenderColumns()
+    columns.add(objects)
+    return columns
+
+
+def _senders(objects: list[Any]) -> list[Sender]:
+    return [Sender.from_api(data) for data in objects]
+
+
+def _reordered(parts: list[list[Sender]], order: Sequence[int]) -> list[Sender]:
+    flat = list(chain.from_iterable(parts))
+    return [flat[i] for i in order]
+
+
+def _senders_pager(client: CommsClient) -> PagerFactory:
+    def pager(ch: str | None, st: str | None, start: Any, end: Any) -> Pager[Any]:
+        return client.senders.list(channel=ch, status=st, start_date=start, end_date=end)
+
+    return pager
+
+
+def _members_pager(client: CommsClient, pool_id: str) -> PagerFactory:
+    def pager(ch: str | None, st: str | None, start: Any, end: Any) -> Pager[Any]:
+        members = client.sender_pools.members
+        return members.list(pool_id, channel=ch, status=st, start_date=start, end_date=end)
+
+    return pager
 
 
 def load_messages(
@@ -271,7 +435,3 @@ def progress_pages(
     finally:
         if bar is not None:
             bar.close()
-
-
-def _iter_items(pages: Iterator[list[Any]], progress: bool | None) -> Iterator[Any]:
-    return _with_progress(pages, progress, "members")

@@ -81,6 +81,30 @@ class SenderColumns:
         self._append(fields, [s.tags for s in senders])
         return len(senders)
 
+    @classmethod
+    def merged(cls, parts: Sequence[SenderColumns], order: Sequence[int]) -> SenderColumns:
+        """The rows of ``parts`` (one after the other) taken in ``order`` (positions in
+        them): the concurrent listing's pieces, put back in the listing's order."""
+        merged = cls()
+        total = sum(map(len, parts))
+        if isinstance(order, range) and order == range(total):
+
+            def pick(values: list[Any]) -> list[Any]:
+                return values  # already in order: one part after the other
+
+        else:
+
+            def pick(values: list[Any]) -> list[Any]:
+                return [values[i] for i in order]
+
+        fields = ("id", "display_name", "address", "channel", "status", "created_at", "updated_at")
+        for name in fields:
+            setattr(merged, name, pick(list(chain.from_iterable(getattr(p, name) for p in parts))))
+        for key in sorted(set().union(*(part.tags for part in parts))):
+            values = chain.from_iterable(part.tags.get(key) or [None] * len(part) for part in parts)
+            merged.tags[key] = pick(list(values))
+        return merged
+
     def _append(self, fields: tuple[list[Any], ...], tags: list[Mapping[str, str]]) -> None:
         before, added = len(self.id), len(fields[0])
         keys = set().union(*tags)

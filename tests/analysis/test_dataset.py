@@ -101,7 +101,9 @@ _EXPORT = textwrap.dedent(
     box = Sandbox(sys.argv[1])
     box.faults.add("GET /Messages", latency=float(sys.argv[4]))
     client = instant_client(box)
-    export_traffic(client, sys.argv[2], sys.argv[3], sys.argv[5], rows_per_group=3)
+    # One page after the other: the kill must land between days (a concurrent export
+    # fetches every day's first page at once, and the days of this account are one page).
+    export_traffic(client, sys.argv[2], sys.argv[3], sys.argv[5], rows_per_group=3, concurrency=1)
     """
 )
 

@@ -48,6 +48,24 @@ def add_parser(commands: Any) -> None:
         "when it differs",
     )
     parser.add_argument(
+        "--latency",
+        type=_latency,
+        action="append",
+        default=[],
+        metavar="[ROUTE=]DUR",
+        help="hold every API answer this long, like a network round trip (e.g. 100ms); "
+        "ROUTE=DUR for paths starting with ROUTE (e.g. /v1/Messages=150ms); repeatable",
+    )
+    parser.add_argument(
+        "--jitter", type=_duration, default=0.0, metavar="DUR", help="plus up to this, at random"
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=_in_flight,
+        metavar="N",
+        help="answer 429 with Retry-After beyond N API requests in flight (a rate limit)",
+    )
+    parser.add_argument(
         "--reset",
         action="store_true",
         help="start the file over (with --seed / --senders, else as before): its pools and "
@@ -75,8 +93,47 @@ def serve(args: argparse.Namespace) -> int:
         senders=args.senders,
         traffic_days=traffic[0],
         daily_messages=traffic[1],
+        pacing=_pacing(args),
     )
     return 0
+
+
+def _duration(text: str) -> float:
+    from ...sandbox.server import parse_duration
+
+    try:
+        return parse_duration(text, "--jitter")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _latency(text: str) -> tuple[str | None, float]:
+    from ...sandbox.server import parse_latency
+
+    try:
+        return parse_latency(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _in_flight(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--max-in-flight: {text!r} is not a whole number >= 1")
+    return int(text)
+
+
+def _pacing(args: argparse.Namespace) -> Any:
+    """The server's ``Pacing`` from ``--latency``, ``--jitter`` and ``--max-in-flight``."""
+    from ...sandbox.server import Pacing
+
+    default = [seconds for route, seconds in args.latency if route is None]
+    routes = {route: seconds for route, seconds in args.latency if route is not None}
+    return Pacing(
+        latency=default[-1] if default else 0.0,
+        jitter=args.jitter,
+        routes=routes,
+        max_in_flight=args.max_in_flight,
+    )
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -58,6 +58,20 @@ def handle(sandbox: Account, request: Request) -> Response:
     return response
 
 
+def refused(sandbox: Account, retry_after: float) -> Response:
+    """A 429 answered without processing (the server's in-flight limit: ``pacing``), with
+    ``Retry-After`` (whole seconds, as the API sends it) and the headers of every answer."""
+    err = error(429)
+    err.headers["Retry-After"] = str(math.ceil(retry_after))
+    response = error_response(err)
+    response.headers[SANDBOX_HEADER] = SANDBOX_HEADER_VALUE
+    try:
+        response.headers["Date"] = http_date(sandbox.clock.seconds())
+    except Exception:  # a closed account file: the answer goes out without a Date
+        logger.exception("sandbox: no clock for the Date header of a 429")
+    return response
+
+
 def http_date(seconds: float) -> str:
     """``Mon, 02 Jun 2025 09:00:00 GMT`` (RFC 9110 IMF-fixdate) for epoch ``seconds``."""
     return email.utils.formatdate(int(seconds // 1), usegmt=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .dispatch import DEFAULT_AUTH_TOKEN, MAX_BODY, handle
+from .dispatch import DEFAULT_AUTH_TOKEN, MAX_BODY, handle, refused
+from .pacing import InFlight, Pacing, describe
 from .routing import Account
 from .wire import SANDBOX_HEADER, SANDBOX_HEADER_VALUE, Request, Response
 
@@ -34,11 +36,15 @@ class _HidePlannedDrops(logging.Filter):
 _DROP_FILTER = _HidePlannedDrops()
 
 
-def make_asgi_app(sandbox: Account) -> ASGIApp:
-    """An ASGI 3 app serving ``sandbox`` (the same dispatcher as the in-process transport)."""
+def make_asgi_app(sandbox: Account, pacing: Pacing | None = None) -> ASGIApp:
+    """An ASGI 3 app serving ``sandbox`` (the same dispatcher as the in-process transport),
+    its API answers paced by ``pacing`` (latency, jitter, in-flight limit; ``pacing.py``)."""
     uvicorn_log = logging.getLogger("uvicorn.error")
     if _DROP_FILTER not in uvicorn_log.filters:
         uvicorn_log.addFilter(_DROP_FILTER)
+    pace = pacing or Pacing()
+    in_flight = InFlight(pace.max_in_flight)
+    rng = random.Random(pace.seed)
 
     async def app(scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
@@ -58,11 +64,21 @@ def make_asgi_app(sandbox: Account) -> ASGIApp:
             scheme=scope.get("scheme", "http"),
             host=headers.get("host") or f"{server[0]}:{server[1]}",
         )
-        response = await asyncio.to_thread(handle, sandbox, request)
-        if response.latency:
-            await asyncio.sleep(response.latency)
-        await _send(send, response)
+        paced = pace.active and "/_sandbox" not in request.path
+        if paced and not in_flight.enter():
+            await _send(send, refused(sandbox, pace.retry_after))
+            return
+        try:
+            response = await asyncio.to_thread(handle, sandbox, request)
+            latency = response.latency + (pace.delay(request.path, rng) if paced else 0.0)
+            if latency:
+                await asyncio.sleep(latency)
+            await _send(send, response)
+        finally:
+            if paced:
+                in_flight.leave()
 
+    app.in_flight = in_flight  # type: ignore[attr-defined]
     return app
 
 
@@ -128,6 +144,8 @@ class RunningServer:
 
     host: str
     port: int
+    # The paced server's count of API requests in flight (its peak, the 429s it answered).
+    in_flight: InFlight | None = None
 
     @property
     def url(self) -> str:
@@ -160,12 +178,16 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 @contextmanager
-def run_server(sandbox: Account, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningServer]:
-    """Serve ``sandbox`` over HTTP in a thread while the block runs (port 0: any free port)."""
+def run_server(
+    sandbox: Account, host: str = "127.0.0.1", port: int = 0, *, pacing: Pacing | None = None
+) -> Iterator[RunningServer]:
+    """Serve ``sandbox`` over HTTP in a thread while the block runs (port 0: any free port),
+    paced by ``pacing`` (a round trip, a rate limit: ``pacing.Pacing``)."""
     import uvicorn
 
     sock = _listen(host, port)
-    server = uvicorn.Server(_config(make_asgi_app(sandbox), log_config=None, log_level="warning"))
+    app = make_asgi_app(sandbox, pacing)
+    server = uvicorn.Server(_config(app, log_config=None, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     # Event Streams: this server's delivery to webhook sinks, stopped with it.
@@ -177,7 +199,7 @@ def run_server(sandbox: Account, host: str = "127.0.0.1", port: int = 0) -> Iter
             threading.Event().wait(0.01)
         if not server.started:
             raise RuntimeError("the sandbox server did not start")
-        yield RunningServer(host, sock.getsockname()[1])
+        yield RunningServer(host, sock.getsockname()[1], app.in_flight)  # type: ignore[attr-defined]
     finally:
         server.should_exit = True
         deliverer.stop()
@@ -185,9 +207,11 @@ def run_server(sandbox: Account, host: str = "127.0.0.1", port: int = 0) -> Iter
         sock.close()
 
 
-def serve(sandbox: Account, host: str = "127.0.0.1", port: int = 8787) -> None:
+def serve(
+    sandbox: Account, host: str = "127.0.0.1", port: int = 8787, *, pacing: Pacing | None = None
+) -> None:
     """Serve ``sandbox`` until interrupted; prints the base URL and the credentials (the auth
-    token only when it is the sandbox's public default)."""
+    token only when it is the sandbox's public default) and the pacing, if any."""
     import uvicorn
 
     sock = _listen(host, port)
@@ -201,10 +225,13 @@ def serve(sandbox: Account, host: str = "127.0.0.1", port: int = 8787) -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"  warning: listening on {host}; anyone who can reach it can use the sandbox")
     print(f"  events       {url}/events/v1 (Event Streams: sinks, subscriptions, types)")
+    if pacing is not None and pacing.active:
+        print(f"  pacing       {describe(pacing)}")
     print(f"  try: curl -u {sid}:{shown} {url}/v1/Senders", flush=True)
     deliverer = sandbox.events.deliverer().start()
     try:
-        uvicorn.Server(_config(make_asgi_app(sandbox), log_level="info")).run(sockets=[sock])
+        app = make_asgi_app(sandbox, pacing)
+        uvicorn.Server(_config(app, log_level="info")).run(sockets=[sock])
     finally:
         deliverer.stop()
         sock.close()
