@@ -64,6 +64,8 @@ P9_429_TARGET = 1.5
 P13_TARGET = 0.3
 P13_DAYS = 10
 P15_TARGET = 0.05
+P16_TARGET = 0.3
+P16_RECIPIENTS = 10_000
 MEMORY_TARGET = 1.2
 ROOT = Path(__file__).resolve().parents[1]
 CREDENTIALS = ("AC00000000000000000000000000000000", "sandbox-auth-token")
@@ -159,12 +161,14 @@ def inventory_lines(sizes: Sizes, wanted: set[str]) -> Iterator[Line]:
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "senders.sqlite3")
         Sandbox(path, seed=SEED, senders=sizes.senders).close()
-        if wanted & {"P9", "P15", "P14"}:
+        if wanted & {"P9", "P15", "P14", "P16"}:
             with serve_process(path, "--latency", LATENCY) as served:
                 if "P9" in wanted:
                     yield p9(served, sizes)
                 if "P15" in wanted:
                     yield p15(served, sizes, Path(folder) / "cache")
+                if "P16" in wanted:
+                    yield p16(served, sizes)
                 if "P14" in wanted:
                     yield p14(served, sizes)
         if "P9-429" in wanted:
@@ -268,6 +272,42 @@ def p15(served: Served, sizes: Sizes, folder: Path) -> Line:
         f"cached {seconds(hit)}, fresh {seconds(miss)}, {hit / miss:.1%} of it",
         verdict(hit / miss <= P15_TARGET),
         f"<= {P15_TARGET:.0%} of a fresh load",
+    )
+
+
+def p16(served: Served, sizes: Sizes) -> Line:
+    """P16: a test send's routes (a dry run: 100 Resolve calls per 10,000 recipients, the
+    reads every send makes first) at the default concurrency vs one call after the other."""
+    recipients = min(P16_RECIPIENTS, sizes.recipients)
+    numbers = [f"+1914{n:07d}" for n in range(7_000_000, 7_000_000 + recipients)]
+    with served.client() as client:
+        pool_id = ct.load_pools(client, progress=False)["pool_id"].iloc[0]
+    runs = max(1, min(3, sizes.repeats))
+    times: dict[int | None, list[float]] = {None: [], 1: []}
+    peak, frames = 0, {}
+    for _ in range(runs):
+        for concurrency in times:
+            transport = InFlightTransport()
+            with served.client(transport) as client:
+                elapsed, run = timed(
+                    lambda c=client, n=concurrency: ct.test_send(
+                        c, pool_id, numbers, "x", dry_run=True, concurrency=n
+                    )
+                )
+            times[concurrency].append(elapsed)
+            frames[concurrency] = run.routes
+            if concurrency is None:
+                peak = max(peak, transport.peak)
+    assert frames[None].equals(frames[1])  # the same routes, in the same order
+    default, one = statistics.median(times[None]), statistics.median(times[1])
+    calls = -(-recipients // 100)
+    return Line(
+        "P16",
+        f"test_send dry run of {recipients:,} recipients ({calls} Resolve calls) at {LATENCY}",
+        f"default {seconds(default)} (peak {peak} in flight), one call after the other "
+        f"{seconds(one)}, ratio {default / one:.2f}x",
+        verdict(default / one <= P16_TARGET and peak <= DEFAULT_CONCURRENCY),
+        f"<= {P16_TARGET:.1f}x one after the other, <= {DEFAULT_CONCURRENCY} in flight",
     )
 
 

@@ -7,7 +7,7 @@
     python benchmarks/run.py --only P12          # issue 13: seed 1,000,000 messages of history
     python benchmarks/run.py --history           # every target, P10-P12 too
     python benchmarks/run.py --only P10,P11      # issue 13: export and health of 1,000,000 messages
-    python benchmarks/run.py --latency           # issue 15: P9, P9-429, P13, P14, P15 at 100 ms
+    python benchmarks/run.py --latency           # issue 15: P9, P9-429, P13, P14, P15, P16 at 100 ms
     python benchmarks/run.py --latency --quick   # the same, P13 over 100,000 messages
 
 A sandbox server is started on 127.0.0.1 (the embedded emulator over real HTTP, in memory
@@ -41,7 +41,7 @@ TARGETS = ("P1", "P3", "P4", "P5", "P6", "P7", "P8", "PAGE")
 ON_REQUEST = ("P10", "P11", "P12")
 # Run only when asked (--latency or --only P9,...): a realistic round trip (100 ms), a
 # million messages for P13.
-LATENCY = ("P9", "P9-429", "P13", "P14", "P15")
+LATENCY = ("P9", "P9-429", "P13", "P14", "P15", "P16")
 QUICK_MESSAGES = 100_000
 SERVED = {"P1", "P3", "P4", "P5", "P6", "P8", "PAGE"}  # the targets that need a server
 
@@ -72,7 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--latency",
         action="store_true",
-        help="also run P9, P9-429, P13, P14 and P15 (a 100 ms round trip; issue 15)",
+        help="also run P9, P9-429, P13, P14, P15 and P16 (a 100 ms round trip; issue 15)",
     )
     parser.add_argument("--db", help="SQLite file for the big sandbox (default: in memory)")
     parser.add_argument("--only", help="comma-separated targets, e.g. P1,P3,PAGE")
@@ -148,13 +148,13 @@ def run(argv: list[str] | None = None, out: Callable[[str], None] = print) -> li
                 report(line)
 
         attempt("P10", export_and_health)
-    if wanted & {"P9", "P9-429", "P14", "P15"}:
+    if wanted & {"P9", "P9-429", "P14", "P15", "P16"}:
 
         def at_latency() -> None:
             for line in latency.inventory_lines(sizes, wanted):
                 report(line)
 
-        attempt("P9-P15", at_latency)
+        attempt("P9-P16", at_latency)
     if "P13" in wanted:
 
         def export_at_latency() -> None:

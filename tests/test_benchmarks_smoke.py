@@ -123,13 +123,15 @@ def test_the_latency_benchmarks_run_only_when_asked():
     printed: list[str] = []
     argv = ["--latency", "--only", "P9", "--senders", "2500", "--pool-size", "1200"]
     lines = run.run(
-        [*argv, "--history-messages", "3000", "--repeats", "1", "--import-runs", "1"],
+        [*argv, "--history-messages", "3000", "--repeats", "1", "--import-runs", "1"]
+        + ["--recipients", "300"],
         out=printed.append,
     )
     keys = [line.key for line in lines]
-    assert keys[:4] == ["P9", "P15", "P14", "P9-429"] and keys[4:] == ["P13", "P13-mem"]
+    assert keys[:5] == ["P9", "P15", "P16", "P14", "P9-429"] and keys[5:] == ["P13", "P13-mem"]
     assert all(line.verdict in ("PASS", "MISS") for line in lines), printed
     assert "ratio " in lines[0].measured and "sequential floor" in lines[0].measured
-    assert "1 create, 0 adds" in lines[2].measured
-    assert "none failed" in lines[3].measured
+    assert "(3 Resolve calls)" in lines[2].what and "in flight" in lines[2].measured
+    assert "1 create, 0 adds" in lines[3].measured
+    assert "none failed" in lines[4].measured
     assert printed[-1].startswith("done:")

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..client.concurrency import check_concurrency
 from ..errors import InvalidInputError
 from ..events import EventReceiver
 from ..models import MESSAGE_ADDRESS_CHANNELS, SenderPool
@@ -56,6 +57,7 @@ def test_send(
     timeout: float = 300.0,
     progress: bool | None = None,
     events: EventReceiver | None = None,
+    concurrency: int | None = None,
 ) -> TestSend:
     """Send ``text`` to each recipient through ``pool``, once, and track it to the end.
 
@@ -98,6 +100,10 @@ def test_send(
     ``timeout``, at most 60 s) until the receiver has the event of each message's status
     (a warning otherwise); ``.events`` / ``.event_frame()`` give them.
 
+    ``concurrency``: how many Resolve calls (100 recipients each) may be in flight at once;
+    None (the default) sends them side by side over a network and one at a time in
+    process or on loopback, as the loaders do; 1 is one at a time.
+
     Raises ``SendIncompleteError`` (with the partial ``.test_send``) when the API refuses
     a request or gives no answer several times.
     """
@@ -109,6 +115,8 @@ def test_send(
     check_journal(journal)
     check_progress(progress)
     check_flag(allow_unroutable, "allow_unroutable")
+    if concurrency is not None:
+        check_concurrency(concurrency)
     if events is not None and not isinstance(events, EventReceiver):
         raise InvalidInputError(
             f"events must be a ct.EventReceiver (or None), got {type(events).__name__}",
@@ -118,7 +126,7 @@ def test_send(
     recipients = normalise_numbers(to)
     if dry_run:
         check_guards(recipients, live=client.live, max_recipients=max_recipients, dry_run=True)
-        routes = resolve_routes(client, pool_id, recipients, channel, sender_channels)
+        routes = resolve_routes(client, pool_id, recipients, channel, sender_channels, concurrency)
         return TestSend(
             client,
             run_id=None,
@@ -133,7 +141,7 @@ def test_send(
         recipients, live=client.live, allow=allow, max_recipients=max_recipients, confirm=confirm
     )
     # A read before any send: a missing pool is a NotFoundError, as in a dry run.
-    routes = resolve_routes(client, pool_id, recipients, channel, sender_channels)
+    routes = resolve_routes(client, pool_id, recipients, channel, sender_channels, concurrency)
     check_routable(
         unroutable(routes),
         channel=channel,
