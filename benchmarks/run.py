@@ -7,7 +7,7 @@
     python benchmarks/run.py --only P12          # issue 13: seed 1,000,000 messages of history
     python benchmarks/run.py --history           # every target, P10-P12 too
     python benchmarks/run.py --only P10,P11      # issue 13: export and health of 1,000,000 messages
-    python benchmarks/run.py --latency           # issue 15: P9, P9-429, P13, P14, P15, P16 at 100 ms
+    python benchmarks/run.py --latency           # issue 15: P9-P16 at 100 ms
     python benchmarks/run.py --latency --quick   # the same, P13 over 100,000 messages
 
 A sandbox server is started on 127.0.0.1 (the embedded emulator over real HTTP, in memory

@@ -122,9 +122,9 @@ def test_the_latency_benchmarks_run_only_when_asked():
     verdicts mean nothing here)."""
     printed: list[str] = []
     argv = ["--latency", "--only", "P9", "--senders", "2500", "--pool-size", "1200"]
+    argv += ["--recipients", "300", "--history-messages", "3000", "--repeats", "1"]
     lines = run.run(
-        [*argv, "--history-messages", "3000", "--repeats", "1", "--import-runs", "1"]
-        + ["--recipients", "300"],
+        [*argv, "--import-runs", "1"],
         out=printed.append,
     )
     keys = [line.key for line in lines]

@@ -49,9 +49,7 @@ def _client(box: Sandbox, server) -> ct.CommsClient:
 
 def _dry_run(box, server, to, concurrency):
     with _client(box, server) as client:
-        return ct.test_send(
-            client, box.pool_id, to, "hello", dry_run=True, concurrency=concurrency
-        )
+        return ct.test_send(client, box.pool_id, to, "hello", dry_run=True, concurrency=concurrency)
 
 
 def test_routes_side_by_side_equal_one_call_after_the_other(box, served):
