@@ -150,7 +150,7 @@ def test_test_send_runs_and_its_finding_is_computed_from_the_messages(tmp_path):
     params = defaults(path)
     assert params["live_events"] is False  # the report stays as it was unless asked
     executed = execute(path, sandbox_db=str(db), seed=7, live_events=True)
-    assert count_figures(executed) == 5
+    assert count_figures(executed) == 6  # the five, and the live chart as the send ended
     with sandbox(db) as client:
         messages = ct.load_messages(client)
         # The receiver's subscription is gone with the notebook: no sink left behind.
@@ -161,6 +161,20 @@ def test_test_send_runs_and_its_finding_is_computed_from_the_messages(tmp_path):
     assert re.search(rf"the last event of {total:,} of {total:,} messages is the status", said)
     live = outputs(executed, "live-events", "application/vnd.jupyter.widget-view+json")
     assert len(live) == 1  # the LiveSendView
+    # Its static copy in the report: the bars count the API's messages by channel and outcome
+    # (DELIVERED and READ together: a read may land after the notebook's last look).
+    (static,) = outputs(executed, "events-check", "application/vnd.plotly.v1+json")
+    drawn: dict[tuple[str, str], int] = {}
+    for trace in static["data"]:
+        if trace["type"] == "bar":
+            outcome = "DELIVERED" if trace["name"] in ("DELIVERED", "READ") else trace["name"]
+            for channel, count in zip(trace["x"], trace["y"], strict=True):
+                key = (channel, outcome)
+                drawn[key] = drawn.get(key, 0) + count
+    channel = messages["channel"].astype(object).fillna(ct.frames.NO_SENDER)
+    outcome = messages["status"].astype(str).replace({"READ": "DELIVERED"})
+    counted = pd.crosstab(channel, outcome).stack()
+    assert {k: v for k, v in drawn.items() if v} == {k: int(v) for k, v in counted.items() if v}
     assert len(messages) == params["generated_recipients"] + 5
     assert messages["status"].isin(RATED).all()  # tracked to the end
     # Issue 11 item 3: the unaddressable test number has no sender, and says so.
