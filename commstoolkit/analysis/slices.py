@@ -81,7 +81,7 @@ def window_tables(
             owners.append(index)
             tasks.append(_slice(pages, low, high, table["message_id"] if n == 0 else None))
     # Few slices ahead of the one being written: an export's memory stays constant.
-    fetched = run_concurrently(tasks, concurrency, throttle=throttle, ahead=2 * concurrency)
+    fetched = run_concurrently(tasks, concurrency, throttle=throttle, ahead=concurrency)
     rest = zip(owners, fetched, strict=True)
     pending = next(rest, None)  # starts the slices before the first table is handed over
     for index, (table, _) in enumerate(firsts):
