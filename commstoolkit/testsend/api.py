@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..client.concurrency import check_concurrency
-from ..errors import InvalidInputError
 from ..events import EventReceiver
 from ..models import MESSAGE_ADDRESS_CHANNELS, SenderPool
 from ..rules import TEXT_MAX as TEXT_MAX  # the widgets' character counter
@@ -17,6 +16,7 @@ from ..rules import check_choice
 from . import sending
 from .guards import check_guards, check_routable
 from .inputs import (
+    check_events,
     check_flag,
     check_journal,
     check_progress,
@@ -34,9 +34,6 @@ if TYPE_CHECKING:
     from ..client import CommsClient
 
 __all__ = ["test_send"]
-
-# The longest a send waits for its last events once the API says it is over (seconds).
-MAX_EVENTS_WAIT = 60.0
 
 
 def test_send(
@@ -117,12 +114,7 @@ def test_send(
     check_flag(allow_unroutable, "allow_unroutable")
     if concurrency is not None:
         check_concurrency(concurrency)
-    if events is not None and not isinstance(events, EventReceiver):
-        raise InvalidInputError(
-            f"events must be a ct.EventReceiver (or None), got {type(events).__name__}",
-            field="events",
-            allowed="EventReceiver or None",
-        )
+    check_events(events)
     recipients = normalise_numbers(to)
     if dry_run:
         check_guards(recipients, live=client.live, max_recipients=max_recipients, dry_run=True)
@@ -161,14 +153,9 @@ def test_send(
         chunk_size=sending.CHUNK_SIZE,
     )
     log.append("planned", **state.plan_event())
-    if events is not None:
-        events.announce_send(run_id, len(recipients))
-    result = send_and_track(client, log, state, wait=wait, timeout=timeout, progress=progress)
-    if events is not None:
-        result.events = events
-        if wait and result.done:
-            result.wait_for_events(timeout=min(timeout, MAX_EVENTS_WAIT))
-    return result
+    return send_and_track(
+        client, log, state, wait=wait, timeout=timeout, progress=progress, events=events
+    )
 
 
 test_send.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -9,10 +9,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import InvalidInputError
+from ..events import EventReceiver
 from ..models import MESSAGE_CHANNELS
 from ..rules import check_choice, check_message_text, pool_id_of
 
 __all__ = [
+    "check_events",
     "check_flag",
     "check_journal",
     "check_progress",
@@ -21,6 +23,16 @@ __all__ = [
     "checked_pool_id",
     "checked_text",
 ]
+
+
+def check_events(events: Any) -> None:
+    """``events``: an ``EventReceiver`` or None."""
+    if events is not None and not isinstance(events, EventReceiver):
+        raise InvalidInputError(
+            f"events must be a ct.EventReceiver (or None), got {type(events).__name__}",
+            field="events",
+            allowed="EventReceiver or None",
+        )
 
 
 def checked_pool_id(pool: Any) -> str:

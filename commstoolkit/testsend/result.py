@@ -16,7 +16,7 @@ from ..events.records import status_of, tagged
 from ..frames import RUN_TAG, attempts_frame, fetch_messages, messages_frame
 from ..models import Message, Operation
 from . import sending
-from .inputs import check_progress, check_timeout
+from .inputs import check_events, check_progress, check_timeout
 from .journal import Journal, RunState, replay
 from .summary import SendSummary, summarise
 
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["SendIncompleteError", "TestSend", "send_and_track"]
 
 _SHOWN_ROUTES = 20
+# The longest a send waits for its last events once the API says it is over (seconds).
+MAX_EVENTS_WAIT = 60.0
 
 
 class TestSend:
@@ -100,17 +102,22 @@ class TestSend:
         wait: bool = True,
         timeout: float = 300.0,
         progress: bool | None = None,
+        events: EventReceiver | None = None,
     ) -> TestSend:
         """Finish the test send recorded in ``journal`` (a path or a ``Journal``).
 
         Chunks already sent are only tracked; a chunk whose send had no recorded answer is
         looked up by its tags and only its recipients without a message are sent;
-        ``wait``, ``timeout`` and ``progress`` as for ``test_send``. Refuses
+        ``wait``, ``timeout``, ``progress`` and ``events`` as for ``test_send`` (a live view
+        on ``events`` follows the resumed run; the events of messages sent before the
+        interruption are there only if this receiver got them: the same receiver, or one
+        that reads back the file it persisted them to, ``persist_to=``). Refuses
         (``InvalidInputError``) a journal made against another base URL or mode.
         Raises ``SendIncompleteError`` when sending still cannot finish.
         """
         check_timeout(timeout)
         check_progress(progress)
+        check_events(events)
         if isinstance(journal, Journal):
             log = journal if journal.path is None else Journal.open(journal.path)
         else:
@@ -119,7 +126,9 @@ class TestSend:
         _check_target(client, state)
         if not state.completed:
             log.append("resumed")
-        return send_and_track(client, log, state, wait=wait, timeout=timeout, progress=progress)
+        return send_and_track(
+            client, log, state, wait=wait, timeout=timeout, progress=progress, events=events
+        )
 
     @property
     def dry_run(self) -> bool:
@@ -207,7 +216,8 @@ class TestSend:
             warnings.warn(
                 f"test send {self.run_id}: after {timeout:g}s the receiver still lacks the "
                 f"{len(missing)} event(s) of the status of message(s) such as {missing[0]}; "
-                "is the subscription active (ct.events.subscribe)?",
+                "is the subscription active (ct.events.subscribe)? (A resumed send's "
+                "earlier events reach only the receiver that was listening then.)",
                 stacklevel=2,
             )
         return self
@@ -309,14 +319,20 @@ def send_and_track(
     wait: bool,
     timeout: float,
     progress: bool | None,
+    events: EventReceiver | None = None,
 ) -> TestSend:
     """Send what ``state`` still has to send (journalled in ``log``), then track it: the
     ``TestSend`` of the run, waited for up to ``timeout`` seconds with ``wait``. Raises
-    ``SendIncompleteError`` (with the partial send) when sending stops."""
+    ``SendIncompleteError`` (with the partial send) when sending stops. With ``events``
+    the run is announced to the receiver before anything is sent (a live view follows it)
+    and, once the send is over, waited for until the receiver has each message's status."""
+    if events is not None:
+        events.announce_send(state.run_id, len(state.recipients))
     try:
         sending.Runner(client, log, state).run()
     except sending.SendStopped as stop:
         partial = TestSend._from_state(client, state, log)
+        partial.events = events
         cause = stop.__cause__  # the API or transport error, if one stopped it
         sent = sum(len(c.recipients) - len(c.remaining) for c in state.chunks)
         raise SendIncompleteError(
@@ -340,6 +356,10 @@ def send_and_track(
                 "call .wait() again to keep tracking it",
                 stacklevel=3,
             )
+    if events is not None:
+        result.events = events
+        if wait and result.done:
+            result.wait_for_events(timeout=min(timeout, MAX_EVENTS_WAIT))
     return result
 
 

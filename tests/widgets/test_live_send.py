@@ -19,6 +19,7 @@ import commstoolkit as ct
 from commstoolkit.charts.live_send import BAR_STATUSES, send_progress
 from commstoolkit.events import records
 from commstoolkit.frames.schema import EVENT_COLUMNS, NO_SENDER, RUN_TAG
+from commstoolkit.testsend import Journal, TestSend, sending
 from commstoolkit.widgets import TestSendPanel
 
 MIX = ["+15005550006", "+15005550007", "+15005550003", "+15005550004", "+15005550002"] + [
@@ -162,3 +163,41 @@ def test_a_send_whose_events_never_come_says_so(instant_client):
                                events=receiver, timeout=1)  # fmt: skip
         assert "the 3 event(s) of the status of message(s)" in str(caught[0].message)
         assert run.event_frame().empty and run.done
+
+
+def test_a_resumed_send_with_events_is_followed_to_the_end(subscribed, tmp_path, monkeypatch):
+    """A send stopped after its first chunk, resumed with ``events=``: the view follows the
+    run again and its numbers count every message of the run, the API's statuses."""
+    client, receiver = subscribed
+    monkeypatch.setattr(sending, "CHUNK_SIZE", 5)
+    original = Journal.append
+
+    def stop_after_first_chunk(self, kind, **fields):
+        record = original(self, kind, **fields)
+        if kind == "sent":
+            raise KeyboardInterrupt  # the user stopped the cell
+        return record
+
+    monkeypatch.setattr(Journal, "append", stop_after_first_chunk)
+    path = tmp_path / "run.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        ct.test_send(client, _pool_id(client), MIX, "hi", events=receiver, journal=path,
+                     allow_unroutable=True)  # fmt: skip
+    monkeypatch.setattr(Journal, "append", original)
+    view = ct.LiveSendView(receiver)
+    with pytest.raises(ct.InvalidInputError) as caught:
+        TestSend.resume(client, path, events="receiver")
+    assert caught.value.field == "events"
+    run = TestSend.resume(client, path, events=receiver)
+    assert run.events is receiver and len(run.operations) == 4  # 17 recipients, chunks of 5
+    assert view.run_id == run.run_id and view.expected == len(MIX)
+    run.refresh()
+    run.wait_for_events(timeout=20)
+    view.refresh()
+    counts, delivered = recount(receiver.frame(), run.run_id)
+    assert shown(view.figure) == (counts, pytest.approx(delivered))
+    api = run.messages.assign(channel=lambda m: m["channel"].astype(object).fillna(NO_SENDER))
+    reported = api.groupby(["channel", "status"], observed=True).size()
+    assert counts == {(str(c), str(s)): int(n) for (c, s), n in reported.items() if n}
+    assert sum(counts.values()) == len(MIX) and run.messages["to"].is_unique
+    view.close()
