@@ -389,3 +389,29 @@ def test_pool_health_applies_the_doctor_s_plan_only_when_asked(tmp_path):
         after = ct.diagnose(client, pool_id)
         client.sandbox.close()
     assert after.of("deactivated_member") == []  # the plan removed them
+
+
+def test_pool_health_on_a_sandbox_whose_clock_ran_past_its_history(tmp_path):
+    """Days after seeding, a window ending now misses the history: the notebook says where it
+    ends, and with that end as window_end it finds the planted faults again."""
+    db = tmp_path / "s.sqlite3"
+    with ct.connect(sandbox=True, db=db, seed=7, traffic_days=7, quiet=True) as client:
+        client.sandbox.clock.advance(5 * 86400)
+        history_end = client.sandbox.history_faults()["end"]
+        planted = client.sandbox.history_faults()
+        client.sandbox.close()
+    late = execute(NOTEBOOKS / "04_pool_health.ipynb", sandbox_db=str(db))
+    load = "".join(outputs(late, "load", "stream"))
+    assert f"Note: this sandbox's history ends at {history_end}" in load
+    assert f'run with window_end = "{history_end}"' in load
+    (findings,) = outputs(late, "findings", "text/markdown")
+    assert "fell from" not in findings  # the drift is out of this window
+    judged = execute(NOTEBOOKS / "04_pool_health.ipynb", sandbox_db=str(db), window_end=history_end)
+    load = "".join(outputs(judged, "load", "stream"))
+    assert "Note: this sandbox's history" not in load
+    assert re.search(rf"messages from .* to {history_end[:10]} {history_end[11:16]} UTC", load)
+    (findings,) = outputs(judged, "findings", "text/markdown")
+    drift = re.findall(r"Sender \*\*[^*]+\*\* \(\w+, `([^`]+)`\) fell from", findings)
+    assert drift == [planted["degrading"]["senderId"]], findings
+    late_doctor = "".join(outputs(late, "doctor", "stream"))
+    assert "No pool carried traffic in the window" in late_doctor
