@@ -4,8 +4,9 @@ Follows ../shared/browser-testing.md: ``/usr/bin/chromium`` driven by the plain
 ``playwright`` package (never ``playwright install``), servers in their own process
 group with temp ``JUPYTER_*`` folders, stopped on teardown and on SIGTERM.
 
-Without Chromium or Playwright the tests skip, except under ``CI=true`` where they fail:
-CI must never pass by silently not running them (``scripts/check`` installs both).
+Without Chromium, Playwright, Voila or JupyterLab the tests skip, except under ``CI=true``
+where they fail: CI must never pass by silently not running them (``scripts/check``
+installs them all: the dev extra and Debian's Chromium).
 """
 
 from __future__ import annotations
