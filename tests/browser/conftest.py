@@ -216,9 +216,11 @@ class JupyterLab:
         page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
     def shut_down_kernels(self) -> None:
-        sessions = httpx.get(f"{self.url}api/sessions", timeout=10).raise_for_status().json()
-        for session in sessions:
-            httpx.delete(f"{self.url}api/sessions/{session['id']}", timeout=10)
+        with httpx.Client(base_url=self.url, timeout=10) as api:
+            api.get("lab").raise_for_status()  # sets the _xsrf cookie a DELETE must echo
+            xsrf = {"X-XSRFToken": api.cookies["_xsrf"]}
+            for session in api.get("api/sessions").raise_for_status().json():
+                api.delete(f"api/sessions/{session['id']}", headers=xsrf).raise_for_status()
 
 
 @pytest.fixture(scope="session")
