@@ -111,7 +111,7 @@ class _Servers:
 
     def _on_sigterm(self, signum: int, frame: Any) -> None:
         # A killed test run still stops its servers (and so their kernels), then those of
-        # the handler this one replaced (a module's JupyterLab under a test's Voila).
+        # the handler this one replaced (the run's JupyterLab under a test's Voila).
         self.stop()
         if callable(self._previous):
             self._previous(signum, frame)
