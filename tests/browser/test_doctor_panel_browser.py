@@ -15,7 +15,6 @@ import pytest
 import commstoolkit as ct
 
 from ._notebooks import widget_notebook
-from .conftest import LOCAL_ONLY
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -37,25 +36,6 @@ def _plain(text: str) -> str:
     return text.replace("**", "").replace("`", "")
 
 
-def _watch(page) -> list[str]:
-    """Console errors, page errors and failed requests, but those of the requests the page
-    fixture aborts on purpose (Voila asks a CDN for icon CSS; browser-testing.md, pitfall 3)."""
-    problems: list[str] = []
-
-    def console(message) -> None:
-        if message.type == "error" and not LOCAL_ONLY.match(message.location.get("url", "")):
-            problems.append(f"console {message.type}: {message.text} {message.location}")
-
-    def failed(request) -> None:
-        if not LOCAL_ONLY.match(request.url):
-            problems.append(f"request failed: {request.url[:120]} {request.failure}")
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("requestfailed", failed)
-    return problems
-
-
 def _fall(traffic: pd.DataFrame, sender: str, pool: str, since: pd.Timestamp) -> list[str]:
     """The sender's delivery in the pool before and since ``since``, as the doctor writes it
     ('89.4% (76 of 85'), counted from the raw frame."""
@@ -71,7 +51,9 @@ def _fall(traffic: pd.DataFrame, sender: str, pool: str, since: pd.Timestamp) ->
     return parts
 
 
-def test_doctor_panel_plans_and_applies_the_ticked_findings(voila, page, tmp_path, artifacts):
+def test_doctor_panel_plans_and_applies_the_ticked_findings(
+    voila, page, problems, tmp_path, artifacts
+):
     from playwright.sync_api import expect
 
     db = tmp_path / "sandbox.sqlite3"
@@ -121,7 +103,6 @@ def test_doctor_panel_plans_and_applies_the_ticked_findings(voila, page, tmp_pat
     )
 
     server = voila(widget_notebook(tmp_path, db, "DoctorPanel", show=SHOW))
-    problems = _watch(page)
     page.goto(server.url, wait_until="domcontentloaded")
 
     panel = page.locator(".ct-doctor-panel")

@@ -1,4 +1,4 @@
-"""PoolBuilder in a real browser: Voila serves a notebook, Chromium clicks, the sandbox checks."""
+"""PoolBuilder in a real browser (Voila, JupyterLab): Chromium clicks, the sandbox checks."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ POOL_NAME = "browser-pool"
 NON_SMS = ["RCS", "EMAIL", "WHATSAPP", "PUSH"]
 
 
-def test_pool_builder_filters_and_creates_a_pool(voila, page, tmp_path, artifacts):
+def test_pool_builder_filters_and_creates_a_pool(show, page, problems, tmp_path, picture):
     from playwright.sync_api import expect
 
     db = tmp_path / "sandbox.sqlite3"
@@ -25,8 +25,7 @@ def test_pool_builder_filters_and_creates_a_pool(voila, page, tmp_path, artifact
     expected = ct.select_senders(senders, channels=NON_SMS, statuses="ACTIVATED")
     assert 0 < len(expected) < len(activated)
 
-    server = voila(widget_notebook(tmp_path, db, "PoolBuilder"))
-    page.goto(server.url, wait_until="domcontentloaded")
+    show(widget_notebook(tmp_path, db, "PoolBuilder"))
 
     count = page.locator(".ct-pool-count")
     expect(count).to_contain_text(f"{len(activated):,} senders match", timeout=45_000)
@@ -44,7 +43,8 @@ def test_pool_builder_filters_and_creates_a_pool(voila, page, tmp_path, artifact
     expect(page.locator(".ct-output .commstoolkit-pool-plan")).to_be_visible()
     assert page.get_by_text("Error displaying widget").count() == 0
 
-    page.locator(".ct-pool-builder").screenshot(path=str(artifacts / "poolbuilder.png"))
+    assert problems == []
+    page.locator(".ct-pool-builder").screenshot(path=picture("poolbuilder"))
 
     with ct.connect(sandbox=True, db=db, quiet=True) as client:
         pools = ct.load_pools(client)
