@@ -33,6 +33,7 @@ __all__ = [
     "dataset_event_columns",
     "event_files",
     "health_events_sql",
+    "register_events",
 ]
 
 # The events of a window: an events frame, or the files and folders a sink's data ends in.
@@ -95,7 +96,7 @@ EVENT_TABLE_COLUMNS = (
 )  # fmt: skip
 
 
-def _register_events(con: Any, events: EventSource) -> None:
+def register_events(con: Any, events: EventSource) -> None:
     """The message events as DuckDB's view ``events`` (``EVENT_TABLE_COLUMNS``): over the
     files with ``read_json`` (a CloudEvent's ``data`` may be an object or a JSON-encoded
     string), or an events frame registered as it is."""
@@ -237,7 +238,7 @@ def dataset_event_columns(
     files = dataset.files()
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        _register_events(con, events)
+        register_events(con, events)
         traffic = f"read_parquet([{sql_list(files)}], hive_partitioning = false)"
         if members is not None:
             named = members[["address", "channel", "sender_id"]].astype("string")

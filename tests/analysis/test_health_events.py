@@ -277,3 +277,20 @@ def test_attempts_that_failed_without_a_code_count_under_no_code(history):
     start, end = traffic.attrs["window"]
     in_duckdb = traffic_health(dataset, by="channel", start=start, end=end, events=uncoded)
     pd.testing.assert_frame_equal(in_duckdb, health, check_exact=False, rtol=1e-9)
+
+
+def test_a_failed_event_delivered_twice_counts_its_first_copys_code(history):
+    """A sink may deliver an event twice: the first copy (here without a code) is the
+    attempt's, in DuckDB as in pandas (DuckDB's arg_min would skip the missing code)."""
+    traffic, _, events, *_, dataset = history
+    failed = events["status"].isin(["UNDELIVERED", "FAILED"]) & (events["attempt"] > 0)
+    first = events.loc[failed.fillna(False).to_numpy(bool)].copy()
+    first["error_code"] = pd.NA
+    first["time"] = first["time"] - pd.Timedelta("1ms")
+    twice = pd.concat([events, first], ignore_index=True)
+    health = traffic_health(traffic, by="channel", events=twice)
+    assert pd.isna(health["ev_top_error_code"]).all()  # every attempt's code: none
+    assert (health["ev_top_error_share"].dropna() == 1.0).all()
+    start, end = traffic.attrs["window"]
+    in_duckdb = traffic_health(dataset, by="channel", start=start, end=end, events=twice)
+    pd.testing.assert_frame_equal(in_duckdb, health, check_exact=False, rtol=1e-9)
