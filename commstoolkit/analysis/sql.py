@@ -3,7 +3,9 @@
 DuckDB (memory bounded by the groups, not the messages) and assembles the same table as the
 pandas counting does. The SQL is plain (``SUM(CASE ...)``, ``GROUP BY``): only the seconds
 between two times and the percentile differ by engine, and ``health_sql(by, dialect="spark"
-| "trino")`` writes them for Spark SQL or Trino over the same files."""
+| "trino")`` writes them for Spark SQL or Trino over the same files (run in a local Spark
+session by tests/analysis/test_spark_sql.py; Trino's parsed and transpiled to DuckDB by
+test_trino_sql.py). ``counted_health`` makes the health table of any engine's rows."""
 
 from __future__ import annotations
 
