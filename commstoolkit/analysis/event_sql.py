@@ -133,7 +133,10 @@ def health_events_sql(
     type's last part), ``time`` (a timestamp), ``error_code``, ``sender`` (the attempt's
     sender address) and ``sender_channel``. ``members`` names a table of pool members
     (``address``, ``channel``, ``sender_id``) that places the attempts of a sender the
-    traffic does not show. Parameters (``?``, UTC timestamps): the window's start and end.
+    traffic does not show. Parameters (``?``, UTC timestamps, the session time zone UTC):
+    the window's start and end. In Spark SQL, ``events`` is a view over the sink's JSON
+    files (README: "The same queries on Spark SQL or Trino"); in DuckDB,
+    ``register_events`` makes it of the files or of an events frame.
 
     The rows: ``part`` ``'times'`` (per group: ``ev_messages`` and the times' counts and
     percentiles), ``'attempts'`` (per group: attempts ``n``, the sender's labels; group
