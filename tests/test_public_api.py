@@ -90,6 +90,7 @@ PUBLIC = [
     "export_pool_file",
     "export_traffic",
     "findings_sql",
+    "health_events_sql",
     "health_sql",
     "load_events",
     "load_messages",

@@ -8,6 +8,7 @@ from ..frames.schema import TRAFFIC_COLUMNS as TRAFFIC_COLUMNS
 from ..frames.schema import TRAFFIC_DTYPES as TRAFFIC_DTYPES
 from .dataset import TrafficDataset, open_traffic, read_traffic
 from .event_counts import error_codes
+from .event_sql import health_events_sql
 from .export import ExportResult, export_traffic
 from .findings import Finding, Findings, traffic_findings
 from .health import traffic_health
@@ -29,6 +30,7 @@ __all__ = [
     "error_codes",
     "export_traffic",
     "findings_sql",
+    "health_events_sql",
     "health_sql",
     "load_traffic",
     "open_traffic",

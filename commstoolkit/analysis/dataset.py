@@ -27,6 +27,9 @@ from .window import parse_window
 __all__ = ["PARTITIONING", "TrafficDataset", "open_traffic", "read_traffic", "window_of"]
 
 PARTITIONING = ds.partitioning(pa.schema([("day", pa.date32())]), flavor="hive")
+# The files' columns as read: times at the frame's nanoseconds whether a file stores them to
+# the microsecond (exports since Spark reads them) or to the nanosecond (older exports).
+_READ_SCHEMA = STORED_SCHEMA.append(pa.field("day", pa.date32()))
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,11 @@ def read_traffic(
     files = dataset.files()
     if files:
         source = ds.dataset(
-            files, format="parquet", partitioning=PARTITIONING, partition_base_dir=str(dataset.path)
+            files,
+            schema=_READ_SCHEMA,
+            format="parquet",
+            partitioning=PARTITIONING,
+            partition_base_dir=str(dataset.path),
         )
         table = source.to_table(columns=list(STORED_SCHEMA.names), filter=expression)
     else:

@@ -1,9 +1,13 @@
-"""The health table's event columns of an exported dataset, counted in DuckDB: the events read
-where they lie (``read_json`` over the JSON-lines files a sink's data ends in, or an events
-frame handed to DuckDB as it is) joined to the Parquet traffic by message id, so no message
-and no event is loaded in pandas; only the counts per group come back. The numbers are
+"""The health table's event columns in SQL: ``health_events_sql(by, dialect)`` writes the
+query over two tables, the traffic (the Parquet files) and the message events (one row per
+event), for DuckDB, Spark SQL or Trino; ``dataset_event_columns`` runs it in DuckDB over an
+exported dataset, the events read where they lie (``read_json`` over the JSON-lines files a
+sink's data ends in, or an events frame handed to DuckDB as it is), so no message and no
+event is loaded in pandas; only the counts per group come back. The numbers are
 ``event_counts``' (``metrics.time_to_delivered`` / ``time_to_read`` / ``error_codes`` with
-events), written in SQL: tests/analysis/test_health_events.py checks that both agree."""
+events), written in SQL: tests/analysis/test_health_events.py checks that both agree,
+tests/analysis/test_spark_sql.py runs the Spark query, test_trino_sql.py parses the Trino
+one."""
 
 from __future__ import annotations
 
@@ -19,10 +23,18 @@ from ..errors import InvalidInputError
 from ..events.records import COMMS, SUFFIXES
 from .dataset import TrafficDataset
 from .event_counts import HEALTH_EVENT_COLUMNS, check_events, typed_events
-from .sql import group_key_sql, iso, sql_list, typed_keys
-from .table import BY, Window
+from .sql import PERCENTILE, check_dialect, group_key_sql, iso, sql_list, typed_keys
+from .table import BY, Window, check_by
 
-__all__ = ["EventSource", "dataset_event_columns", "event_files"]
+__all__ = [
+    "EVENT_TABLE_COLUMNS",
+    "EventSource",
+    "counted_events",
+    "dataset_event_columns",
+    "event_files",
+    "health_events_sql",
+    "register_events",
+]
 
 # The events of a window: an events frame, or the files and folders a sink's data ends in.
 EventSource: TypeAlias = pd.DataFrame | str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
@@ -62,38 +74,83 @@ def event_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
     return found
 
 
-def _events_sql(con: Any, events: EventSource) -> str:
-    """A query of the message events as ``message_id, attempt, status, time, error_code,
-    sender, sender_channel``: over the files with ``read_json`` (a CloudEvent's ``data`` may
-    be an object or a JSON-encoded string), or over an events frame registered as it is."""
+# How the engines spell what the event columns add to health_sql's (sql.py: the seconds
+# between two times, the percentile). The value at the earliest time with its NULL kept
+# (a failed event's missing code is "no code", as pandas keeps the first event's): DuckDB's
+# arg_min / min_by skip a NULL value, its arg_min_null does not; Spark's and Trino's min_by
+# do not. Milliseconds since the epoch (the events' times are whole milliseconds). The
+# aggregate FILTER (WHERE ...) clause is spelled alike in all three.
+_FIRST = {
+    "duckdb": "arg_min_null({x}, {t})",
+    "spark": "min_by({x}, {t})",
+    "trino": "min_by({x}, {t})",
+}
+_MILLIS = {
+    "duckdb": "epoch_ms(CAST({t} AS TIMESTAMPTZ))",
+    "spark": "unix_millis({t})",
+    "trino": "to_unixtime({t}) * 1000",
+}
+# The events table's columns: one row per message event.
+EVENT_TABLE_COLUMNS = (
+    "message_id", "attempt", "status", "time", "error_code", "sender", "sender_channel",
+)  # fmt: skip
+
+
+def register_events(con: Any, events: EventSource) -> None:
+    """The message events as DuckDB's view ``events`` (``EVENT_TABLE_COLUMNS``): over the
+    files with ``read_json`` (a CloudEvent's ``data`` may be an object or a JSON-encoded
+    string), or an events frame registered as it is."""
     if isinstance(events, pd.DataFrame):
         check_events(events)
-        columns = ["message_id", "attempt", "status", "time", "error_code", "sender"]
-        columns.append("sender_channel")
-        con.register("events_frame", events[columns])
-        return (
-            "SELECT message_id, coalesce(attempt, 0) AS attempt, status, time, error_code, "
-            f"sender, sender_channel FROM events_frame WHERE message_id IS NOT NULL AND "
-            f"status IN ({_STAGES})"
-        )
+        con.register("events", events[list(EVENT_TABLE_COLUMNS)])
+        return
     files = event_files(events)
     source = (
         f"read_json([{sql_list(files)}], format = 'auto', "
         "columns = {type: 'VARCHAR', time: 'VARCHAR', data: 'JSON'})"
     )
     data = "(CASE WHEN json_type(data) = 'VARCHAR' THEN CAST(data->>'$' AS JSON) ELSE data END)"
-    return f"""SELECT d->>'message_id' AS message_id,
-    coalesce(CAST(d->>'attempt' AS BIGINT), 0) AS attempt, status, time,
-    CAST(d->>'error_code' AS BIGINT) AS error_code,
+    con.execute(f"""CREATE TEMP VIEW events AS
+SELECT d->>'message_id' AS message_id, CAST(d->>'attempt' AS BIGINT) AS attempt, status,
+    time, CAST(d->>'error_code' AS BIGINT) AS error_code,
     d->'from'->>'address' AS sender, d->'from'->>'channel' AS sender_channel
   FROM (SELECT {data} AS d, upper(replace(substr(type, {len(COMMS) + 9}), '-', '_')) AS status,
                CAST(time AS TIMESTAMPTZ) AS time
-        FROM {source} WHERE type LIKE '{COMMS}message.%')
-  WHERE d->>'message_id' IS NOT NULL AND status IN ({_STAGES})"""
+        FROM {source} WHERE type LIKE '{COMMS}message.%')""")
 
 
-def _query(by: str, events_sql: str, traffic: str, lookup: str) -> str:
-    """The per-group counts of the event columns (parameters: the window's start, end)."""
+def health_events_sql(
+    by: str,
+    dialect: str = "duckdb",
+    traffic: str = "traffic",
+    events: str = "events",
+    members: str | None = None,
+) -> str:
+    """The SQL that counts ``traffic_health``'s event columns (``HEALTH_EVENT_COLUMNS``) per
+    group: the events table ``events`` joined by message id to the traffic table ``traffic``
+    (as ``health_sql``'s: the Parquet files). ``events`` has one row per message event:
+    ``message_id``, ``attempt``, ``status`` (``SENT``, ``DELIVERED``, ... as the event
+    type's last part), ``time`` (a timestamp), ``error_code``, ``sender`` (the attempt's
+    sender address) and ``sender_channel``. ``members`` names a table of pool members
+    (``address``, ``channel``, ``sender_id``) that places the attempts of a sender the
+    traffic does not show. Parameters (``?``, UTC timestamps, the session time zone UTC):
+    the window's start and end. In Spark SQL, ``events`` is a view over the sink's JSON
+    files (README: "The same queries on Spark SQL or Trino"); in DuckDB,
+    ``register_events`` makes it of the files or of an events frame.
+
+    The rows: ``part`` ``'times'`` (per group: ``ev_messages`` and the times' counts and
+    percentiles), ``'attempts'`` (per group: attempts ``n``, the sender's labels; group
+    NULL: attempts no sender is known for) and ``'codes'`` (per group and ``error_code``:
+    failed attempts ``n``)."""
+    check_by(by)
+    check_dialect(dialect)
+    if members is not None and not isinstance(members, str):
+        raise InvalidInputError(
+            f"members: expected the name of a table of pool members, got {type(members).__name__}",
+            field="members",
+        )
+    first = _FIRST[dialect]
+    percentile = PERCENTILE[dialect]
     # Where an attempt counts (event_counts' module docstring): joins, not subqueries, so
     # that the engine hashes them at any volume.
     attempt_key, attempt_join = {
@@ -103,11 +160,9 @@ def _query(by: str, events_sql: str, traffic: str, lookup: str) -> str:
         ),
         "channel": ("a.sender_channel", ""),
     }.get(by, ("w.group_key", "LEFT JOIN win w USING (message_id)"))
-    # The events' times are whole milliseconds, the API's creation times whole seconds.
-    seconds = (
-        "(epoch_ms(CAST({b} AS TIMESTAMPTZ)) - epoch_ms(CAST(w.created_at AS TIMESTAMPTZ))) "
-        "/ 1000.0"
-    )
+    # The API's creation times are whole seconds.
+    created = _MILLIS[dialect].format(t="w.created_at")
+    seconds = "(" + _MILLIS[dialect].format(t="{b}") + f" - {created}) / 1000.0"
     ttd = (
         f"CASE WHEN w.sender_id IS NOT NULL AND w.status = 'READ' "
         f"THEN {seconds.format(b='m.delivered_at')} "
@@ -115,40 +170,50 @@ def _query(by: str, events_sql: str, traffic: str, lookup: str) -> str:
         f"THEN {seconds.format(b='m.outcome_at')} END"
     )
     ttr = f"CASE WHEN w.status = 'READ' THEN {seconds.format(b='m.read_at')} END"
-    return f"""WITH ev AS ({events_sql}),
+    known = f"SELECT sender_address, channel, sender_id FROM {traffic}"
+    if members is not None:
+        known += f" UNION ALL SELECT address, channel, sender_id FROM {members}"
+    outcome = f"s.attempt = l.n AND s.status IN ({_OUTCOMES})"
+    times = ",\n  ".join(
+        f"count({t}) AS ev_{t}_n, "
+        + ", ".join(f"{percentile.format(x=t, q=q / 100)} AS ev_{t}_p{q}_s" for q in (50, 90))
+        for t in ("ttd", "ttr")
+    )
+    return f"""WITH ev AS (
+  SELECT message_id, coalesce(attempt, 0) AS attempt, status, time, error_code, sender,
+    sender_channel
+  FROM {events} WHERE message_id IS NOT NULL AND status IN ({_STAGES})),
 steps AS (
-  SELECT message_id, attempt, status, min(time) AS time, arg_min(error_code, time) AS error_code,
-         min(sender) AS sender, min(sender_channel) AS sender_channel
+  SELECT message_id, attempt, status, min(time) AS time,
+    {first.format(x="error_code", t="time")} AS error_code,
+    min(sender) AS sender, min(sender_channel) AS sender_channel
   FROM ev GROUP BY 1, 2, 3),
 win AS (
   SELECT message_id, status, sender_id, created_at, {group_key_sql(by)} AS group_key
   FROM {traffic} WHERE created_at >= ? AND created_at < ?),
-lookup AS (SELECT sender_address, channel, min(sender_id) AS sender_id FROM ({lookup})
+lookup AS (
+  SELECT sender_address, channel, min(sender_id) AS sender_id FROM ({known}) known
   GROUP BY 1, 2),
-last AS (SELECT message_id, max(attempt) AS n FROM steps GROUP BY 1),
+latest AS (SELECT message_id, max(attempt) AS n FROM steps GROUP BY 1),
 moments AS (
   SELECT s.message_id,
-    arg_min(s.status, s.time) FILTER (WHERE s.attempt = l.n AND s.status IN ({_OUTCOMES}))
-      AS outcome,
-    min(s.time) FILTER (WHERE s.attempt = l.n AND s.status IN ({_OUTCOMES})) AS outcome_at,
+    {first.format(x="s.status", t="s.time")} FILTER (WHERE {outcome}) AS outcome,
+    min(s.time) FILTER (WHERE {outcome}) AS outcome_at,
     min(s.time) FILTER (WHERE s.status = 'DELIVERED') AS delivered_at,
     min(s.time) FILTER (WHERE s.status = 'READ') AS read_at
-  FROM steps s JOIN last l USING (message_id) GROUP BY 1),
+  FROM steps s JOIN latest l USING (message_id) GROUP BY 1),
 timed AS (
   SELECT w.group_key, m.message_id IS NOT NULL AS seen, {ttd} AS ttd, {ttr} AS ttr
   FROM win w LEFT JOIN moments m USING (message_id)),
 attempts AS (
   SELECT message_id, attempt, min(sender) AS sender, min(sender_channel) AS sender_channel,
     bool_or(status IN ({_FAILED})) AS failed,
-    arg_min(error_code, time) FILTER (WHERE status IN ({_FAILED})) AS error_code
+    {first.format(x="error_code", t="time")} FILTER (WHERE status IN ({_FAILED})) AS error_code
   FROM steps WHERE attempt >= 1 AND message_id IN (SELECT message_id FROM win) GROUP BY 1, 2),
 placed AS (SELECT a.*, {attempt_key} AS group_key FROM attempts a {attempt_join})
 SELECT 'times' AS part, group_key, NULL AS error_code,
   count(*) FILTER (WHERE seen) AS ev_messages,
-  count(ttd) AS ev_ttd_n, quantile_cont(ttd, 0.5) AS ev_ttd_p50_s,
-  quantile_cont(ttd, 0.9) AS ev_ttd_p90_s,
-  count(ttr) AS ev_ttr_n, quantile_cont(ttr, 0.5) AS ev_ttr_p50_s,
-  quantile_cont(ttr, 0.9) AS ev_ttr_p90_s,
+  {times},
   NULL AS n, NULL AS sender, NULL AS sender_channel
 FROM timed GROUP BY 2
 UNION ALL
@@ -173,28 +238,29 @@ def dataset_event_columns(
     ``{"unattributed_attempts": n}``."""
     import duckdb
 
-    key, labels = BY[by]
     files = dataset.files()
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        events_sql = _events_sql(con, events)
+        register_events(con, events)
         traffic = f"read_parquet([{sql_list(files)}], hive_partitioning = false)"
-        lookup = f"SELECT DISTINCT sender_address, channel, sender_id FROM {traffic}"
         if members is not None:
             named = members[["address", "channel", "sender_id"]].astype("string")
-            con.register("members_frame", named)
-            lookup += " UNION SELECT address, channel, sender_id FROM members_frame"
+            con.register("members", named)
+        sql = health_events_sql(
+            by, "duckdb", traffic=traffic, members=None if members is None else "members"
+        )
         params = [iso(window[0]), iso(window[1])]
-        sql = _query(by, events_sql, traffic, lookup).replace("?", "CAST(? AS TIMESTAMPTZ)")
+        sql = sql.replace("?", "CAST(? AS TIMESTAMPTZ)")
         counts = con.execute(sql, params).df() if files else pd.DataFrame()
-    return _assembled(counts, by, key, labels)
+    return counted_events(counts, by)
 
 
-def _assembled(
-    counts: pd.DataFrame, by: str, key: str, labels: tuple[str, ...]
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The event columns per group from the query's three parts (the top error code and its
-    share's Wilson interval as ``metrics.error_codes`` orders and computes them)."""
+def counted_events(counts: pd.DataFrame, by: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The event columns per group from ``health_events_sql``'s rows (``counts``, whichever
+    engine counted them: DuckDB here, Spark in the tests), the top error code and its
+    share's Wilson interval as ``metrics.error_codes`` orders and computes them; and
+    ``{"unattributed_attempts": n}``."""
+    key, labels = BY[by]
     if counts.empty:
         empty = pd.DataFrame(columns=list(HEALTH_EVENT_COLUMNS), index=pd.Index([], name=key))
         return typed_events(empty), {"unattributed_attempts": 0}

@@ -197,7 +197,11 @@ def _write_day(folder: Path, day: date, tables: Iterator[pa.Table], rows_per_gro
     partial = partition / f"{PART}.partial"
     held: list[pa.Table] = []
     count = 0
-    with pq.ParquetWriter(partial, STORED_SCHEMA, compression="zstd") as writer:
+    # Times stored to the microsecond (the API's are whole seconds): Spark cannot read
+    # Parquet's nanosecond timestamps (PARQUET_TYPE_ILLEGAL), nor can older readers.
+    with pq.ParquetWriter(
+        partial, STORED_SCHEMA, compression="zstd", coerce_timestamps="us"
+    ) as writer:
         for table in tables:
             held.append(table)
             if sum(len(t) for t in held) >= rows_per_group:

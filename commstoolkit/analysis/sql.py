@@ -3,7 +3,9 @@
 DuckDB (memory bounded by the groups, not the messages) and assembles the same table as the
 pandas counting does. The SQL is plain (``SUM(CASE ...)``, ``GROUP BY``): only the seconds
 between two times and the percentile differ by engine, and ``health_sql(by, dialect="spark"
-| "trino")`` writes them for Spark SQL or Trino over the same files."""
+| "trino")`` writes them for Spark SQL or Trino over the same files (run in a local Spark
+session by tests/analysis/test_spark_sql.py; Trino's parsed and transpiled to DuckDB by
+test_trino_sql.py). ``counted_health`` makes the health table of any engine's rows."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ from .table import ALPHA, BY, COUNTS, NO_COUNTRY, NO_POOL, assemble, check_by
 
 __all__ = [
     "DIALECTS",
+    "PERCENTILE",
     "check_dialect",
+    "counted_health",
     "dataset_health",
     "group_key_sql",
     "health_sql",
@@ -38,7 +42,7 @@ _SECONDS = {
     "spark": "timestampdiff(SECOND, {a}, {b})",
     "trino": "date_diff('second', {a}, {b})",
 }
-_PERCENTILE = {
+PERCENTILE = {
     "duckdb": "quantile_cont({x}, {q})",
     "spark": "percentile({x}, {q})",
     # Trino has no exact percentile: approx_percentile's answer is within ~1% of rank.
@@ -101,7 +105,7 @@ def health_sql(by: str, dialect: str = "duckdb", table: str = "traffic") -> str:
     timed = f"status IN ({sql_list(metrics.DELIVERY_MOMENT_STATUSES)}) AND sender_id IS NOT NULL"
     seconds = _SECONDS[dialect].format(a="created_at", b="updated_at")
     ttd = f"CASE WHEN {timed} THEN {seconds} END"
-    percentile = _PERCENTILE[dialect]
+    percentile = PERCENTILE[dialect]
     label_sql = "".join(f",\n  min({label}) AS {label}" for label in labels)
     return f"""SELECT
   {key} AS group_key,
@@ -147,9 +151,24 @@ def dataset_health(
         sql = health_sql(by, "duckdb", table=source)
         params = [iso(window[0]), iso(window[1]), iso(previous_start)]
         counts = con.execute(sql.replace("?", "CAST(? AS TIMESTAMPTZ)"), params).df()
+    return counted_health(counts, by, window, dataset.pools, members=members, alpha=alpha)
+
+
+def counted_health(
+    counts: pd.DataFrame,
+    by: str,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    pool_names: dict[str, str | None],
+    members: pd.DataFrame | None = None,
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
+    """The health table of ``health_sql``'s rows (``counts``, whichever engine counted them:
+    DuckDB here, Spark in the tests), a pool named by ``pool_names`` (id -> name)."""
+    key, labels = BY[by]
+    counts = counts.copy()
     if by == "pool":
         keys = counts["group_key"].astype("string")
-        counts["pool_name"] = keys.map(dataset.pools, na_action="ignore").astype("string")
+        counts["pool_name"] = keys.map(pool_names, na_action="ignore").astype("string")
         counts["pool_name"] = counts["pool_name"].fillna(keys)
     counts["group_key"] = typed_keys(counts["group_key"], by)
     for label in labels:
@@ -158,8 +177,9 @@ def dataset_health(
         kind = "float64" if column.startswith("ttd_p") else "int64"
         counts[column] = counts[column].astype(kind)
     counts = counts.rename(columns={"group_key": key}).set_index(key).sort_index()
-    now = counts[counts["is_current"]].drop(columns="is_current")
-    before = counts[~counts["is_current"]].drop(columns="is_current")
+    current = counts["is_current"].astype(bool)
+    now = counts[current].drop(columns="is_current")
+    before = counts[~current].drop(columns="is_current")
     return assemble(now, before[list(COUNTS)], by, window, members=members, alpha=alpha)
 
 

@@ -27,7 +27,7 @@ from .dataset import TrafficDataset
 from .sql import check_dialect, iso, sql_list
 from .table import NO_COUNTRY, Window
 
-__all__ = ["KEYS", "Tallies", "dataset_tallies", "findings_sql", "frame_tallies"]
+__all__ = ["KEYS", "Tallies", "counted_tallies", "dataset_tallies", "findings_sql", "frame_tallies"]
 
 KEYS = ("in_window", "recent", "sender_id", "pool_id", "to_country", "hour")
 # Per sender, the labels the sentences show (the smallest of the group: one in practice).
@@ -139,17 +139,24 @@ def dataset_tallies(dataset: TrafficDataset, window: Window, recent_from: pd.Tim
 
     start, end = window
     files = dataset.files()
-    names = {k: v or k for k, v in dataset.pools.items()}
     if not files:
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in (*KEYS, *LABELS, *VALUES)})
-        return Tallies(_typed(empty), window, names)
+        return counted_tallies(empty, window, dataset.pools)
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         source = f"read_parquet([{sql_list(files)}], hive_partitioning = false)"
         sql = findings_sql("duckdb", table=source).replace("?", "CAST(? AS TIMESTAMPTZ)")
         params = [iso(start), iso(recent_from), iso(start - (end - start)), iso(end)]
         frame = con.execute(sql, params).df()
-    return Tallies(_typed(frame), window, names)
+    return counted_tallies(frame, window, dataset.pools)
+
+
+def counted_tallies(
+    frame: pd.DataFrame, window: Window, pool_names: dict[str, str | None]
+) -> Tallies:
+    """The tallies of ``findings_sql``'s rows (``frame``, whichever engine counted them:
+    DuckDB here, Spark in the tests), a pool named by ``pool_names`` (id -> name)."""
+    return Tallies(_typed(frame), window, {k: v or k for k, v in pool_names.items()})
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -165,7 +172,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             "delivered": "int64",
         }
     )
-    frame["last_at"] = pd.to_datetime(frame["last_at"], utc=True)
+    # The frame's nanoseconds, whatever unit the engine gave (DuckDB, Spark: microseconds).
+    frame["last_at"] = pd.to_datetime(frame["last_at"], utc=True).astype("datetime64[ns, UTC]")
     order = frame.sort_values(list(KEYS), kind="stable", na_position="first")
     return order.reset_index(drop=True)
 

@@ -22,6 +22,7 @@ import commstoolkit as ct
 from commstoolkit.analysis import (
     BY,
     export_traffic,
+    health_events_sql,
     health_sql,
     load_traffic,
     open_traffic,
@@ -172,6 +173,18 @@ def test_the_sql_names_its_engine_parts():
     assert "approx_percentile(" in health_sql("day", "trino")
     with pytest.raises(ct.InvalidInputError, match="dialect='oracle'"):
         health_sql("sender", "oracle")
+    # The event columns' query: each engine's first-by-time, its NULL kept (a failed
+    # attempt without a code is "no code"), and its milliseconds since the epoch.
+    assert "arg_min_null(" in health_events_sql("sender")
+    assert "min_by(" in health_events_sql("pool", "trino")
+    assert "unix_millis(" in health_events_sql("day", "spark")
+    assert "FROM members" in health_events_sql("sender", members="members")
+    for bad, field in (({"by": "nope"}, "by"), ({"dialect": "oracle"}, "dialect")):
+        with pytest.raises(ct.InvalidInputError, match=f"{field}=") as caught:
+            health_events_sql(**{"by": "sender", **bad})
+        assert caught.value.field == field
+    with pytest.raises(ct.InvalidInputError, match="members: expected the name of a table"):
+        health_events_sql("sender", members=pd.DataFrame())
 
 
 def test_a_folder_without_an_export_is_named(tmp_path):

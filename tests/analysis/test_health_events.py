@@ -6,7 +6,6 @@ every ``ev_*`` number is recomputed here from the raw JSON lines with plain Pyth
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -19,44 +18,15 @@ import pytest
 import commstoolkit as ct
 from commstoolkit import charts
 from commstoolkit.analysis import HEALTH_COLUMNS, HEALTH_EVENT_COLUMNS, error_codes, traffic_health
-from commstoolkit.sandbox import Sandbox
-from tests.instant import instant_client
 from tests.test_metrics_item4 import _wilson  # checked there against published values
 
-RCS_OFF = "+15005550007"  # the RCS attempt fails (61337), SMS delivers
 FILL = {"sender_id": "no sender", "channel": "no sender", "pool_id": "no pool"}
 KEYS = {"sender": "sender_id", "channel": "channel", "pool": "pool_id", "day": "day"}
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory):
-    """(traffic, members, the events frame, the raw events, the RCS sender whose every
-    attempt fell back, the event files' folder, the window exported as a Parquet dataset):
-    two days of seeded history plus a send whose RCS attempts all fail."""
-    box = Sandbox(":memory:", seed=3, speed=0, traffic_days=2, daily_messages=150)
-    box.clock.instant = True
-    client = instant_client(box)
-    senders = ct.load_senders(client, status="ACTIVATED")
-    # An RCS sender the history never used: in no seeded pool, and not sent from directly.
-    used = set(ct.load_pool_members(client)["sender_id"])
-    used |= set(ct.load_traffic(client, "2025-05-31", progress=False)["sender_id"].dropna())
-    rcs = senders.loc[
-        (senders["channel"] == "RCS") & ~senders["sender_id"].isin(used), "sender_id"
-    ].iloc[0]
-    sms = senders.loc[senders["channel"] == "SMS", "sender_id"].iloc[-1]
-    with pytest.warns(ct.PoolPlanWarning, match="no activated sender for WHATSAPP"):
-        pool = ct.create_pool(client, "falls back", [rcs, sms])
-    ct.test_send(client, pool, [RCS_OFF], "fallback")
-    folder = tmp_path_factory.mktemp("stream")
-    box.events.write_history(folder)
-    raw = [json.loads(line) for path in sorted(folder.glob("*.jsonl"))
-           for line in path.read_text().splitlines()]  # fmt: skip
-    traffic = ct.load_traffic(client, "2025-05-31", progress=False)
-    members = ct.load_pool_members(client)
-    exported = tmp_path_factory.mktemp("dataset") / "traffic"
-    ct.export_traffic(client, *traffic.attrs["window"], exported, progress=False)
-    yield traffic, members, ct.load_events(folder), raw, rcs, folder, ct.open_traffic(exported)
-    box.close()
+def history(event_history):
+    return event_history
 
 
 def _time(text: str) -> pd.Timestamp:
@@ -306,4 +276,21 @@ def test_attempts_that_failed_without_a_code_count_under_no_code(history):
             assert pd.isna(row.ev_top_error_code) and row.ev_top_error_count == no_code
     start, end = traffic.attrs["window"]
     in_duckdb = traffic_health(dataset, by="channel", start=start, end=end, events=uncoded)
+    pd.testing.assert_frame_equal(in_duckdb, health, check_exact=False, rtol=1e-9)
+
+
+def test_a_failed_event_delivered_twice_counts_its_first_copys_code(history):
+    """A sink may deliver an event twice: the first copy (here without a code) is the
+    attempt's, in DuckDB as in pandas (DuckDB's arg_min would skip the missing code)."""
+    traffic, _, events, *_, dataset = history
+    failed = events["status"].isin(["UNDELIVERED", "FAILED"]) & (events["attempt"] > 0)
+    first = events.loc[failed.fillna(False).to_numpy(bool)].copy()
+    first["error_code"] = pd.NA
+    first["time"] = first["time"] - pd.Timedelta("1ms")
+    twice = pd.concat([events, first], ignore_index=True)
+    health = traffic_health(traffic, by="channel", events=twice)
+    assert pd.isna(health["ev_top_error_code"]).all()  # every attempt's code: none
+    assert (health["ev_top_error_share"].dropna() == 1.0).all()
+    start, end = traffic.attrs["window"]
+    in_duckdb = traffic_health(dataset, by="channel", start=start, end=end, events=twice)
     pd.testing.assert_frame_equal(in_duckdb, health, check_exact=False, rtol=1e-9)
