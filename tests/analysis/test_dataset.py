@@ -166,6 +166,33 @@ def test_duckdb_counts_what_pandas_counts(account, tmp_path, by):
     assert (in_pandas["prev_rated"].sum() > 0) == (by != "day")
 
 
+def test_times_are_stored_to_the_microsecond_and_older_nanosecond_days_still_read(
+    account, tmp_path
+):
+    """Spark cannot read Parquet's nanosecond times, so days are written in microseconds;
+    a dataset whose first days were exported before (nanoseconds) and resumed since reads
+    back the same, in pandas and in DuckDB."""
+    import pyarrow as pa
+
+    client, _, start, end = account
+    folder = tmp_path / "t"
+    export_traffic(client, start, end, folder)
+    files = sorted(folder.glob("day=*/*.parquet"))
+    stamps = [f for f in pq.read_schema(files[0]) if pa.types.is_timestamp(f.type)]
+    assert stamps and {f.type.unit for f in stamps} == {"us"}
+    before = read_traffic(folder)
+    by_pool = traffic_health(open_traffic(folder), "pool", start=start, end=end)
+    table = pq.read_table(files[0])
+    as_ns = pa.schema(
+        [f.with_type(pa.timestamp("ns", tz="UTC")) if f in stamps else f for f in table.schema]
+    )
+    pq.write_table(table.cast(as_ns), files[0], compression="zstd")  # as older versions did
+    assert pq.read_schema(files[0]).field("created_at").type.unit == "ns"
+    _same(read_traffic(folder), before)
+    again = traffic_health(open_traffic(folder), "pool", start=start, end=end)
+    pd.testing.assert_frame_equal(again, by_pool)
+
+
 def test_the_sql_names_its_engine_parts():
     assert "quantile_cont(" in health_sql("sender")
     assert "percentile(" in health_sql("sender", "spark")
