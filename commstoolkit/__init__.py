@@ -84,8 +84,10 @@ if TYPE_CHECKING:
     from .analysis import TrafficDataset as TrafficDataset
     from .analysis import error_codes as error_codes
     from .analysis import export_traffic as export_traffic
+    from .analysis import findings_from_tallies as findings_from_tallies
     from .analysis import findings_sql as findings_sql
     from .analysis import health_events_sql as health_events_sql
+    from .analysis import health_from_counts as health_from_counts
     from .analysis import health_sql as health_sql
     from .analysis import load_traffic as load_traffic
     from .analysis import open_traffic as open_traffic

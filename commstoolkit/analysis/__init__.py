@@ -10,8 +10,8 @@ from .dataset import TrafficDataset, open_traffic, read_traffic
 from .event_counts import error_codes
 from .event_sql import health_events_sql
 from .export import ExportResult, export_traffic
-from .findings import Finding, Findings, traffic_findings
-from .health import traffic_health
+from .findings import Finding, Findings, findings_from_tallies, traffic_findings
+from .health import health_from_counts, traffic_health
 from .sql import health_sql
 from .table import BY as BY
 from .table import HEALTH_COLUMNS as HEALTH_COLUMNS
@@ -29,8 +29,10 @@ __all__ = [
     "TrafficDataset",
     "error_codes",
     "export_traffic",
+    "findings_from_tallies",
     "findings_sql",
     "health_events_sql",
+    "health_from_counts",
     "health_sql",
     "load_traffic",
     "open_traffic",

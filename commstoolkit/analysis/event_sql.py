@@ -27,6 +27,7 @@ from .sql import PERCENTILE, check_dialect, group_key_sql, iso, sql_list, typed_
 from .table import BY, Window, check_by
 
 __all__ = [
+    "EVENT_ROW_COLUMNS",
     "EVENT_TABLE_COLUMNS",
     "EventSource",
     "counted_events",
@@ -90,6 +91,11 @@ _MILLIS = {
     "spark": "unix_millis({t})",
     "trino": "to_unixtime({t}) * 1000",
 }
+# The columns of health_events_sql's rows.
+EVENT_ROW_COLUMNS = (
+    "part", "group_key", "error_code", "ev_messages", "ev_ttd_n", "ev_ttd_p50_s",
+    "ev_ttd_p90_s", "ev_ttr_n", "ev_ttr_p50_s", "ev_ttr_p90_s", "n", "sender", "sender_channel",
+)  # fmt: skip
 # The events table's columns: one row per message event.
 EVENT_TABLE_COLUMNS = (
     "message_id", "attempt", "status", "time", "error_code", "sender", "sender_channel",

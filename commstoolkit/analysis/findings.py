@@ -22,7 +22,7 @@ else it is compared with), the three families together corrected for multiple te
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +32,11 @@ from .. import metrics
 from ..errors import InvalidInputError
 from .counts import traffic_window
 from .dataset import TrafficDataset, window_of
-from .tallies import Tallies, dataset_tallies, frame_tallies
+from .table import check_rows, pool_names
+from .tallies import KEYS, LABELS, VALUES, Tallies, counted_tallies, dataset_tallies, frame_tallies
+from .window import parse_window
 
-__all__ = ["Finding", "Findings", "traffic_findings"]
+__all__ = ["Finding", "Findings", "findings_from_tallies", "traffic_findings"]
 
 ALPHA = 0.05
 MIN_GAP = 0.10
@@ -138,6 +140,56 @@ def traffic_findings(
         tallies = dataset_tallies(traffic, window, recent_from)
     else:
         tallies = frame_tallies(traffic, window, recent_from)
+    return _judged(tallies, members, recent, recent_from, alpha, min_gap, min_messages, lean_share)
+
+
+def findings_from_tallies(
+    tallies: pd.DataFrame,
+    window: tuple[Any, Any],
+    pools: pd.DataFrame | Mapping[str, str | None] | None = None,
+    members: pd.DataFrame | None = None,
+    *,
+    recent: str | pd.Timedelta = RECENT,
+    alpha: float = ALPHA,
+    min_gap: float = MIN_GAP,
+    min_messages: int = MIN_MESSAGES,
+    lean_share: float = LEAN_SHARE,
+) -> Findings:
+    """``traffic_findings`` of the tallies another engine counted (Spark SQL, Trino): the
+    tests, their correction and the sentences are made here, as ``traffic_findings`` makes
+    them. ``tallies``: the rows of ``findings_sql(dialect)`` (a DataFrame: Spark's
+    ``.toPandas()``), run with the window's start, the recent days' start
+    (``end - recent``), the previous window's start (``start - (end - start)``) and the
+    window's end bound to its parameters; ``window``: that ``(start, end)``; ``recent`` the
+    same length as bound. ``pools``: the pools' names (``load_pools``' frame or pool id ->
+    name); ``members`` and the thresholds as for ``traffic_findings``.
+    """
+    if not isinstance(window, (tuple, list)) or len(window) != 2:
+        raise InvalidInputError(
+            f"window: expected (start, end), the times bound to the query; got {window!r}",
+            field="window",
+        )
+    begin, finish = parse_window(window[0], window[1])
+    recent_from = finish - _timedelta(recent)
+    _check_recent(recent, recent_from, begin - (finish - begin), finish)
+    check_rows(tallies, (*KEYS, *LABELS, *VALUES), "tallies", "findings_sql()")
+    counted = counted_tallies(tallies, (begin, finish), pool_names(pools))
+    return _judged(counted, members, recent, recent_from, alpha, min_gap, min_messages, lean_share)
+
+
+def _judged(
+    tallies: Tallies,
+    members: pd.DataFrame | None,
+    recent: Any,
+    recent_from: pd.Timestamp,
+    alpha: float,
+    min_gap: float,
+    min_messages: int,
+    lean_share: float,
+) -> Findings:
+    """The findings of the tallies (``recent_from``: where the recent days begin)."""
+    window = tallies.window
+    begin, finish = window
     # Without the previous window, the baseline is the window before its recent days.
     _check_recent(
         recent, recent_from, begin - (finish - begin) if tallies.has_previous else begin, finish

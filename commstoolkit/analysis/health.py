@@ -15,6 +15,7 @@ number of groups compared (Benjamini-Hochberg), and is flagged only below ``alph
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -24,11 +25,18 @@ from ..events import load_events
 from .counts import frame_counts, split_window
 from .dataset import TrafficDataset
 from .event_counts import check_events, event_columns, join_health
-from .event_sql import EventSource, dataset_event_columns, event_files
-from .sql import dataset_health
-from .table import ALPHA, BY, assemble, check_by
+from .event_sql import (
+    EVENT_ROW_COLUMNS,
+    EventSource,
+    counted_events,
+    dataset_event_columns,
+    event_files,
+)
+from .sql import counted_health, dataset_health
+from .table import ALPHA, BY, COUNTS, assemble, check_by, check_rows, pool_names
+from .window import parse_window
 
-__all__ = ["traffic_health"]
+__all__ = ["health_from_counts", "traffic_health"]
 
 
 def traffic_health(
@@ -114,6 +122,51 @@ def traffic_health(
     if events is None:
         return health
     table, placed = event_columns(current, events, by, members, lookup_from=traffic)
+    joined = join_health(health, table, by)
+    joined.attrs.update(placed)
+    return joined
+
+
+def health_from_counts(
+    counts: pd.DataFrame,
+    by: str,
+    window: tuple[Any, Any],
+    pools: pd.DataFrame | Mapping[str, str | None] | None = None,
+    members: pd.DataFrame | None = None,
+    *,
+    event_counts: pd.DataFrame | None = None,
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
+    """``traffic_health``'s table from the rows another engine counted (Spark SQL, Trino,
+    DuckDB run by hand): the rates, their intervals and the change tests are computed here,
+    as ``traffic_health`` computes them, so a cluster's counts get the same numbers.
+
+    ``counts``: the rows of ``health_sql(by, dialect)`` (a DataFrame: Spark's
+    ``.toPandas()``, Trino's cursor rows), run with the window's start, its end and the
+    previous window's start (``start - (end - start)``) bound to its parameters;
+    ``window``: that ``(start, end)``. ``event_counts``: the rows of
+    ``health_events_sql(by, dialect)`` over the same window, for the ``ev_*`` columns.
+    ``pools``: the pools' names (``load_pools``' frame, or pool id -> name; default: a pool
+    named by its id); ``members`` and ``alpha`` as for ``traffic_health``.
+    ``InvalidInputError`` names a missing column or a window that does not read.
+    """
+    check_by(by)
+    if not isinstance(window, (tuple, list)) or len(window) != 2:
+        raise InvalidInputError(
+            f"window: expected (start, end), the times bound to the query; got {window!r}",
+            field="window",
+        )
+    start, end = parse_window(window[0], window[1])
+    names = pool_names(pools)
+    labels = BY[by][1] if by == "sender" else ()  # a pool's name is not in the files
+    check_rows(
+        counts, ("group_key", "is_current", *labels, *COUNTS), "counts", f"health_sql({by!r})"
+    )
+    health = counted_health(counts, by, (start, end), names, members=members, alpha=alpha)
+    if event_counts is None:
+        return health
+    check_rows(event_counts, EVENT_ROW_COLUMNS, "event_counts", f"health_events_sql({by!r})")
+    table, placed = counted_events(event_counts, by)
     joined = join_health(health, table, by)
     joined.attrs.update(placed)
     return joined

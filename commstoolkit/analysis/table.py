@@ -24,6 +24,8 @@ __all__ = [
     "Window",
     "assemble",
     "check_by",
+    "check_rows",
+    "pool_names",
 ]
 
 ALPHA = 0.05
@@ -52,6 +54,45 @@ COUNTS = (
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
 UTC_DAY = pd.DatetimeTZDtype("ns", "UTC")
+
+
+def pool_names(pools: Any) -> dict[str, str | None]:
+    """Pool id -> name from a pools frame (``load_pools``: ``pool_id``, ``name``), a mapping,
+    or None (pools then named by their ids)."""
+    if pools is None:
+        return {}
+    if isinstance(pools, pd.DataFrame):
+        missing = [c for c in ("pool_id", "name") if c not in pools.columns]
+        if missing:
+            raise InvalidInputError(
+                f"pools: the frame lacks {', '.join(missing)} (expected ct.load_pools' frame)",
+                field="pools",
+            )
+        return dict(zip(pools["pool_id"].astype(str), pools["name"].astype(str), strict=True))
+    if isinstance(pools, dict):
+        return {str(k): None if v is None else str(v) for k, v in pools.items()}
+    raise InvalidInputError(
+        f"pools: expected ct.load_pools' frame or a mapping of pool id to name, got "
+        f"{type(pools).__name__}",
+        field="pools",
+    )
+
+
+def check_rows(rows: Any, columns: tuple[str, ...], field: str, made_by: str) -> None:
+    """``rows``: a frame of what an engine's query gave, with at least ``columns``."""
+    if not isinstance(rows, pd.DataFrame):
+        raise InvalidInputError(
+            f"{field}: expected a DataFrame of the rows {made_by} gave (e.g. Spark's "
+            f".toPandas()), got {type(rows).__name__}",
+            field=field,
+        )
+    missing = [c for c in columns if c not in rows.columns]
+    if missing:
+        raise InvalidInputError(
+            f"{field}: the rows lack {', '.join(missing)}; expected the rows of {made_by}",
+            field=field,
+            allowed=columns,
+        )
 
 
 def check_by(by: Any) -> None:

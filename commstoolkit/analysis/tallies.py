@@ -27,7 +27,16 @@ from .dataset import TrafficDataset
 from .sql import check_dialect, iso, sql_list
 from .table import NO_COUNTRY, Window
 
-__all__ = ["KEYS", "Tallies", "counted_tallies", "dataset_tallies", "findings_sql", "frame_tallies"]
+__all__ = [
+    "KEYS",
+    "LABELS",
+    "VALUES",
+    "Tallies",
+    "counted_tallies",
+    "dataset_tallies",
+    "findings_sql",
+    "frame_tallies",
+]
 
 KEYS = ("in_window", "recent", "sender_id", "pool_id", "to_country", "hour")
 # Per sender, the labels the sentences show (the smallest of the group: one in practice).

@@ -217,3 +217,43 @@ def test_the_sql_names_its_engine_parts():
 def test_a_folder_without_an_export_is_named(tmp_path):
     with pytest.raises(ct.InvalidInputError, match="holds no traffic export"):
         read_traffic(tmp_path)
+
+
+def test_the_health_of_rows_counted_by_hand_is_traffic_health_s(account, tmp_path):
+    """health_sql run outside the toolkit (DuckDB by hand, as a cluster user runs it), its
+    rows given to health_from_counts with the pools' frame: the same table as
+    traffic_health over the dataset, and a window or rows that do not fit are named."""
+    import duckdb
+
+    from commstoolkit.analysis import health_from_counts
+
+    client, _, start, end = account
+    folder = tmp_path / "t"
+    export_traffic(client, start, end, folder)
+    begin = pd.Timestamp(start + timedelta(days=2))
+    window = (begin, pd.Timestamp(end))
+    previous = begin - (window[1] - begin)
+    pools = ct.load_pools(client)
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"CREATE VIEW traffic AS SELECT * FROM read_parquet('{folder}/*/*.parquet')")
+        for by in ("pool", "sender"):
+            sql = health_sql(by).replace("?", "CAST(? AS TIMESTAMPTZ)")
+            counts = con.execute(sql, [w.isoformat() for w in (*window, previous)]).df()
+            mine = health_from_counts(counts, by, (begin.isoformat(), end), pools)
+            want = traffic_health(open_traffic(folder), by, start=window[0], end=window[1])
+            pd.testing.assert_frame_equal(mine, want, check_exact=False, rtol=1e-12)
+            assert mine.attrs == want.attrs and mine["messages"].sum() > 0
+    assert set(mine["channel"]) == {"SMS"}  # the sender table's labels came through
+    with pytest.raises(ct.InvalidInputError) as caught:
+        health_from_counts(counts.drop(columns="rated"), "sender", window)
+    assert caught.value.field == "counts" and "rated" in str(caught.value)
+    with pytest.raises(ct.InvalidInputError) as caught:
+        health_from_counts(counts, "sender", begin)
+    assert caught.value.field == "window"
+    with pytest.raises(ct.InvalidInputError) as caught:
+        health_from_counts(counts, "sender", window, pools=["East"])
+    assert caught.value.field == "pools"
+    with pytest.raises(ct.InvalidInputError) as caught:
+        health_from_counts(counts, "sender", window, event_counts=counts)
+    assert caught.value.field == "event_counts" and "part" in str(caught.value)

@@ -20,15 +20,15 @@ import pytest
 
 from commstoolkit.analysis import (
     BY,
+    findings_from_tallies,
     findings_sql,
     health_events_sql,
+    health_from_counts,
     health_sql,
     read_traffic,
+    traffic_findings,
     traffic_health,
 )
-from commstoolkit.analysis.event_counts import join_health
-from commstoolkit.analysis.event_sql import counted_events
-from commstoolkit.analysis.sql import counted_health
 from commstoolkit.analysis.tallies import counted_tallies, dataset_tallies, frame_tallies
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -95,7 +95,7 @@ def test_spark_counts_the_health_duckdb_and_pandas_count(spark, event_history, b
     *_, dataset = event_history
     before, start, end = _halves(event_history)
     counts = _rows(spark, health_sql(by, "spark"), [start, end, before])
-    in_spark = counted_health(counts, by, (start, end), dataset.pools)
+    in_spark = health_from_counts(counts, by, (start, end), dataset.pools)
     in_duckdb = traffic_health(dataset, by, start=start, end=end)
     frame = read_traffic(dataset, before, end)
     frame.attrs["window"] = (start, end)
@@ -121,6 +121,12 @@ def test_spark_tallies_what_duckdb_and_pandas_tally(spark, event_history):
     pd.testing.assert_frame_equal(in_spark.frame, in_pandas.frame)
     assert in_spark.frame["messages"].sum() == len(frame)
     assert in_spark.frame["recent"].any() and not in_spark.frame["recent"].all()
+    # The findings of Spark's tallies are the ones DuckDB's dataset gives.
+    _, members, *_ = event_history
+    found = findings_from_tallies(rows, (start, end), dataset.pools, members, recent="6h")
+    want = traffic_findings(dataset, members, start=start, end=end, recent="6h")
+    assert [f.text for f in found] == [f.text for f in want]
+    assert found.tested == want.tested > 0
 
 
 @pytest.mark.parametrize("by", list(BY))
@@ -134,10 +140,9 @@ def test_spark_counts_the_event_columns_pandas_counts(spark, event_history, by):
     for given in (members, None) if by == "sender" else (members,):
         table = "members" if given is not None else None
         rows = _rows(spark, health_events_sql(by, "spark", members=table), [start, end])
-        columns, placed = counted_events(rows, by)
-        health = counted_health(counts, by, (start, end), dataset.pools, members=given)
-        in_spark = join_health(health, columns, by)
-        in_spark.attrs.update(placed)
+        in_spark = health_from_counts(
+            counts, by, (start, end), dataset.pools, members=given, event_counts=rows
+        )
         in_pandas = traffic_health(traffic, by=by, events=events, members=given)
         pd.testing.assert_frame_equal(in_spark, in_pandas, check_exact=False, rtol=1e-9)
         assert in_spark.attrs == in_pandas.attrs
