@@ -76,6 +76,20 @@ def shown(figure) -> tuple[dict[tuple[str, str], int], list[float]]:
     return counts, list(delivered.x)[1:]
 
 
+def _shown_as_reported(run, view, receiver) -> dict[tuple[str, str], int]:
+    """Once the receiver has every status's event: what the view draws is recounted from
+    the raw events, and those counts are the API's messages by channel and status."""
+    run.refresh()
+    run.wait_for_events(timeout=20)  # READs may come after the first load
+    view.refresh()
+    counts, delivered = recount(receiver.frame(), run.run_id)
+    assert shown(view.figure) == (counts, pytest.approx(delivered))
+    api = run.messages.assign(channel=lambda m: m["channel"].astype(object).fillna(NO_SENDER))
+    reported = api.groupby(["channel", "status"], observed=True).size()
+    assert counts == {(str(c), str(s)): int(n) for (c, s), n in reported.items() if n}
+    return counts
+
+
 def test_a_send_with_events_moves_the_live_view_and_its_numbers_recount_from_the_events(
     subscribed,
 ):
@@ -95,15 +109,7 @@ def test_a_send_with_events_moves_the_live_view_and_its_numbers_recount_from_the
     # Redrawn from the receiver's thread as batches came, before the send returned: no polling.
     assert threads[0] == threading.main_thread().name  # the announce: the view follows the run
     assert any(name != threading.main_thread().name for name in threads[1:])
-    run.refresh()
-    run.wait_for_events(timeout=20)  # READs may come after the first load
-    view.refresh()
-    counts, delivered = recount(receiver.frame(), run.run_id)
-    assert shown(view.figure) == (counts, pytest.approx(delivered))
-    # The same numbers as the API reports: messages by channel and status.
-    api = run.messages.assign(channel=lambda m: m["channel"].astype(object).fillna(NO_SENDER))
-    reported = api.groupby(["channel", "status"], observed=True).size()
-    assert counts == {(str(c), str(s)): int(n) for (c, s), n in reported.items() if n}
+    counts = _shown_as_reported(run, view, receiver)
     assert sum(counts.values()) == len(MIX)
     title = view.figure.layout.title.text
     assert title.startswith(f"Live send: {len(MIX)} messages, {len(MIX)} final")
@@ -191,13 +197,6 @@ def test_a_resumed_send_with_events_is_followed_to_the_end(subscribed, tmp_path,
     run = TestSend.resume(client, path, events=receiver)
     assert run.events is receiver and len(run.operations) == 4  # 17 recipients, chunks of 5
     assert view.run_id == run.run_id and view.expected == len(MIX)
-    run.refresh()
-    run.wait_for_events(timeout=20)
-    view.refresh()
-    counts, delivered = recount(receiver.frame(), run.run_id)
-    assert shown(view.figure) == (counts, pytest.approx(delivered))
-    api = run.messages.assign(channel=lambda m: m["channel"].astype(object).fillna(NO_SENDER))
-    reported = api.groupby(["channel", "status"], observed=True).size()
-    assert counts == {(str(c), str(s)): int(n) for (c, s), n in reported.items() if n}
+    counts = _shown_as_reported(run, view, receiver)
     assert sum(counts.values()) == len(MIX) and run.messages["to"].is_unique
     view.close()
