@@ -27,13 +27,17 @@ from .counts import KEY, split_window, with_keys
 from .table import BY, check_by
 
 __all__ = [
+    "ATTEMPT_KEYS",
+    "ATTEMPT_VALUES",
     "HEALTH_EVENT_COLUMNS",
     "attempt_rows",
+    "attempt_tallies",
     "check_events",
     "error_codes",
     "event_columns",
     "join_health",
     "sender_lookup",
+    "typed_attempts",
     "typed_events",
 ]
 
@@ -296,3 +300,73 @@ def error_codes(
         table[key] = table[key].astype(keyed[KEY].dtype)
     table.attrs = {"by": by, "window": window, "unattributed_attempts": unattributed}
     return table
+
+
+# The columns of the attempts' tallies (``attempt_tallies``, ``event_sql.attempts_sql``).
+ATTEMPT_KEYS = ("pool_id", "channel", "sender_id")
+ATTEMPT_VALUES = ("sender_address", "attempts", "failed", "failed_messages", "rescued")
+
+
+def attempt_tallies(
+    current: pd.DataFrame,
+    events: pd.DataFrame,
+    members: pd.DataFrame | None = None,
+    lookup_from: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The window's delivery attempts per pool, attempt channel and the sender that made it
+    (``ATTEMPT_KEYS``), for the findings' *attempts below pool*: an attempt's pool is its
+    message's (``current``: the window's traffic; messages sent outside a pool are left
+    out), its sender the attempt's own (resolved as ``sender_lookup`` does; an attempt of a
+    sender neither the traffic (``lookup_from``, default ``current``) nor ``members`` knows
+    is left out). Per group:
+    ``sender_address``, ``attempts``, ``failed`` (attempts that ended UNDELIVERED or FAILED),
+    ``failed_messages`` (the messages with such an attempt) and ``rescued`` (of them, the
+    messages delivered in the end by another sender: the fallback)."""
+    check_events(events)
+    pooled = current.loc[current["pool_id"].notna().to_numpy(bool)]
+    pooled = pooled.set_index(pooled["message_id"].astype("string").to_numpy())
+    pooled = pooled.loc[~pooled.index.duplicated()]
+    ids = events["message_id"].astype("string")
+    stage = events["status"].isin(list(metrics.EVENT_STAGES)).to_numpy(bool)
+    made = (events["attempt"].astype("Int64").fillna(0) > 0).to_numpy(bool)
+    mine = events.loc[stage & made & ids.isin(pooled.index).fillna(False).to_numpy(bool)]
+    failed = mine["status"].isin(metrics.ERROR_STATUSES).rename("failed")
+    attempts = (
+        mine.assign(message_id=mine["message_id"].astype("string"), failed=failed)
+        .groupby(["message_id", "attempt"], sort=False)
+        .agg(sender=("sender", "min"), channel=("sender_channel", "min"), failed=("failed", "any"))
+        .reset_index()
+    )
+    lookup = sender_lookup(current if lookup_from is None else lookup_from, members)
+    pairs = zip(attempts["sender"].astype(object), attempts["channel"].astype(object), strict=True)
+    attempts["sender_id"] = pd.array([lookup.get((a, c)) for a, c in pairs], dtype="string")
+    attempts = attempts.loc[attempts["sender_id"].notna().to_numpy(bool)]
+    message = pooled.loc[attempts["message_id"].to_numpy()]
+    attempts["pool_id"] = message["pool_id"].astype("string").to_numpy()
+    delivered = message["status"].isin(metrics.DELIVERED_STATUSES).to_numpy(bool)
+    carried = pd.Series(
+        message["sender_id"].astype("string").to_numpy(), index=attempts.index, dtype="string"
+    )
+    other = (carried != attempts["sender_id"]).fillna(False).to_numpy(bool)
+    attempts["rescued"] = attempts["failed"].to_numpy(bool) & delivered & other
+    failed_rows = attempts.loc[attempts["failed"].to_numpy(bool)]
+    groups = attempts.groupby(list(ATTEMPT_KEYS), sort=True)
+    table = groups.agg(
+        sender_address=("sender", "min"), attempts=("attempt", "size"), failed=("failed", "sum")
+    )
+    by_message = failed_rows.groupby(list(ATTEMPT_KEYS), sort=True)
+    table["failed_messages"] = by_message["message_id"].nunique()
+    rescued = failed_rows.loc[failed_rows["rescued"].to_numpy(bool)]
+    table["rescued"] = rescued.groupby(list(ATTEMPT_KEYS))["message_id"].nunique()
+    return typed_attempts(table.reset_index())
+
+
+def typed_attempts(table: pd.DataFrame) -> pd.DataFrame:
+    """One set of dtypes and one row order whoever counted (pandas or an SQL engine)."""
+    table = table.reindex(columns=[*ATTEMPT_KEYS, *ATTEMPT_VALUES])
+    for column in (*ATTEMPT_KEYS, "sender_address"):
+        table[column] = table[column].astype("string")
+    for column in ATTEMPT_VALUES[1:]:
+        table[column] = table[column].fillna(0).astype("int64")
+    order = table.sort_values(list(ATTEMPT_KEYS), kind="stable")
+    return order.reset_index(drop=True)

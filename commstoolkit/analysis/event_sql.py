@@ -22,7 +22,14 @@ from .. import metrics
 from ..errors import InvalidInputError
 from ..events.records import COMMS, SUFFIXES
 from .dataset import TrafficDataset
-from .event_counts import HEALTH_EVENT_COLUMNS, check_events, typed_events
+from .event_counts import (
+    ATTEMPT_KEYS,
+    ATTEMPT_VALUES,
+    HEALTH_EVENT_COLUMNS,
+    check_events,
+    typed_attempts,
+    typed_events,
+)
 from .sql import PERCENTILE, check_dialect, group_key_sql, iso, sql_list, typed_keys
 from .table import BY, Window, check_by
 
@@ -30,7 +37,9 @@ __all__ = [
     "EVENT_ROW_COLUMNS",
     "EVENT_TABLE_COLUMNS",
     "EventSource",
+    "attempts_sql",
     "counted_events",
+    "dataset_attempt_tallies",
     "dataset_event_columns",
     "event_files",
     "health_events_sql",
@@ -305,3 +314,70 @@ def counted_events(counts: pd.DataFrame, by: str) -> tuple[pd.DataFrame, dict[st
         for label in labels:
             table[label] = pd.Series(table.index, index=table.index).astype("string")
     return table, {"unattributed_attempts": unattributed}
+
+
+def attempts_sql(
+    dialect: str = "duckdb",
+    traffic: str = "traffic",
+    events: str = "events",
+    members: str | None = None,
+) -> str:
+    """The SQL that counts the findings' attempts per pool, attempt channel and sender
+    (``event_counts.attempt_tallies``' rows: ``ATTEMPT_KEYS`` and ``ATTEMPT_VALUES``), over
+    the tables ``health_events_sql`` reads (the same spelling in DuckDB, Spark SQL and
+    Trino). Parameters (``?``, UTC timestamps): the window's start and end."""
+    check_dialect(dialect)
+    known = f"SELECT sender_address, channel, sender_id FROM {traffic}"
+    if members is not None:
+        known += f" UNION ALL SELECT address, channel, sender_id FROM {members}"
+    delivered = sql_list(metrics.DELIVERED_STATUSES)
+    return f"""WITH win AS (
+  SELECT message_id, min(pool_id) AS pool_id, min(sender_id) AS carried_by,
+    min(status) AS status
+  FROM {traffic} WHERE created_at >= ? AND created_at < ? AND pool_id IS NOT NULL
+  GROUP BY 1),
+lookup AS (
+  SELECT sender_address, channel, min(sender_id) AS sender_id FROM ({known}) known
+  GROUP BY 1, 2),
+attempts AS (
+  SELECT message_id, attempt, min(sender) AS sender, min(sender_channel) AS sender_channel,
+    bool_or(status IN ({_FAILED})) AS failed
+  FROM {events}
+  WHERE message_id IS NOT NULL AND attempt >= 1 AND status IN ({_STAGES})
+  GROUP BY 1, 2),
+placed AS (
+  SELECT w.pool_id, a.sender_channel AS channel, k.sender_id, a.sender, a.message_id,
+    a.failed,
+    a.failed AND w.status IN ({delivered}) AND w.carried_by <> k.sender_id AS rescued
+  FROM attempts a JOIN win w USING (message_id)
+  JOIN lookup k ON k.sender_address = a.sender AND k.channel = a.sender_channel)
+SELECT pool_id, channel, sender_id, min(sender) AS sender_address, count(*) AS attempts,
+  sum(CASE WHEN failed THEN 1 ELSE 0 END) AS failed,
+  count(DISTINCT CASE WHEN failed THEN message_id END) AS failed_messages,
+  count(DISTINCT CASE WHEN rescued THEN message_id END) AS rescued
+FROM placed GROUP BY 1, 2, 3"""
+
+
+def dataset_attempt_tallies(
+    dataset: TrafficDataset,
+    events: EventSource,
+    window: Window,
+    members: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """``event_counts.attempt_tallies`` of a dataset's window, counted in DuckDB over its
+    Parquet files and the events where they lie (``register_events``)."""
+    import duckdb
+
+    files = dataset.files()
+    if not files:
+        return typed_attempts(pd.DataFrame(columns=[*ATTEMPT_KEYS, *ATTEMPT_VALUES]))
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        register_events(con, events)
+        traffic = f"read_parquet([{sql_list(files)}], hive_partitioning = false)"
+        if members is not None:
+            con.register("members", members[["address", "channel", "sender_id"]].astype("string"))
+        sql = attempts_sql("duckdb", traffic, members=None if members is None else "members")
+        sql = sql.replace("?", "CAST(? AS TIMESTAMPTZ)")
+        rows = con.execute(sql, [iso(window[0]), iso(window[1])]).df()
+    return typed_attempts(rows)

@@ -7,6 +7,11 @@ carrying its evidence (counts, rates with intervals, the test and its corrected 
   significantly below its own rate before them (in the window, and in the previous window
   when the frame holds it);
 - *below pool*: a sender significantly below the rest of its pool;
+- *attempts below pool* (with ``events=``): a sender whose delivery attempts fail
+  significantly more often than the attempts of the pool's other senders of the same channel
+  (an attempt counts for the sender that made it, in its message's pool: a bad RCS sender
+  whose messages fall back to SMS shows here, while the traffic credits the fallback sender
+  with the outcome);
 - *failure cluster*: a country, or an hour of the day in a country, where deliveries fail
   significantly more than everywhere else;
 - *leans on one*: a pool whose traffic went through one sender almost alone;
@@ -15,9 +20,11 @@ carrying its evidence (counts, rates with intervals, the test and its corrected 
 
 The tests: one-sided Fisher exact (``metrics.fisher_lower_p``: the group against everything
 else it is compared with), the three families together corrected for multiple testing
-(``metrics.benjamini_hochberg``), flagged when the corrected p-value is below ``alpha``
+(``metrics.benjamini_hochberg``; with events, the attempts' tests in the same family),
+flagged when the corrected p-value is below ``alpha``
 *and* the gap is at least ``min_gap`` (a significant but small gap is not worth acting on)
-*and* both sides hold at least ``min_messages`` rated messages (fewer cannot be judged).
+*and* both sides hold at least ``min_messages`` rated messages (fewer cannot be judged;
+for the attempts, ``min_messages`` attempts).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from .. import metrics
 from ..errors import InvalidInputError
 from .counts import traffic_window
 from .dataset import TrafficDataset, window_of
+from .event_counts import attempt_tallies, check_events
+from .event_sql import EventSource, dataset_attempt_tallies
 from .table import check_rows, pool_names
 from .tallies import KEYS, LABELS, VALUES, Tallies, counted_tallies, dataset_tallies, frame_tallies
 from .window import parse_window
@@ -111,6 +120,7 @@ def traffic_findings(
     min_gap: float = MIN_GAP,
     min_messages: int = MIN_MESSAGES,
     lean_share: float = LEAN_SHARE,
+    events: EventSource | None = None,
 ) -> Findings:
     """The findings of the window's traffic (see the module's docstring).
 
@@ -122,6 +132,10 @@ def traffic_findings(
     kinds are not looked for. ``recent``: the last part of the window that drift compares
     with each sender's traffic before it — the rest of the window and the previous window
     when the data holds it (``load_traffic(..., compare=True)``); default the last 3 days.
+    ``events``: the message events (``ct.load_events``, ``EventReceiver.frame()``; for a
+    dataset also the event files or folders a sink's data ends in, read by DuckDB where they
+    lie): every delivery attempt of the window's messages, for the *attempts below pool*
+    tests; without it that kind is not looked for.
     """
     if isinstance(traffic, TrafficDataset):
         window = window_of(traffic, start, end)
@@ -136,11 +150,28 @@ def traffic_findings(
     begin, finish = window
     recent_from = finish - _timedelta(recent)
     _check_recent(recent, recent_from, begin - (finish - begin), finish)
+    attempts = None
     if isinstance(traffic, TrafficDataset):
         tallies = dataset_tallies(traffic, window, recent_from)
+        if events is not None:
+            attempts = dataset_attempt_tallies(traffic, events, window, members)
     else:
         tallies = frame_tallies(traffic, window, recent_from)
-    return _judged(tallies, members, recent, recent_from, alpha, min_gap, min_messages, lean_share)
+        if events is not None:
+            created = traffic["created_at"]
+            current = traffic[(created >= begin) & (created < finish)]
+            attempts = attempt_tallies(current, check_events(events), members, lookup_from=traffic)
+    return _judged(
+        tallies,
+        members,
+        recent,
+        recent_from,
+        alpha,
+        min_gap,
+        min_messages,
+        lean_share,
+        attempts,
+    )
 
 
 def findings_from_tallies(
@@ -186,8 +217,10 @@ def _judged(
     min_gap: float,
     min_messages: int,
     lean_share: float,
+    attempts: pd.DataFrame | None = None,
 ) -> Findings:
-    """The findings of the tallies (``recent_from``: where the recent days begin)."""
+    """The findings of the tallies (``recent_from``: where the recent days begin;
+    ``attempts``: ``event_counts.attempt_tallies``' rows, when events were given)."""
     window = tallies.window
     begin, finish = window
     # Without the previous window, the baseline is the window before its recent days.
@@ -200,6 +233,8 @@ def _judged(
         *_below_pool(tallies, labels, min_messages),
         *_clusters(tallies, min_messages),
     ]
+    if attempts is not None:
+        tests += _attempts_below_pool(attempts, tallies, labels, min_messages)
     adjusted = metrics.benjamini_hochberg([t.p for t in tests])
     found = [
         t.finding(p, len(tests))
@@ -319,6 +354,49 @@ def _below_pool(tallies: Tallies, labels: dict[str, str], least: int) -> list[_T
                 f"Sender {labels.get(str(sender), sender)} delivers {_rate(k, n)} in pool "
                 f"**{tallies.pool_names.get(pool, pool)}**, against {_rate(k_rest, n_rest)} for "
                 "the rest of the pool",
+            )
+        )
+    return tests
+
+
+def _attempts_below_pool(
+    attempts: pd.DataFrame, tallies: Tallies, labels: dict[str, str], least: int
+) -> list[_Test]:
+    """Each sender's attempts against those of the other senders of its pool and channel."""
+    groups = attempts.groupby(["pool_id", "channel"], sort=True)
+    totals = groups[["attempts", "failed"]].transform("sum")
+    tests = []
+    for row, n_all, f_all in zip(
+        attempts.itertuples(index=False), totals["attempts"], totals["failed"], strict=True
+    ):
+        n, f = int(row.attempts), int(row.failed)
+        n_rest, f_rest = int(n_all) - n, int(f_all) - f
+        if min(n, n_rest) < least:
+            continue
+        sender, channel = str(row.sender_id), str(row.channel)
+        label = labels.get(sender, f"**{row.sender_address}** ({channel}, `{sender}`)")
+        low, high = metrics.wilson_interval(f, n)
+        pool = tallies.pool_names.get(row.pool_id, row.pool_id)
+        tests.append(
+            _Test(
+                "attempts_below_pool",
+                {"pool_id": row.pool_id, "sender_id": sender, "channel": channel},
+                # Attempt success, as the other tests judge delivery.
+                metrics.fisher_lower_p(n - f, n, int(n_all) - int(f_all), int(n_all)),
+                f / n - f_rest / n_rest,
+                {
+                    "failed_attempts": (f, n),
+                    "failed_interval": (low, high),
+                    "rest_failed_attempts": (f_rest, n_rest),
+                    "rest_failed_interval": metrics.wilson_interval(f_rest, n_rest),
+                    "fallback": (int(row.rescued), int(row.failed_messages)),
+                },
+                f"Sender {label} in pool **{pool}**: {f:,} of its {n:,} attempts failed "
+                f"({f / n:.1%}; 95% CI {low:.1%}–{high:.1%}), against "
+                f"{_rate(f_rest, n_rest)} of the attempts of the pool's other {channel} "
+                f"senders; {int(row.rescued):,} of the {int(row.failed_messages):,} messages "
+                "it failed still reached the recipient through another sender (fallback), "
+                "which the traffic credits with the outcome",
             )
         )
     return tests
