@@ -82,6 +82,7 @@ if TYPE_CHECKING:
     from .analysis import Finding as Finding
     from .analysis import Findings as Findings
     from .analysis import TrafficDataset as TrafficDataset
+    from .analysis import attempts_sql as attempts_sql
     from .analysis import error_codes as error_codes
     from .analysis import export_traffic as export_traffic
     from .analysis import findings_from_tallies as findings_from_tallies

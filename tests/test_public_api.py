@@ -78,6 +78,7 @@ PUBLIC = [
     "TransportTimeoutError",
     "UnexpectedResponseError",
     "analysis",
+    "attempts_sql",
     "charts",
     "clear_cache",
     "connect",

@@ -8,7 +8,7 @@ from ..frames.schema import TRAFFIC_COLUMNS as TRAFFIC_COLUMNS
 from ..frames.schema import TRAFFIC_DTYPES as TRAFFIC_DTYPES
 from .dataset import TrafficDataset, open_traffic, read_traffic
 from .event_counts import error_codes
-from .event_sql import health_events_sql
+from .event_sql import attempts_sql, health_events_sql
 from .export import ExportResult, export_traffic
 from .findings import Finding, Findings, findings_from_tallies, traffic_findings
 from .health import health_from_counts, traffic_health
@@ -27,6 +27,7 @@ __all__ = [
     "Finding",
     "Findings",
     "TrafficDataset",
+    "attempts_sql",
     "error_codes",
     "export_traffic",
     "findings_from_tallies",

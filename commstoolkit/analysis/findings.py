@@ -39,7 +39,13 @@ from .. import metrics
 from ..errors import InvalidInputError
 from .counts import traffic_window
 from .dataset import TrafficDataset, window_of
-from .event_counts import attempt_tallies, check_events
+from .event_counts import (
+    ATTEMPT_KEYS,
+    ATTEMPT_VALUES,
+    attempt_tallies,
+    check_events,
+    typed_attempts,
+)
 from .event_sql import EventSource, dataset_attempt_tallies
 from .table import check_rows, pool_names
 from .tallies import KEYS, LABELS, VALUES, Tallies, counted_tallies, dataset_tallies, frame_tallies
@@ -185,6 +191,7 @@ def findings_from_tallies(
     min_gap: float = MIN_GAP,
     min_messages: int = MIN_MESSAGES,
     lean_share: float = LEAN_SHARE,
+    attempts: pd.DataFrame | None = None,
 ) -> Findings:
     """``traffic_findings`` of the tallies another engine counted (Spark SQL, Trino): the
     tests, their correction and the sentences are made here, as ``traffic_findings`` makes
@@ -193,7 +200,10 @@ def findings_from_tallies(
     (``end - recent``), the previous window's start (``start - (end - start)``) and the
     window's end bound to its parameters; ``window``: that ``(start, end)``; ``recent`` the
     same length as bound. ``pools``: the pools' names (``load_pools``' frame or pool id ->
-    name); ``members`` and the thresholds as for ``traffic_findings``.
+    name); ``members`` and the thresholds as for ``traffic_findings``. ``attempts``: the
+    rows of ``attempts_sql(dialect)`` run with the window's start and end (the events as
+    ``health_events_sql`` reads them), for the *attempts below pool* tests (as
+    ``traffic_findings(..., events=)``).
     """
     if not isinstance(window, (tuple, list)) or len(window) != 2:
         raise InvalidInputError(
@@ -205,7 +215,20 @@ def findings_from_tallies(
     _check_recent(recent, recent_from, begin - (finish - begin), finish)
     check_rows(tallies, (*KEYS, *LABELS, *VALUES), "tallies", "findings_sql()")
     counted = counted_tallies(tallies, (begin, finish), pool_names(pools))
-    return _judged(counted, members, recent, recent_from, alpha, min_gap, min_messages, lean_share)
+    if attempts is not None:
+        check_rows(attempts, (*ATTEMPT_KEYS, *ATTEMPT_VALUES), "attempts", "attempts_sql()")
+        attempts = typed_attempts(attempts)
+    return _judged(
+        counted,
+        members,
+        recent,
+        recent_from,
+        alpha,
+        min_gap,
+        min_messages,
+        lean_share,
+        attempts,
+    )
 
 
 def _judged(

@@ -1,8 +1,9 @@
-"""The Spark SQL, run for real: ``health_sql(by, "spark")``, ``health_events_sql(by, "spark")``
-and ``findings_sql("spark")`` in a local Spark session over an exported dataset's Parquet
-files and its events' JSON-lines files (through the views a Spark user writes: README's),
-their parameters bound as the README says. Assembled as DuckDB's rows are, the numbers are
-the DuckDB and pandas ``traffic_health`` (event columns included) and tallies of the window.
+"""The Spark SQL, run for real: ``health_sql(by, "spark")``, ``health_events_sql(by, "spark")``,
+``findings_sql("spark")`` and ``attempts_sql("spark")`` in a local Spark session over an
+exported dataset's Parquet files and its events' JSON-lines files (through the views a Spark
+user writes: README's), their parameters bound as the README says. Assembled as DuckDB's rows
+are, the numbers are the DuckDB and pandas ``traffic_health`` (event columns included),
+tallies and attempts of the window.
 
 One Spark session for the module, tuned for a few hundred rows and many small queries:
 local, one core, no UI, one shuffle partition, no adaptive execution and no whole-stage code
@@ -20,6 +21,7 @@ import pytest
 
 from commstoolkit.analysis import (
     BY,
+    attempts_sql,
     findings_from_tallies,
     findings_sql,
     health_events_sql,
@@ -29,6 +31,8 @@ from commstoolkit.analysis import (
     traffic_findings,
     traffic_health,
 )
+from commstoolkit.analysis.event_counts import attempt_tallies, typed_attempts
+from commstoolkit.analysis.event_sql import dataset_attempt_tallies
 from commstoolkit.analysis.tallies import counted_tallies, dataset_tallies, frame_tallies
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -148,3 +152,29 @@ def test_spark_counts_the_event_columns_pandas_counts(spark, event_history, by):
         assert in_spark.attrs == in_pandas.attrs
     assert in_spark["ev_messages"].sum() == len(traffic)
     assert in_spark["ev_failed_attempts"].sum() > 0 and in_spark["ev_ttr_n"].sum() > 0
+
+
+def test_spark_counts_the_attempts_duckdb_and_pandas_count(spark, event_history):
+    """The attempts the findings judge (``attempts_sql``) over the README's views: the rows
+    DuckDB and pandas count, and ``findings_from_tallies(..., attempts=)`` of Spark's rows
+    are ``traffic_findings(dataset, events=)``."""
+    traffic, members, events, *_, stream, dataset = event_history
+    start, end = traffic.attrs["window"]
+    rows = _rows(spark, attempts_sql("spark", members="members"), [start, end])
+    in_duckdb = dataset_attempt_tallies(dataset, stream, (start, end), members)
+    current = traffic[(traffic["created_at"] >= start) & (traffic["created_at"] < end)]
+    in_pandas = attempt_tallies(current, events, members, lookup_from=traffic)
+    pd.testing.assert_frame_equal(typed_attempts(rows), in_duckdb)
+    pd.testing.assert_frame_equal(typed_attempts(rows), in_pandas)
+    assert in_pandas["attempts"].sum() > in_pandas["failed"].sum() > 0
+    tallies = _rows(
+        spark, findings_sql("spark"), [start, end - pd.Timedelta("6h"), start - (end - start), end]
+    )
+    # Two days of 150 messages: few attempts per sender, judged from 5 on.
+    least = {"recent": "6h", "min_messages": 5}
+    found = findings_from_tallies(
+        tallies, (start, end), dataset.pools, members, attempts=rows, **least
+    )
+    want = traffic_findings(dataset, members, events=stream, **least)
+    assert [f.text for f in found] == [f.text for f in want]
+    assert found.tested == want.tested > traffic_findings(dataset, members, **least).tested

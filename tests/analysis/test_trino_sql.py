@@ -1,5 +1,6 @@
 """The Trino SQL, checked without a Trino server: ``health_sql(by, "trino")``,
-``health_events_sql(by, "trino")`` and ``findings_sql("trino")`` are parsed with Trino's
+``health_events_sql(by, "trino")``, ``findings_sql("trino")`` and ``attempts_sql("trino")``
+are parsed with Trino's
 grammar by sqlglot (a syntax error, or a construct sqlglot cannot carry over, fails),
 transpiled to DuckDB's and run over an exported dataset and its event files; their counts are
 the native DuckDB queries' row for row, once Trino's approximate percentile is made the
@@ -14,7 +15,8 @@ import pytest
 import sqlglot
 from sqlglot.errors import ErrorLevel
 
-from commstoolkit.analysis import BY, findings_sql, health_events_sql, health_sql
+from commstoolkit.analysis import BY, attempts_sql, findings_sql, health_events_sql, health_sql
+from commstoolkit.analysis.event_counts import ATTEMPT_KEYS, attempt_tallies, typed_attempts
 from commstoolkit.analysis.event_sql import register_events
 from commstoolkit.analysis.sql import sql_list
 
@@ -92,3 +94,18 @@ def test_trinos_findings_sql_tallies_what_duckdbs_tallies(con, event_history):
     trino = _run(con, _in_duckdb(findings_sql("trino")), params, keys)
     pd.testing.assert_frame_equal(trino, native)
     assert native["in_window"].any() and not native["in_window"].all()
+
+
+def test_trinos_attempts_sql_counts_what_duckdbs_and_pandas_count(con, event_history):
+    traffic, members, events, *_ = event_history
+    params = _window(event_history)
+    keys = list(ATTEMPT_KEYS)
+    native = _run(con, attempts_sql("duckdb", members="members"), params, keys)
+    trino = _run(con, _in_duckdb(attempts_sql("trino", members="members")), params, keys)
+    pd.testing.assert_frame_equal(trino, native)
+    start, end = params
+    current = traffic[(traffic["created_at"] >= start) & (traffic["created_at"] < end)]
+    in_pandas = attempt_tallies(current, events, members, lookup_from=traffic)
+    pd.testing.assert_frame_equal(typed_attempts(native), in_pandas)
+    # The pool whose RCS sender failed and fell back to SMS: its failed attempt, rescued.
+    assert in_pandas["failed"].sum() > 0 and in_pandas["rescued"].sum() > 0
