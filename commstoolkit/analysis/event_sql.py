@@ -7,7 +7,8 @@ event is loaded in pandas; only the counts per group come back. The numbers are
 ``event_counts``' (``metrics.time_to_delivered`` / ``time_to_read`` / ``error_codes`` with
 events), written in SQL: tests/analysis/test_health_events.py checks that both agree,
 tests/analysis/test_spark_sql.py runs the Spark query, test_trino_sql.py parses the Trino
-one."""
+one. ``attempts_sql`` counts, over the same two tables, the attempts the findings judge
+(``event_counts.attempt_tallies``' rows); ``dataset_attempt_tallies`` runs it in DuckDB."""
 
 from __future__ import annotations
 
