@@ -409,9 +409,12 @@ def _attempts_below_pool(
                 f / n - f_rest / n_rest,
                 {
                     "failed_attempts": (f, n),
-                    "failed_interval": (low, high),
                     "rest_failed_attempts": (f_rest, n_rest),
-                    "rest_failed_interval": metrics.wilson_interval(f_rest, n_rest),
+                    # The failure rates' 95% Wilson intervals (low, high), not (k, n) pairs.
+                    "intervals": {
+                        "sender": (low, high),
+                        "rest_of_pool": metrics.wilson_interval(f_rest, n_rest),
+                    },
                     "fallback": (int(row.rescued), int(row.failed_messages)),
                 },
                 f"Sender {label} in pool **{pool}**: {f:,} of its {n:,} attempts failed "

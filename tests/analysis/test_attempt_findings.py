@@ -115,8 +115,9 @@ def test_the_bad_rcs_sender_is_found_with_the_raw_events_numbers(planted):
     assert finding.evidence["failed_attempts"] == (f, n)
     assert finding.evidence["rest_failed_attempts"] == (f_rest, n_rest)
     assert finding.evidence["fallback"] == expected["fallback"]
-    assert finding.evidence["failed_interval"] == pytest.approx(_wilson(f, n))
-    assert finding.evidence["rest_failed_interval"] == pytest.approx(_wilson(f_rest, n_rest))
+    intervals = finding.evidence["intervals"]
+    assert intervals["sender"] == pytest.approx(_wilson(f, n))
+    assert intervals["rest_of_pool"] == pytest.approx(_wilson(f_rest, n_rest))
     # The test is on attempt success: the sender's against the pool's RCS attempts.
     p = _lower_tail(n - f, n, n + n_rest - f - f_rest, n + n_rest)
     assert finding.evidence["p"] == pytest.approx(p, rel=1e-9)
