@@ -174,3 +174,16 @@ def test_events_that_are_not_an_events_frame_are_refused(planted):
     traffic, members, *_ = planted
     with pytest.raises(ct.InvalidInputError, match="events"):
         ct.traffic_findings(traffic, members, events="nowhere", recent=RECENT)
+
+
+def test_only_the_attempts_of_the_windows_messages_count(planted):
+    traffic, members, events, raw, bad, *_ = planted
+    # Every other message: the events of the others belong to no message of this traffic.
+    half = traffic.iloc[::2].copy()
+    half.attrs = dict(traffic.attrs)
+    [finding] = ct.traffic_findings(half, members, events=events, recent=RECENT).of(KIND)
+    expected = _expected(half, raw, bad)
+    assert finding.evidence["failed_attempts"] == expected["mine"]
+    assert finding.evidence["rest_failed_attempts"] == expected["rest"]
+    assert finding.evidence["fallback"] == expected["fallback"]
+    assert expected["mine"][1] < _expected(traffic, raw, bad)["mine"][1]
