@@ -167,17 +167,8 @@ def traffic_findings(
             created = traffic["created_at"]
             current = traffic[(created >= begin) & (created < finish)]
             attempts = attempt_tallies(current, check_events(events), members, lookup_from=traffic)
-    return _judged(
-        tallies,
-        members,
-        recent,
-        recent_from,
-        alpha,
-        min_gap,
-        min_messages,
-        lean_share,
-        attempts,
-    )
+    limits = (alpha, min_gap, min_messages, lean_share)
+    return _judged(tallies, members, recent, recent_from, *limits, attempts)
 
 
 def findings_from_tallies(
@@ -218,17 +209,8 @@ def findings_from_tallies(
     if attempts is not None:
         check_rows(attempts, (*ATTEMPT_KEYS, *ATTEMPT_VALUES), "attempts", "attempts_sql()")
         attempts = typed_attempts(attempts)
-    return _judged(
-        counted,
-        members,
-        recent,
-        recent_from,
-        alpha,
-        min_gap,
-        min_messages,
-        lean_share,
-        attempts,
-    )
+    limits = (alpha, min_gap, min_messages, lean_share)
+    return _judged(counted, members, recent, recent_from, *limits, attempts)
 
 
 def _judged(
