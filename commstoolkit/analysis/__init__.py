@@ -2,7 +2,8 @@
 at any volume (``export_traffic`` / ``read_traffic`` / ``open_traffic``), judge it per
 sender, pool, channel, country, day and hour (``traffic_health``) and say what stands out
 (``traffic_findings``); with the API's events, the error code of every failed attempt
-(``error_codes``) and exact times in the health table (``traffic_health(..., events=)``)."""
+(``error_codes``), exact times in the health table (``traffic_health(..., events=)``) and
+the senders whose attempts fail more than their pool's (``traffic_findings(..., events=)``)."""
 
 from ..frames.schema import TRAFFIC_COLUMNS as TRAFFIC_COLUMNS
 from ..frames.schema import TRAFFIC_DTYPES as TRAFFIC_DTYPES

@@ -11,6 +11,9 @@ was made: by sender, the attempt's sender (its address and channel, resolved to 
 through the traffic and the members given), by channel, the attempt's channel; by pool,
 country, day or hour, its message's group. So a sender whose RCS attempts all failed and fell
 back to SMS shows with its error codes, though it carried no message to the end.
+
+``attempt_tallies`` counts the attempts the findings judge (*attempts below pool*): per pool
+(its message's), the attempt's channel and the sender that made it.
 """
 
 from __future__ import annotations
