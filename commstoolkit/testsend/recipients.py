@@ -138,7 +138,7 @@ def is_valid_number(number: phonenumbers.PhoneNumber) -> bool:
     US numbers). Found that way, the number is valid; otherwise the second test decides.
     """
     region = phonenumbers.region_code_for_number(number)
-    if region is None:
+    if region is None or number.country_code is None:
         return False
     if len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(number.country_code, ())) > 1:
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper(), None)
