@@ -209,3 +209,76 @@ def test_a_senders_kept_quality_draws_are_its_hash() -> None:
             )
             assert delivery.traits(seed, sender, {sender}) == (0.40 + 0.20 * v, 1.3 + 0.5 * w)
             assert delivery.badness(seed, sender) == u
+
+
+def test_a_recipients_kept_draws_are_its_hash() -> None:
+    """Handsets and sticky senders read from the kept draws are the hash's, call after call."""
+    senders = [
+        delivery.Sender(f"comms_sender_{n:02d}", f"+1800555{n:04d}", channel, None)
+        for n, channel in enumerate(["SMS", "RCS"] * 5)
+    ]
+    router = delivery.Router(3, senders)
+    for address in [f"+1914{n:07d}" for n in range(300)] * 2:
+        (u,) = delivery.units(3, "rcs", address)
+        assert delivery.handset(3, address) == (
+            "rcs" if u < delivery.RCS_CAPABLE else "rcs_off" if u < delivery.RCS_OFF else "sms"
+        )
+        for channel in ("SMS", "RCS"):
+            (v,) = delivery.units(3, "pick", channel, address)
+            candidates = router.by_channel[channel]
+            assert router.pick(channel, address) == candidates[int(v * len(candidates))]
+
+
+def _senders_of(api: Any, pool: str, to: list[dict[str, str]]) -> set[str]:
+    answer = api.post("/Senders/Resolve", json={"recipientAddresses": to, "senderPoolId": pool})
+    assert answer.status_code == 200, answer.text
+    return {result["from"]["senderId"] for result in answer.json()["results"]}
+
+
+def test_resolve_reads_a_pool_again_once_it_changed(sandbox: Any, raw_api: Any) -> None:
+    """The routing senders kept between Resolve calls are read again after any change: a
+    sender taken out of the pool is no longer routed to, a deleted pool is a 400."""
+    from .messaging import numbers, phones, pool_id
+
+    pool = pool_id(raw_api)
+    to = phones(*numbers(60))
+    before = _senders_of(raw_api, pool, to)
+    assert before == _senders_of(raw_api, pool, to)  # kept: the same answer
+    gone = sorted(before)[0]
+    removed = raw_api.delete(f"/SenderPools/{pool}/Senders/{gone}")
+    assert removed.status_code < 300, removed.text
+    sandbox.clock.advance(600)  # the removal's operation completes
+    after = _senders_of(raw_api, pool, to)
+    assert gone not in after and after
+    assert raw_api.delete(f"/SenderPools/{pool}").status_code < 300
+    sandbox.clock.advance(600)
+    answer = raw_api.post("/Senders/Resolve", json={"recipientAddresses": to, "senderPoolId": pool})
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["code"] == 20404
+
+
+def test_resolve_sees_a_change_another_connection_made(tmp_path: Any) -> None:
+    """Two sandboxes on one file (two processes, say): a pool the other one deleted is a 400
+    here too, though this one had its senders kept."""
+    from commstoolkit.sandbox import Sandbox
+
+    from .conftest import make_client
+    from .messaging import numbers, phones, pool_id
+
+    path = str(tmp_path / "shared.sqlite3")
+    with (
+        Sandbox(path, speed=0) as first,
+        Sandbox(path, speed=0) as second,
+        make_client(first) as one,
+        make_client(second) as other,
+    ):
+        pool = pool_id(one)
+        to = phones(*numbers(10))
+        assert _senders_of(one, pool, to)
+        assert other.delete(f"/SenderPools/{pool}").status_code < 300
+        second.clock.advance(600)
+        other.get(f"/SenderPools/{pool}")  # settles the deletion there
+        # Nothing written through this one's connection since: only SQLite's count of
+        # other connections' commits tells the pool changed.
+        answer = one.post("/Senders/Resolve", json={"recipientAddresses": to, "senderPoolId": pool})
+        assert answer.status_code == 400, answer.text

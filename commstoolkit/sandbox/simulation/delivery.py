@@ -91,6 +91,13 @@ class Sender:
     pace: float = 1.0
 
 
+@functools.lru_cache(maxsize=1 << 15)
+def _draw(seed: int, *parts: str) -> float:
+    """``units(seed, *parts)[0]``, kept: a send draws each recipient's handset and sender
+    again after the Resolve calls that came first (issue 11) drew them."""
+    return units(seed, *parts)[0]
+
+
 @functools.lru_cache(maxsize=16_384)
 def _quality_draws(seed: int, sender_id: str) -> tuple[float, ...]:
     """A sender's three quality draws, kept: every Resolve call (100 recipients) and every
@@ -121,7 +128,7 @@ def handset(seed: int, address: str) -> str:
         return "rcs_off"
     if magic in ("rcs", "fails", "undelivered"):
         return "rcs"
-    (u,) = units(seed, "rcs", address)
+    u = _draw(seed, "rcs", address)
     return "rcs" if u < RCS_CAPABLE else "rcs_off" if u < RCS_OFF else "sms"
 
 
@@ -197,7 +204,7 @@ class Router:
     def pick(self, channel: str, address: str) -> Sender:
         """The sender of ``channel`` this recipient always gets (sticky)."""
         candidates = self.by_channel[channel]
-        (u,) = units(self.seed, "pick", channel, address)
+        u = _draw(self.seed, "pick", channel, address)
         return candidates[int(u * len(candidates))]
 
     def routes(self, address: str, to_channel: str) -> list[Sender]:
