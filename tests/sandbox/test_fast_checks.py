@@ -282,3 +282,25 @@ def test_resolve_sees_a_change_another_connection_made(tmp_path: Any) -> None:
         # other connections' commits tells the pool changed.
         answer = one.post("/Senders/Resolve", json={"recipientAddresses": to, "senderPoolId": pool})
         assert answer.status_code == 400, answer.text
+
+
+def test_ids_made_at_once_are_the_ids_made_one_by_one() -> None:
+    import random
+
+    from commstoolkit.sandbox.state import ids
+
+    rng = random.Random(5)
+    top = 1 << ids.RANDOM_BITS
+    for prefix in (ids.MESSAGE, ids.OPERATION):
+        for ms in (0, 1, 1_748_854_800_000, (1 << 50) - 1):
+            parts = [0, top - 1, *(rng.randrange(top) for _ in range(200))]
+            made = ids.make_ids(prefix, ms, parts)
+            assert made == [ids.make_id(prefix, ms, r) for r in parts]
+            assert all(ids.is_valid(i, prefix) for i in made if ms < 1 << 48)
+    assert ids.make_ids(ids.MESSAGE, 5, []) == []
+
+
+def test_a_kept_draw_is_the_first_of_the_hashs_units() -> None:
+    for parts in (("rcs", "+14155550100"), ("pick", "SMS", "+447911123456"), ("x",)):
+        for seed in (0, 7, 123456789):
+            assert delivery._draw(seed, *parts) == delivery.units(seed, *parts)[0]

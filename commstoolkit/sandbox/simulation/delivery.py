@@ -95,7 +95,8 @@ class Sender:
 def _draw(seed: int, *parts: str) -> float:
     """``units(seed, *parts)[0]``, kept: a send draws each recipient's handset and sender
     again after the Resolve calls that came first (issue 11) drew them."""
-    return units(seed, *parts)[0]
+    key = "|".join((str(seed), *parts)).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=6).digest(), "big") / 2.0**48
 
 
 @functools.lru_cache(maxsize=16_384)
