@@ -123,10 +123,14 @@ def test_send(
             field="events",
             allowed="EventReceiver or None",
         )
-    recipients = normalise_numbers(to)
+    with sending.gc_paused():
+        recipients = normalise_numbers(to)
     if dry_run:
         check_guards(recipients, live=client.live, max_recipients=max_recipients, dry_run=True)
-        routes = resolve_routes(client, pool_id, recipients, channel, sender_channels, concurrency)
+        with sending.gc_paused():
+            routes = resolve_routes(
+                client, pool_id, recipients, channel, sender_channels, concurrency
+            )
         return TestSend(
             client,
             run_id=None,
@@ -141,7 +145,8 @@ def test_send(
         recipients, live=client.live, allow=allow, max_recipients=max_recipients, confirm=confirm
     )
     # A read before any send: a missing pool is a NotFoundError, as in a dry run.
-    routes = resolve_routes(client, pool_id, recipients, channel, sender_channels, concurrency)
+    with sending.gc_paused():
+        routes = resolve_routes(client, pool_id, recipients, channel, sender_channels, concurrency)
     check_routable(
         unroutable(routes),
         channel=channel,
