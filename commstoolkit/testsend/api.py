@@ -104,6 +104,10 @@ def test_send(
     None (the default) sends them side by side over a network and one at a time in
     process or on loopback, as the loaders do; 1 is one at a time.
 
+    Python's automatic garbage collection is paused while the send builds its many objects
+    (``sending.gc_paused``: numbers, routes, the send request, the messages), never while
+    it waits for the API, and is back as it was after each step.
+
     Raises ``SendIncompleteError`` (with the partial ``.test_send``) when the API refuses
     a request or gives no answer several times.
     """
