@@ -13,6 +13,7 @@ import pytest
 import commstoolkit as ct
 from commstoolkit.sandbox import Sandbox
 from commstoolkit.testsend import InvalidRecipientsError, sending
+from tests.instant import instant_client
 
 
 @pytest.fixture
@@ -28,14 +29,7 @@ def collector_on() -> Iterator[None]:
 def client() -> Iterator[ct.CommsClient]:
     box = Sandbox(":memory:", seed=7, senders=200)
     box.clock.instant = True
-    with ct.CommsClient(
-        account_sid=box.account_sid,
-        auth_token=box.auth_token,
-        base_url=box.base_url,
-        transport=box.transport(),
-        live=False,
-    ) as made:
-        made.sandbox = box
+    with instant_client(box) as made:
         yield made
     box.close()
 
