@@ -306,7 +306,11 @@ def check_message_text(value: Any, field: str = "text") -> str:
 def _recipient(value: Any, channels: tuple[str, ...]) -> Recipient:
     address: object
     channel: object
-    if isinstance(value, Recipient):
+    if value.__class__ is tuple and len(value) == 2:
+        # The pairs test_send gives (20,000 for 10,000 recipients), read before the slower
+        # Mapping test below (an ABC): a plain tuple is never a Mapping.
+        address, channel = value
+    elif isinstance(value, Recipient):
         address, channel = value.address, value.channel
     elif isinstance(value, str):
         default = "EMAIL" if "@" in value and "EMAIL" in channels else "PHONE"

@@ -194,3 +194,63 @@ def test_live_test_send_is_refused_before_any_request(unreachable, kwargs, reaso
     with pytest.raises(SendRefusedError, match=reason):
         ct.testsend.test_send(unreachable(True), POOL_ID, text="Hi", **args)
     assert unreachable.requests == []
+
+
+def _corpus() -> list[str]:
+    """Numbers of every calling code: random digits of 3-15 (mostly invalid), each region's
+    example of each number type (valid), and the same written as people do or broken."""
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(11)
+    corpus = []
+    for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
+        for _ in range(60):
+            size = rng.randint(3, 15)
+            corpus.append(f"+{code}{rng.randrange(10**size):0{size}d}")
+        for region in regions:
+            for kind in range(12):
+                example = (
+                    phonenumbers.example_number_for_type(region, kind) if region != "001" else None
+                )
+                if example is not None:
+                    corpus.append(phonenumbers.format_number(example, 0))  # E.164
+                    corpus.append(phonenumbers.format_number(example, 1))  # +44 20 7946 0000
+    corpus += [f"+1914{n:07d}" for n in range(2_000_000, 2_002_000)]
+    corpus += ["+1 (415) 555-0100", "+14155550100x", "+1 415 555 0100 ext. 5", "415 555 0100"]
+    corpus += ["+999123", "+1", "+", "whatsapp:+447911123456", "+44 7911 123456#", "+1-800-FLOWERS"]
+    return corpus
+
+
+def test_the_validity_shortcut_agrees_with_phonenumbers_on_every_calling_code() -> None:
+    """``recipients.is_valid_number`` skips phonenumbers' second, identical test; on numbers
+    of every calling code, valid and not, it gives phonenumbers' own verdict."""
+    import phonenumbers
+
+    from commstoolkit.testsend import recipients
+
+    verdicts = {True: 0, False: 0}
+    for text in _corpus():
+        try:
+            number = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
+            continue
+        verdict = recipients.is_valid_number(number)
+        assert verdict == phonenumbers.is_valid_number(number), text
+        verdicts[verdict] += 1
+    assert verdicts[True] > 2_000 and verdicts[False] > 5_000  # both sides were tried
+
+
+def test_normalising_gives_the_answers_of_phonenumbers_own_validity_test(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import phonenumbers
+
+    from commstoolkit.testsend import recipients
+
+    corpus = _corpus()
+    fast = [recipients.e164(text) for text in corpus]
+    monkeypatch.setattr(recipients, "is_valid_number", phonenumbers.is_valid_number)
+    assert fast == [recipients.e164(text) for text in corpus]
+    assert sum(number is not None for number, _ in fast) > 2_000

@@ -96,7 +96,11 @@ def e164(text: str) -> tuple[str | None, str]:
             f"has an extension ({tail!r}); a message cannot reach an extension: give the "
             "number alone"
         )
-    stray = "".join(dict.fromkeys(c for c in candidate if c not in _NUMBER_CHARACTERS))
+    stray = (
+        ""
+        if _NUMBER_CHARACTERS.issuperset(candidate)
+        else "".join(dict.fromkeys(c for c in candidate if c not in _NUMBER_CHARACTERS))
+    )
     if stray:
         return None, (
             f"has characters a phone number does not ({stray!r}); give only the number, "
@@ -113,7 +117,7 @@ def e164(text: str) -> tuple[str | None, str]:
             f"has an extension ({number.extension!r}); a message cannot reach an extension: "
             "give the number alone"
         )
-    if not phonenumbers.is_valid_number(number):
+    if not is_valid_number(number):
         code = number.country_code  # always set by parse(); typed as optional
         region = (
             phonenumbers.UNKNOWN_REGION
@@ -122,6 +126,25 @@ def e164(text: str) -> tuple[str | None, str]:
         )
         return None, f"not a valid number for country code +{number.country_code} ({region})"
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), ""
+
+
+def is_valid_number(number: phonenumbers.PhoneNumber) -> bool:
+    """``phonenumbers.is_valid_number(number)``, without testing the number twice.
+
+    For a calling code shared by several regions (+1: the US, Canada and 23 more),
+    ``region_code_for_number`` finds the region by testing the number against each region's
+    patterns, unless the region's metadata has ``leading_digits``; ``is_valid_number`` then
+    runs ``is_valid_number_for_region``, the same test again (half of its time on a list of
+    US numbers). Found that way, the number is valid; otherwise the second test decides.
+    """
+    region = phonenumbers.region_code_for_number(number)
+    if region is None or number.country_code is None:
+        return False
+    if len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(number.country_code, ())) > 1:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper(), None)
+        if metadata is not None and metadata.leading_digits is None:
+            return True
+    return bool(phonenumbers.is_valid_number_for_region(number, region))
 
 
 def normalise_numbers(to: Any, field: str = "to") -> list[str]:

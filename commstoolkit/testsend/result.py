@@ -183,7 +183,8 @@ class TestSend:
         if self.run_id is None:
             self._messages = []
         else:
-            self._messages = fetch_messages(self._client, run_id=self.run_id, progress=progress)
+            with sending.gc_paused():
+                self._messages = fetch_messages(self._client, run_id=self.run_id, progress=progress)
             for message in self._messages:
                 if message.status == "DELIVERED":
                     self._seen_delivered[message.id] = message.updated_at

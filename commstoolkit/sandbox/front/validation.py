@@ -25,6 +25,8 @@ MAX_TAG_VALUE = 256
 MAX_ERRORS = 20
 TAG_PATTERN = re.compile(r"[a-zA-Z0-9._~-]+\Z")
 SURROGATE = re.compile("[\ud800-\udfff]")
+# The escape of a surrogate in JSON text (``\ud800``-``\udfff``, any case of its hex digits).
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 DATE_PATTERN = re.compile(
     r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z"
@@ -171,7 +173,7 @@ def json_body(body: bytes) -> object:
         raise invalid("the request body must be JSON; it is empty", "$")
     try:
         value = json.loads(body, parse_constant=_not_json_constant, parse_float=_finite_float)
-        where = _unpaired_surrogate(value, "$")
+        where = None if _no_surrogate(body) else _unpaired_surrogate(value, "$")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = (
             f" at line {exc.lineno} column {exc.colno}"
@@ -190,6 +192,13 @@ def json_body(body: bytes) -> object:
             where,
         )
     return value
+
+
+def _no_surrogate(body: bytes) -> bool:
+    """Whether ``body`` surely decodes to no surrogate, read from its bytes (the walk below
+    costs 60 ms on a 10,000-recipient send): ASCII without NUL bytes is UTF-8 to ``json``
+    and decodes to itself, so a surrogate could only come from a ``\\udXXX`` escape."""
+    return body.isascii() and b"\x00" not in body and SURROGATE_ESCAPE.search(body) is None
 
 
 def _unpaired_surrogate(value: object, path: str) -> str | None:

@@ -346,7 +346,7 @@ class Backend:
         first, created = self._next_id(prefix)
         ms, random_part = self.store.get_int("id_last_ms"), self.store.get_int("id_last_random")
         top = 1 << ids.RANDOM_BITS
-        made = [first] + [ids.make_id(prefix, ms, (random_part + i) % top) for i in range(1, n)]
+        made = [first, *ids.make_ids(prefix, ms, [(random_part + i) % top for i in range(1, n)])]
         self.store.set("id_counter", self.store.get_int("id_counter") + n - 1)
         self.store.set("id_last_random", (random_part + n - 1) % top)
         return made, created

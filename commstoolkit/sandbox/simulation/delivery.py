@@ -24,6 +24,7 @@ sender (a hash, no state), fixed when a send is accepted:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -90,15 +91,30 @@ class Sender:
     pace: float = 1.0
 
 
+@functools.lru_cache(maxsize=1 << 15)
+def _draw(seed: int, *parts: str) -> float:
+    """``units(seed, *parts)[0]``, kept: a send draws each recipient's handset and sender
+    again after the Resolve calls that came first (issue 11) drew them."""
+    key = "|".join((str(seed), *parts)).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=6).digest(), "big") / 2.0**48
+
+
+@functools.lru_cache(maxsize=16_384)
+def _quality_draws(seed: int, sender_id: str) -> tuple[float, ...]:
+    """A sender's three quality draws, kept: every Resolve call (100 recipients) and every
+    send reads them for each sender of its pool (a pool of 200: 1.2 ms a call, hashing)."""
+    return tuple(units(seed, "quality", sender_id, n=3))
+
+
 def badness(seed: int, sender_id: str) -> float:
     """A sender's draw in [0, 1); below ``BAD_SHARE`` it is a bad sender."""
-    return units(seed, "quality", sender_id, n=3)[0]
+    return _quality_draws(seed, sender_id)[0]
 
 
 def traits(seed: int, sender_id: str, bad: frozenset[str] | set[str]) -> tuple[float, float]:
     """(delivery rate, latency factor) of a sender: hidden, fixed by the seed; ``bad`` are
     senders made bad on purpose."""
-    u, v, w = units(seed, "quality", sender_id, n=3)
+    u, v, w = _quality_draws(seed, sender_id)
     if sender_id in bad or u < BAD_SHARE:
         return 0.40 + 0.20 * v, 1.3 + 0.5 * w
     return 0.93 + 0.065 * v, 0.8 + 0.4 * w
@@ -113,7 +129,7 @@ def handset(seed: int, address: str) -> str:
         return "rcs_off"
     if magic in ("rcs", "fails", "undelivered"):
         return "rcs"
-    (u,) = units(seed, "rcs", address)
+    u = _draw(seed, "rcs", address)
     return "rcs" if u < RCS_CAPABLE else "rcs_off" if u < RCS_OFF else "sms"
 
 
@@ -189,7 +205,7 @@ class Router:
     def pick(self, channel: str, address: str) -> Sender:
         """The sender of ``channel`` this recipient always gets (sticky)."""
         candidates = self.by_channel[channel]
-        (u,) = units(self.seed, "pick", channel, address)
+        u = _draw(self.seed, "pick", channel, address)
         return candidates[int(u * len(candidates))]
 
     def routes(self, address: str, to_channel: str) -> list[Sender]:

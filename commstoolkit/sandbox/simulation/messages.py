@@ -38,6 +38,7 @@ from .message_wire import (
 from .sends import SenderChoice, SendRequest
 
 MAX_AHEAD = 30 * 24 * 3600
+KEPT_CHOICES = 8  # sender choices whose routing senders are kept (``Messaging.senders``)
 MISSING = 20404
 MESSAGE_SELECT = (
     "SELECT m.*, o.tags AS tags, o.pool_id AS pool_id, o.scheduled_for AS scheduled_for, "
@@ -60,6 +61,9 @@ class Messaging:
         self.store = store
         self.clock = clock
         self.next_ids = next_ids
+        # The routing senders of the last few (choice, pool, channels) asked for, and the
+        # state of the store they were read in (``_version``).
+        self._kept: dict[tuple[Any, ...], tuple[tuple[int, int], list[delivery.Sender]]] = {}
 
     # -- senders as routing sees them ----------------------------------------------------------
 
@@ -70,7 +74,35 @@ class Messaging:
         channels: tuple[str, ...] = delivery.MESSAGING_CHANNELS,
         where: str = "$.from",
     ) -> list[delivery.Sender]:
-        """The ACTIVATED senders ``choice`` (and ``pool_id``) allow; 400 when one is unknown."""
+        """The ACTIVATED senders ``choice`` (and ``pool_id``) allow; 400 when one is unknown.
+
+        Read again only when the store changed since they were last read (a test send asks
+        Resolve 100 times for the same pool's senders, then sends: 0.8 ms a call)."""
+        key = (choice.kind, choice.value, choice.channel, pool_id, tuple(channels))
+        version = self._version()
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] == version:
+            return list(kept[1])
+        found = self._read_senders(choice, pool_id, channels, where)
+        if len(self._kept) >= KEPT_CHOICES:
+            self._kept.pop(next(iter(self._kept)))
+        self._kept[key] = (version, found)
+        return list(found)
+
+    def _version(self) -> tuple[int, int]:
+        """What changes whenever the store's rows do: the rows this connection changed
+        (``total_changes``) and SQLite's count of other connections' commits."""
+        conn = self.store.conn
+        (other,) = conn.execute("PRAGMA data_version").fetchone()
+        return conn.total_changes, int(other)
+
+    def _read_senders(
+        self,
+        choice: SenderChoice,
+        pool_id: str | None,
+        channels: tuple[str, ...],
+        where: str,
+    ) -> list[delivery.Sender]:
         conn = self.store.conn
         query = Where().add("s.status = 'ACTIVATED'")
         query.add(f"s.channel IN ({','.join('?' * len(channels))})", *channels)

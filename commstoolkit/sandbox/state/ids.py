@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Sequence
 
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 TIME_CHARS = 10
@@ -45,6 +46,17 @@ def _encode(value: int, length: int) -> str:
 def make_id(prefix: str, ms: int, random_part: int) -> str:
     """An id for time ``ms`` (epoch milliseconds) with an 80-bit random part."""
     return prefix + _encode((ms << RANDOM_BITS) | random_part, TIME_CHARS + RANDOM_CHARS)
+
+
+def make_ids(prefix: str, ms: int, random_parts: Sequence[int]) -> list[str]:
+    """``[make_id(prefix, ms, r) for r in random_parts]``, encoded at once: the 80-bit random
+    part is exactly 10 bytes and 16 base32 digits, so one base32 call encodes them all and
+    the time part (the same for each) is encoded once (a 10,000-recipient send)."""
+    head = prefix + _encode(ms, TIME_CHARS)
+    size = RANDOM_BITS // 8
+    packed = b"".join(r.to_bytes(size, "big") for r in random_parts)
+    digits = base64.b32encode(packed).decode().translate(_FROM_RFC4648)
+    return [head + digits[i : i + RANDOM_CHARS] for i in range(0, len(digits), RANDOM_CHARS)]
 
 
 def time_floor(prefix: str, ms: int) -> str:
