@@ -49,7 +49,7 @@ from .event_counts import (
 from .event_sql import EventSource, dataset_attempt_tallies
 from .table import check_rows, pool_names
 from .tallies import KEYS, LABELS, VALUES, Tallies, counted_tallies, dataset_tallies, frame_tallies
-from .window import parse_window
+from .window import bound_window
 
 __all__ = ["Finding", "Findings", "findings_from_tallies", "traffic_findings"]
 
@@ -196,12 +196,7 @@ def findings_from_tallies(
     ``health_events_sql`` reads them), for the *attempts below pool* tests (as
     ``traffic_findings(..., events=)``).
     """
-    if not isinstance(window, (tuple, list)) or len(window) != 2:
-        raise InvalidInputError(
-            f"window: expected (start, end), the times bound to the query; got {window!r}",
-            field="window",
-        )
-    begin, finish = parse_window(window[0], window[1])
+    begin, finish = bound_window(window)
     recent_from = finish - _timedelta(recent)
     _check_recent(recent, recent_from, begin - (finish - begin), finish)
     check_rows(tallies, (*KEYS, *LABELS, *VALUES), "tallies", "findings_sql()")

@@ -34,7 +34,7 @@ from .event_sql import (
 )
 from .sql import counted_health, dataset_health
 from .table import ALPHA, BY, COUNTS, assemble, check_by, check_rows, pool_names
-from .window import parse_window
+from .window import bound_window
 
 __all__ = ["health_from_counts", "traffic_health"]
 
@@ -151,12 +151,7 @@ def health_from_counts(
     ``InvalidInputError`` names a missing column or a window that does not read.
     """
     check_by(by)
-    if not isinstance(window, (tuple, list)) or len(window) != 2:
-        raise InvalidInputError(
-            f"window: expected (start, end), the times bound to the query; got {window!r}",
-            field="window",
-        )
-    start, end = parse_window(window[0], window[1])
+    start, end = bound_window(window)
     names = pool_names(pools)
     labels = BY[by][1] if by == "sender" else ()  # a pool's name is not in the files
     check_rows(

@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import InvalidInputError
 from ..rules import check_timestamp
 
-__all__ = ["SPAN_RULE", "days_of", "parse_span", "parse_window"]
+__all__ = ["SPAN_RULE", "bound_window", "days_of", "parse_span", "parse_window"]
 
 _SPAN = re.compile(r"\s*(\d+)\s*(m|min|h|d|w)\s*\Z", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -67,6 +67,17 @@ def parse_window(
             allowed=f"> {start_at.isoformat()}",
         )
     return pd.Timestamp(start_at), pd.Timestamp(end_at)
+
+
+def bound_window(window: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``(start, end)``: the times bound to a query another engine ran, read as
+    ``parse_window`` reads them; ``InvalidInputError`` naming ``window`` otherwise."""
+    if not isinstance(window, (tuple, list)) or len(window) != 2:
+        raise InvalidInputError(
+            f"window: expected (start, end), the times bound to the query; got {window!r}",
+            field="window",
+        )
+    return parse_window(window[0], window[1])
 
 
 _DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}\s*\Z")
